@@ -1,0 +1,48 @@
+/// Renders a ruleset in the syntax `nft -f` reads, for `sidecar-init plan` and the golden tests.
+public enum NftTextRenderer {
+    public static func render(_ ruleset: Ruleset) -> String {
+        var lines = ["table inet \(ruleset.table) {"]
+        for (index, chain) in ruleset.chains.enumerated() {
+            if index > 0 { lines.append("") }
+            lines.append("\tchain \(chain.name) {")
+            if let hook = chain.hook {
+                lines.append("\t\ttype nat hook \(hook.point.rawValue) priority \(priorityText(hook)); policy accept;")
+            }
+            lines += chain.rules.map { "\t\t" + render($0) }
+            lines.append("\t}")
+        }
+        lines.append("}")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public static func render(_ rule: Rule) -> String {
+        let parts = rule.matches.map(render) + ["counter", render(rule.action), "comment \(quoted(rule.comment))"]
+        return parts.joined(separator: " ")
+    }
+
+    static func render(_ match: Match) -> String {
+        switch match {
+        case .socketUID(let uid): "meta skuid \(uid)"
+        case .socketGID(let gid): "meta skgid \(gid)"
+        case .destination(let network): "\(network.family == .ipv4 ? "ip" : "ip6") daddr \(network)"
+        case .tcpDestinationPort(let port): "tcp dport \(port)"
+        case .tcp: "meta l4proto tcp"
+        }
+    }
+
+    static func render(_ action: RuleAction) -> String {
+        switch action {
+        case .returnFromChain: "return"
+        case .redirect(let port): "redirect to :\(port)"
+        }
+    }
+
+    /// nftables names -100 `dstnat` only at the prerouting hook; elsewhere it prints the number.
+    private static func priorityText(_ hook: ChainHook) -> String {
+        hook.point == .prerouting && hook.priority == ChainHook.dstnatPriority ? "dstnat" : String(hook.priority)
+    }
+
+    private static func quoted(_ text: String) -> String {
+        "\"" + String(text.map { $0 == "\"" ? "'" : $0 }) + "\""
+    }
+}

@@ -1,0 +1,84 @@
+import CNetfilter
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A netlink socket to the kernel's netfilter subsystem, closed when released.
+final class NetlinkSocket {
+    private let socket: OpaquePointer
+    private let portID: UInt32
+    private var nextSequence: UInt32
+
+    /// Room for one datagram of a dump; libmnl's `MNL_SOCKET_DUMP_SIZE` (32 KiB), which the kernel never exceeds.
+    private static let receiveBufferSize = 32_768
+
+    /// How long to wait for the kernel's answer before giving up instead of hanging an init container.
+    private static let answerTimeoutSeconds = 5
+
+    init() throws(NetfilterError) {
+        guard let socket = mnl_socket_open(NETLINK_NETFILTER) else {
+            throw NetfilterError(operation: "open netfilter netlink socket", errno: errno)
+        }
+        self.socket = socket
+        _ = try NetfilterError.check("bind netfilter netlink socket") {
+            mnl_socket_bind(socket, 0, pid_t(MNL_SOCKET_AUTOPID))
+        }
+        var timeout = timeval(tv_sec: Self.answerTimeoutSeconds, tv_usec: 0)
+        _ = try NetfilterError.check("set netlink receive timeout") {
+            setsockopt(
+                mnl_socket_get_fd(socket), SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        }
+        self.portID = mnl_socket_get_portid(socket)
+        // Distinct from any earlier run's numbers, as `nft` does, so stale answers cannot be mistaken for ours.
+        self.nextSequence = UInt32(truncatingIfNeeded: time(nil))
+    }
+
+    deinit {
+        mnl_socket_close(socket)
+    }
+
+    func makeSequence() -> UInt32 {
+        defer { nextSequence &+= 1 }
+        return nextSequence
+    }
+
+    func send(_ bytes: UnsafeRawBufferPointer, operation: @autoclosure () -> String) throws(NetfilterError) {
+        let sent = try NetfilterError.check(operation()) {
+            mnl_socket_sendto(socket, bytes.baseAddress, bytes.count)
+        }
+        if sent != bytes.count { throw NetfilterError(operation: operation() + " (short write)", errno: EMSGSIZE) }
+    }
+
+    /// Reads datagrams and hands each message in them to `handle` until it returns `false`. Messages addressed to
+    /// another socket are skipped.
+    ///
+    /// With `waitAfterFirst` false, only what is already queued is read after the first datagram: the kernel answers
+    /// a batch while `send` runs, so anything missing then is never coming.
+    func receive(
+        operation: @autoclosure () -> String, waitAfterFirst: Bool = true,
+        _ handle: (UnsafePointer<nlmsghdr>) throws(NetfilterError) -> Bool
+    ) throws(NetfilterError) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.receiveBufferSize, alignment: 8)
+        defer { buffer.deallocate() }
+        let descriptor = mnl_socket_get_fd(socket)
+        var flags: Int32 = 0
+        while true {
+            let received: Int
+            do {
+                received = try NetfilterError.check(operation()) { recv(descriptor, buffer.baseAddress, buffer.count, flags) }
+            } catch where flags != 0 && (error.errno == EAGAIN || error.errno == EWOULDBLOCK) {
+                return
+            }
+            if !waitAfterFirst { flags = Int32(MSG_DONTWAIT) }
+            var remaining = Int32(received)
+            var message = UnsafePointer(buffer.baseAddress!.assumingMemoryBound(to: nlmsghdr.self))
+            while mnl_nlmsg_ok(message, remaining) {
+                if message.pointee.nlmsg_pid == portID || message.pointee.nlmsg_pid == 0 {
+                    if try !handle(message) { return }
+                }
+                message = UnsafePointer(mnl_nlmsg_next(message, &remaining))
+            }
+        }
+    }
+}

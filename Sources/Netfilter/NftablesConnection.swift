@@ -1,0 +1,136 @@
+import CNetfilter
+import Interception
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A session with the kernel's nf_tables in the caller's network namespace: installs, reads back and removes the
+/// project's table.
+public final class NftablesConnection {
+    private let socket: NetlinkSocket
+
+    public init() throws(NetfilterError) {
+        socket = try NetlinkSocket()
+    }
+
+    /// Replaces the table with `ruleset` in one transaction. The table is created, deleted and created again with
+    /// its chains and rules in a single batch, so a first install and a re-install are the same operation, and a
+    /// refusal anywhere leaves whatever was installed before in force.
+    public func install(_ ruleset: Ruleset) throws(NetfilterError) {
+        let transaction = NetlinkTransaction(socket: socket)
+        let table = NftnlTable(name: ruleset.table)
+        let name = "table inet \(ruleset.table)"
+        transaction.add("add \(name)", type: Int(NFT_MSG_NEWTABLE.rawValue), flags: NLM_F_CREATE) {
+            nftnl_table_nlmsg_build_payload($0, table.pointer)
+        }
+        transaction.add("flush \(name)", type: Int(NFT_MSG_DELTABLE.rawValue)) {
+            nftnl_table_nlmsg_build_payload($0, table.pointer)
+        }
+        transaction.add("create \(name)", type: Int(NFT_MSG_NEWTABLE.rawValue), flags: NLM_F_CREATE | NLM_F_EXCL) {
+            nftnl_table_nlmsg_build_payload($0, table.pointer)
+        }
+        for chain in ruleset.chains {
+            let object = NftnlChain(table: ruleset.table, chain: chain)
+            transaction.add("add chain \(chain.name)", type: Int(NFT_MSG_NEWCHAIN.rawValue), flags: NLM_F_CREATE) {
+                nftnl_chain_nlmsg_build_payload($0, object.pointer)
+            }
+        }
+        for chain in ruleset.chains {
+            for (index, rule) in chain.rules.enumerated() {
+                let object = NftnlRule(table: ruleset.table, chain: chain.name, rule: rule)
+                transaction.add(
+                    "add rule \(index + 1) to chain \(chain.name) (\(rule.comment))",
+                    type: Int(NFT_MSG_NEWRULE.rawValue), flags: NLM_F_CREATE | NLM_F_APPEND
+                ) { nftnl_rule_nlmsg_build_payload($0, object.pointer) }
+            }
+        }
+        try transaction.commit()
+    }
+
+    /// Deletes the table and everything in it. Returns false when there was no such table.
+    @discardableResult
+    public func removeTable(named name: String) throws(NetfilterError) -> Bool {
+        let transaction = NetlinkTransaction(socket: socket)
+        let table = NftnlTable(name: name)
+        transaction.add("delete table inet \(name)", type: Int(NFT_MSG_DELTABLE.rawValue)) {
+            nftnl_table_nlmsg_build_payload($0, table.pointer)
+        }
+        do {
+            try transaction.commit()
+            return true
+        } catch where error.errno == ENOENT {
+            return false
+        }
+    }
+
+    /// Reads the table back with its chains and rules, or nil when it is absent.
+    public func table(named name: String) throws(NetfilterError) -> InstalledTable? {
+        guard try tableExists(name) else { return nil }
+        var chains: [InstalledChain] = []
+        try dump(type: Int(NFT_MSG_GETCHAIN.rawValue), table: name, what: "chains") { message in
+            guard let chain = NftnlChain(parsing: message), chain.table == name else { return }
+            chains.append(InstalledChain(name: chain.name, hook: chain.hook, rules: []))
+        }
+        try dump(type: Int(NFT_MSG_GETRULE.rawValue), table: name, what: "rules") { message in
+            guard let rule = NftnlRule(parsing: message),
+                let index = chains.firstIndex(where: { $0.name == rule.chain })
+            else { return }
+            chains[index].rules.append(rule.installedRule)
+        }
+        return InstalledTable(name: name, chains: chains)
+    }
+
+    private func tableExists(_ name: String) throws(NetfilterError) -> Bool {
+        let table = NftnlTable(name: name)
+        var found = false
+        do {
+            try request(type: Int(NFT_MSG_GETTABLE.rawValue), flags: NLM_F_ACK, what: "table inet \(name)") {
+                nftnl_table_nlmsg_build_payload($0, table.pointer)
+            } handle: { _ in found = true }
+        } catch where error.errno == ENOENT {
+            return false
+        }
+        return found
+    }
+
+    /// Dumps every object of a kind in the `inet` family; the table attribute narrows rule dumps in the kernel.
+    private func dump(
+        type: Int, table: String, what: String, handle: (UnsafePointer<nlmsghdr>) -> Void
+    ) throws(NetfilterError) {
+        let filter = NftnlRule(table: table)
+        try request(type: type, flags: NLM_F_DUMP, what: "\(what) of table inet \(table)") {
+            if type == Int(NFT_MSG_GETRULE.rawValue) { nftnl_rule_nlmsg_build_payload($0, filter.pointer) }
+        } handle: { handle($0) }
+    }
+
+    /// Sends one request and passes each answer to `handle` until the kernel signals the end or an error.
+    private func request(
+        type: Int, flags: Int32, what: String, payload: (UnsafeMutablePointer<nlmsghdr>) -> Void,
+        handle: (UnsafePointer<nlmsghdr>) -> Void
+    ) throws(NetfilterError) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 8)
+        defer { buffer.deallocate() }
+        let sequence = socket.makeSequence()
+        let header = nftnl_nlmsg_build_hdr(
+            buffer.baseAddress!.assumingMemoryBound(to: CChar.self), UInt16(type), UInt16(NFPROTO_INET),
+            UInt16(NLM_F_REQUEST | flags), sequence)!
+        payload(header)
+        try socket.send(UnsafeRawBufferPointer(start: header, count: Int(header.pointee.nlmsg_len)), operation: "list \(what)")
+        var failure: Int32 = 0
+        try socket.receive(operation: "list \(what)") { message in
+            guard message.pointee.nlmsg_seq == sequence else { return true }
+            switch Int32(message.pointee.nlmsg_type) {
+            case NLMSG_DONE:
+                return false
+            case NLMSG_ERROR:
+                failure = -mnl_nlmsg_get_payload(message).assumingMemoryBound(to: nlmsgerr.self).pointee.error
+                return false
+            default:
+                handle(message)
+                return flags & NLM_F_DUMP != 0 || flags & NLM_F_ACK != 0
+            }
+        }
+        if failure != 0 { throw NetfilterError(operation: "list \(what)", errno: failure) }
+    }
+}

@@ -1,0 +1,84 @@
+import CNetfilter
+import Interception
+
+/// A libnftnl rule object, built from the ruleset model or parsed from a kernel answer; freed when released.
+final class NftnlRule {
+    let pointer: OpaquePointer
+
+    /// The comment's maximum size in the kernel (`NFT_USERDATA_MAXLEN`).
+    private static let userDataCapacity: UInt32 = 256
+
+    init(table: String, chain: String, rule: Rule) {
+        pointer = nftnl_rule_alloc()
+        nftnl_rule_set_u32(pointer, UInt16(NFTNL_RULE_FAMILY.rawValue), UInt32(NFPROTO_INET))
+        _ = nftnl_rule_set_str(pointer, UInt16(NFTNL_RULE_TABLE.rawValue), table)
+        _ = nftnl_rule_set_str(pointer, UInt16(NFTNL_RULE_CHAIN.rawValue), chain)
+        for expression in RuleCompiler.expressions(for: rule) {
+            nftnl_rule_add_expr(pointer, expression.makeNftnlExpression())
+        }
+        // The comment travels as userdata in the TLV layout `nft` uses, so `nft list` shows it too.
+        let userData = nftnl_udata_buf_alloc(Self.userDataCapacity)!
+        defer { nftnl_udata_buf_free(userData) }
+        _ = nftnl_udata_put_strz(userData, UInt8(NFTNL_UDATA_RULE_COMMENT.rawValue), rule.comment)
+        _ = nftnl_rule_set_data(
+            pointer, UInt16(NFTNL_RULE_USERDATA.rawValue), nftnl_udata_buf_data(userData),
+            nftnl_udata_buf_len(userData))
+    }
+
+    /// A rule that names only its table: narrows a rule dump to that table.
+    init(table: String) {
+        pointer = nftnl_rule_alloc()
+        nftnl_rule_set_u32(pointer, UInt16(NFTNL_RULE_FAMILY.rawValue), UInt32(NFPROTO_INET))
+        _ = nftnl_rule_set_str(pointer, UInt16(NFTNL_RULE_TABLE.rawValue), table)
+    }
+
+    init?(parsing message: UnsafePointer<nlmsghdr>) {
+        pointer = nftnl_rule_alloc()
+        if nftnl_rule_nlmsg_parse(message, pointer) < 0 { return nil }
+    }
+
+    deinit {
+        nftnl_rule_free(pointer)
+    }
+
+    var chain: String { nftnl_rule_get_str(pointer, UInt16(NFTNL_RULE_CHAIN.rawValue)).map { String(cString: $0) } ?? "" }
+
+    /// The rule as read back: its bytecode, comment and counter values.
+    var installedRule: InstalledRule {
+        var expressions: [NetfilterExpression] = []
+        var packets: UInt64 = 0
+        var bytes: UInt64 = 0
+        let iterator = nftnl_expr_iter_create(pointer)
+        defer { nftnl_expr_iter_destroy(iterator) }
+        while let expression = nftnl_expr_iter_next(iterator) {
+            let decoded = NetfilterExpression(decoding: expression)
+            if decoded == .counter {
+                packets += nftnl_expr_get_u64(expression, UInt16(NFTNL_EXPR_CTR_PACKETS))
+                bytes += nftnl_expr_get_u64(expression, UInt16(NFTNL_EXPR_CTR_BYTES))
+            }
+            expressions.append(decoded)
+        }
+        return InstalledRule(
+            handle: nftnl_rule_get_u64(pointer, UInt16(NFTNL_RULE_HANDLE.rawValue)), comment: comment,
+            packets: packets, bytes: bytes, expressions: expressions)
+    }
+
+    private var comment: String? {
+        var length: UInt32 = 0
+        guard let data = nftnl_rule_get_data(pointer, UInt16(NFTNL_RULE_USERDATA.rawValue), &length) else { return nil }
+        var found: String?
+        _ = withUnsafeMutablePointer(to: &found) { slot in
+            nftnl_udata_parse(
+                data, length,
+                { attribute, context in
+                    guard let attribute, nftnl_udata_type(attribute) == UInt8(NFTNL_UDATA_RULE_COMMENT.rawValue) else {
+                        return 0
+                    }
+                    let text = nftnl_udata_get(attribute).assumingMemoryBound(to: CChar.self)
+                    context!.assumingMemoryBound(to: String?.self).pointee = String(cString: text)
+                    return 0
+                }, slot)
+        }
+        return found
+    }
+}

@@ -1,0 +1,21 @@
+import ArgumentParser
+import Interception
+import Netfilter
+import SidecarCLI
+
+/// `sidecar-init install`: the init container's command.
+struct InstallCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "install", abstract: "Install (or replace) the capture rules in one atomic transaction.")
+
+    @OptionGroup var capture: CaptureOptions
+
+    func run() throws {
+        let config = try capture.config()
+        let ruleset = InterceptionPlanner.ruleset(for: config)
+        try capture.target.enterNamespace()
+        try NftablesConnection().install(ruleset)
+        let rules = ruleset.chains.reduce(0) { $0 + $1.rules.count }
+        print("sidecar-init: installed table inet \(config.table) (\(ruleset.chains.count) chains, \(rules) rules)")
+    }
+}

@@ -1,0 +1,3 @@
+import SidecarCLI
+
+ContractMain.run(SidecarInitCommand.self)
