@@ -59,6 +59,7 @@ let package = Package(
             name: "SidecarProxy",
             dependencies: [
                 "Proxy", "Policy", "Telemetry", "SidecarCLI",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),

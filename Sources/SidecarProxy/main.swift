@@ -1,1 +1,3 @@
-print("todo")
+import SidecarCLI
+
+await ContractMain.runAsync(SidecarProxyCommand.self)

@@ -1,0 +1,38 @@
+/// The proxy's settings. Every property has the default of DESIGN.md, so `ProxyConfiguration()` serves as is.
+public struct ProxyConfiguration: Sendable, Hashable {
+    /// The ports the proxy listens on.
+    public struct Listeners: Sendable, Hashable {
+        /// Outbound capture, on loopback only: reachable from outside, it would be an open relay.
+        public var outbound: Int = 15001
+        /// Inbound capture, on every address.
+        public var inbound: Int = 15006
+        /// Admin API, on loopback only.
+        public var admin: Int = 15000
+        /// Read-only telemetry and health, on every address, for the kubelet's probes.
+        public var telemetry: Int = 15020
+
+        public init() {}
+
+        /// Every port the proxy serves itself; a connection whose original destination is one of these would loop.
+        public var all: [Int] { [outbound, inbound, admin, telemetry] }
+    }
+
+    /// How long the proxy waits for things.
+    public struct Timeouts: Sendable, Hashable {
+        /// To establish the upstream connection; an unreachable upstream fails the client after this.
+        public var connect: Duration = .seconds(1)
+        /// With no byte in either direction, a relayed connection is closed.
+        public var idle: Duration = .seconds(3600)
+        /// For the client's first bytes, before the connection is treated as opaque TCP.
+        public var detect: Duration = .milliseconds(300)
+        /// After SIGTERM, for open connections to finish before they are closed.
+        public var drain: Duration = .seconds(30)
+
+        public init() {}
+    }
+
+    public var listeners = Listeners()
+    public var timeouts = Timeouts()
+
+    public init() {}
+}

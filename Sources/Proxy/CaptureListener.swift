@@ -1,0 +1,23 @@
+import NIOCore
+
+/// One listening socket of the proxy: which traffic it receives and where it is bound.
+struct CaptureListener: Sendable, CustomStringConvertible {
+    let direction: TrafficDirection
+    let host: String
+    let port: Int
+
+    var isIPv6: Bool { host.contains(":") }
+
+    /// Outbound capture listens on loopback only (reachable from outside it would be an open relay); inbound on
+    /// every address, since prerouting redirects to the address the packet arrived on.
+    static func all(outboundPort: Int, inboundPort: Int) -> [CaptureListener] {
+        [
+            CaptureListener(direction: .outbound, host: "127.0.0.1", port: outboundPort),
+            CaptureListener(direction: .outbound, host: "::1", port: outboundPort),
+            CaptureListener(direction: .inbound, host: "0.0.0.0", port: inboundPort),
+            CaptureListener(direction: .inbound, host: "::", port: inboundPort),
+        ]
+    }
+
+    var description: String { isIPv6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}

@@ -1,0 +1,89 @@
+import Logging
+import NIOCore
+import NIOPosix
+import Policy
+
+/// The pipeline for one accepted connection: original destination, loop check, upstream connect, relay.
+struct ConnectionForwarder: Sendable {
+    let direction: TrafficDirection
+    let configuration: ProxyConfiguration
+    let reader: any OriginalDestinationReader
+    let registry: ConnectionRegistry
+    let logger: Logger
+
+    /// Runs on the client channel's event loop as the channel is accepted. The channel does not read until the
+    /// upstream is connected, so nothing has to be buffered meanwhile.
+    func forward(_ client: Channel) {
+        registry.register(client)
+        let source = client.remoteAddress.map { "\($0)" } ?? "unknown"
+        reader.originalDestination(of: client).whenComplete { result in
+            switch result {
+            case .failure(let error):
+                logger.warning(
+                    "connection refused: original destination unreadable",
+                    metadata: ["direction": "\(direction)", "source": "\(source)", "error": "\(error)"])
+                client.reset()
+            case .success(let destination) where isLoop(destination):
+                logger.warning(
+                    "connection refused: original destination is the proxy itself",
+                    metadata: ["direction": "\(direction)", "source": "\(source)", "destination": "\(destination)"])
+                client.reset()
+            case .success(let destination):
+                connect(client, to: destination, source: source)
+            }
+        }
+    }
+
+    private func connect(_ client: Channel, to destination: OriginalDestination, source: String) {
+        let (clientEnd, upstreamEnd) = RelayHandler.matchedPair()
+        do {
+            try client.pipeline.syncOperations.addHandler(clientEnd)
+        } catch {
+            client.reset()
+            return
+        }
+        let upstreamHandler = NIOLoopBound(upstreamEnd, eventLoop: client.eventLoop)
+        ClientBootstrap(group: client.eventLoop)
+            .connectTimeout(TimeAmount(configuration.timeouts.connect))
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer { upstream in
+                upstream.eventLoop.makeCompletedFuture {
+                    try upstream.pipeline.syncOperations.addHandler(upstreamHandler.value)
+                }
+            }
+            .connect(to: destination.address)
+            .whenComplete { result in
+                switch result {
+                case .success:
+                    logger.debug(
+                        "connection forwarded",
+                        metadata: ["direction": "\(direction)", "source": "\(source)", "destination": "\(destination)"])
+                    try? client.syncOptions?.setOption(.autoRead, value: true)
+                case .failure(let error):
+                    logger.info(
+                        "upstream connect failed",
+                        metadata: [
+                            "direction": "\(direction)", "source": "\(source)", "destination": "\(destination)",
+                            "error": "\(error)",
+                        ])
+                    client.reset()
+                }
+            }
+    }
+
+    /// A connection aimed at one of the proxy's own ports would come straight back: inbound, any such port is ours
+    /// (everything that reaches the inbound listener is for this pod); outbound, only on loopback, where it arrives
+    /// unredirected.
+    private func isLoop(_ destination: OriginalDestination) -> Bool {
+        guard configuration.listeners.all.contains(destination.port) else { return false }
+        return direction == .inbound || destination.isLoopback
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

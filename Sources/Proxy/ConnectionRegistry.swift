@@ -1,0 +1,54 @@
+import NIOCore
+import Synchronization
+
+/// The client connections the proxy is relaying, across all event loops: what a drain waits for, and what it
+/// closes when the drain time runs out.
+///
+/// NIO's `ServerQuiescingHelper` tracks one server channel's children but cannot close them at a deadline; this
+/// registry spans every listener and can.
+public final class ConnectionRegistry: Sendable {
+    private struct State {
+        var open: [ObjectIdentifier: Channel] = [:]
+        var emptyWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Tracks `channel` until it closes.
+    public func register(_ channel: Channel) {
+        let id = ObjectIdentifier(channel)
+        state.withLock { $0.open[id] = channel }
+        channel.closeFuture.whenComplete { _ in
+            let waiters = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                state.open[id] = nil
+                guard state.open.isEmpty else { return [] }
+                defer { state.emptyWaiters = [] }
+                return state.emptyWaiters
+            }
+            waiters.forEach { $0.resume() }
+        }
+    }
+
+    public var count: Int { state.withLock { $0.open.count } }
+
+    /// Returns once no connection is open.
+    public func waitUntilEmpty() async {
+        await withCheckedContinuation { continuation in
+            let resumeNow = state.withLock { state in
+                if state.open.isEmpty { return true }
+                state.emptyWaiters.append(continuation)
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    /// Closes every open connection; they leave the registry as their close completes.
+    public func closeAll() {
+        for channel in state.withLock({ Array($0.open.values) }) {
+            channel.close(promise: nil)
+        }
+    }
+}

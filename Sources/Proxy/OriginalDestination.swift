@@ -1,0 +1,51 @@
+import NIOCore
+
+/// Where a redirected connection was headed before netfilter sent it to the proxy.
+public struct OriginalDestination: Hashable, Sendable, CustomStringConvertible {
+    public let address: SocketAddress
+
+    public init(address: SocketAddress) {
+        self.address = address
+    }
+
+    /// Decodes the `sockaddr_in` or `sockaddr_in6` that `SO_ORIGINAL_DST` / `IP6T_SO_ORIGINAL_DST` fill in.
+    /// The family is read in host byte order and the port in network byte order, as the kernel writes them.
+    public init?(sockaddr bytes: some Collection<UInt8>) {
+        let bytes = Array(bytes)
+        guard bytes.count >= 2 else { return nil }
+        let family = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt16.self) }
+        let packed: ArraySlice<UInt8>
+        switch Int32(family) {
+        case Self.ipv4Family where bytes.count >= 8:
+            packed = bytes[4..<8]
+        case Self.ipv6Family where bytes.count >= 24:
+            packed = bytes[8..<24]
+        default:
+            return nil
+        }
+        let port = Int(bytes[2]) << 8 | Int(bytes[3])
+        guard let address = try? SocketAddress(packedIPAddress: ByteBuffer(bytes: packed), port: port) else {
+            return nil
+        }
+        self.address = address
+    }
+
+    public var port: Int { address.port ?? 0 }
+
+    /// True for 127.0.0.0/8 and ::1: such a destination is the pod itself.
+    public var isLoopback: Bool {
+        switch address {
+        case .v4(let v4): UInt32(bigEndian: v4.address.sin_addr.s_addr) >> 24 == 127
+        case .v6: address.ipAddress == "::1"
+        default: false
+        }
+    }
+
+    public var description: String {
+        guard let ip = address.ipAddress else { return "\(address)" }
+        return address.protocol == .inet6 ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+    }
+
+    static let ipv4Family: Int32 = 2
+    static let ipv6Family: Int32 = 10
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Logging
+import Policy
+import Proxy
+import ServiceLifecycle
+import Telemetry
+
+/// `sidecar-proxy run`: serves until SIGTERM or SIGINT, then drains.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Serve the capture listeners, telemetry and admin endpoints until SIGTERM.")
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "sidecar-proxy")
+        let configuration = ProxyConfiguration()
+        let health = HealthState()
+        let registry = ConnectionRegistry()
+        let proxy = ProxyService(
+            configuration: configuration, registry: registry, logger: logger,
+            onReady: {
+                health.markReady()
+                logger.info("ready")
+            },
+            onDrain: { health.markDraining() })
+        let telemetry = HTTPEndpointServer(
+            name: "telemetry", hosts: ["0.0.0.0", "::"], port: configuration.listeners.telemetry,
+            endpoints: [.readiness(path: "/healthz/ready", health: health), .liveness(path: "/healthz/live")],
+            logger: logger)
+        let admin = HTTPEndpointServer(
+            name: "admin", hosts: ["127.0.0.1"], port: configuration.listeners.admin,
+            endpoints: [.readiness(path: "/ready", health: health)], logger: logger)
+        // Shutdown runs in reverse order: the proxy drains first while telemetry still answers "not ready".
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: telemetry), .init(service: admin), .init(service: proxy)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,0 +1,41 @@
+import NIOHTTP1
+
+/// A plain HTTP answer from one of the proxy's own endpoints.
+public struct HTTPEndpointResponse: Sendable {
+    public var status: HTTPResponseStatus
+    public var contentType: String
+    public var body: String
+
+    public init(status: HTTPResponseStatus = .ok, contentType: String = "text/plain; charset=utf-8", body: String) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+    }
+}
+
+/// One route of the admin or telemetry server: a method and an exact path, and what to answer.
+public struct HTTPEndpoint: Sendable {
+    public var method: HTTPMethod
+    public var path: String
+    public var respond: @Sendable () -> HTTPEndpointResponse
+
+    public init(method: HTTPMethod = .GET, path: String, respond: @escaping @Sendable () -> HTTPEndpointResponse) {
+        self.method = method
+        self.path = path
+        self.respond = respond
+    }
+
+    /// `/healthz/ready`-style readiness: 200 when ready, 503 otherwise, so probes need read only the status.
+    public static func readiness(path: String, health: HealthState) -> HTTPEndpoint {
+        HTTPEndpoint(path: path) {
+            health.isReady
+                ? HTTPEndpointResponse(body: "ready\n")
+                : HTTPEndpointResponse(status: .serviceUnavailable, body: "not ready\n")
+        }
+    }
+
+    /// Liveness: answering at all proves the event loops turn.
+    public static func liveness(path: String) -> HTTPEndpoint {
+        HTTPEndpoint(path: path) { HTTPEndpointResponse(body: "live\n") }
+    }
+}

@@ -1,0 +1,282 @@
+#!/usr/bin/python3
+"""Test peer for swift-sidecar's integration tests: a server, a client and a probe.
+
+Standard library only (it runs as other uids under Debian's /usr/bin/python3).
+
+Protocol, one TCP connection, every JSON message on its own line:
+
+    server -> client  {"local": IP, "localPort": N, "peer": IP, "peerPort": N}
+                      what the server's accepted socket sees (IPv4-mapped
+                      addresses are shown as plain IPv4), so a test can check
+                      which address and port the connection really reached
+    client -> server  {"send": M}
+    client -> server  N opaque bytes, then a half-close (shutdown SHUT_WR)
+    server -> client  {"received": N, "sha256": HEX}
+    server -> client  M bytes of random.Random(M).randbytes(M), then close
+
+The server speaks first, so a proxy that waits for the client's first bytes
+before forwarding would stall here until its detect timeout.
+
+Subcommands:
+
+    serve --port P [--bind ADDR]
+        Listen on ADDR (default "::", dual-stack), print READY on stdout once
+        listening, serve each connection on its own thread, forever. An error
+        closes that connection only, with a one-line reason on stderr.
+
+    call HOST PORT --send N --expect M [--timeout S] [--source-hold]
+        Run the protocol as the client and print one JSON object:
+        {"hello": {...}, "sent": N, "sentSha256": HEX, "server": {...},
+         "received": COUNT, "receivedSha256": HEX, "expectedSha256": HEX}
+        and exit 0; the test compares the fields. On a socket error print
+        {"error": KIND, "detail": TEXT, "elapsed": SECONDS} and exit 3.
+        --timeout bounds each socket operation (default 30 s).
+        --source-hold: after the hello line, print HOLDING on stderr and send
+        nothing until a line or EOF arrives on stdin, so a test can keep a
+        connection in flight across an event (drain, reload) and release it.
+
+    probe HOST PORT [--timeout S]
+        Connect and report the first event, {"outcome": O, "elapsed": SECONDS},
+        exit 0. O is refused, unreachable, reset, eof, data or timeout.
+        Any other socket error is reported as call reports it, exit 3.
+
+Error kinds (call) and outcomes (probe) share one vocabulary: refused
+(ECONNREFUSED), unreachable (EHOSTUNREACH, ENETUNREACH), reset (ECONNRESET,
+EPIPE), timeout, eof (the peer closed before a line the protocol needs),
+other.
+"""
+
+import argparse
+import errno
+import hashlib
+import json
+import os
+import random
+import socket
+import sys
+import threading
+import time
+
+# A multiple of 4 bytes: randbytes draws 32-bit words, so chunks of whole
+# words concatenate to exactly the bytes of one randbytes(total) call.
+CHUNK = 1 << 20
+# A JSON line longer than this is a protocol error, not something to buffer.
+MAX_LINE = 64 * 1024
+
+
+class PeerClosed(Exception):
+    """The peer closed the connection before sending a line we needed."""
+
+
+class LineStream:
+    """A socket read as JSON lines followed by raw bytes until EOF."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.pending = b""
+
+    def read_json_line(self, what):
+        while b"\n" not in self.pending:
+            if len(self.pending) > MAX_LINE:
+                raise ValueError(f"{what} line longer than {MAX_LINE} bytes")
+            data = self.sock.recv(65536)
+            if not data:
+                raise PeerClosed(f"peer closed before the {what} line")
+            self.pending += data
+        line, self.pending = self.pending.split(b"\n", 1)
+        return json.loads(line)
+
+    def read_to_eof(self):
+        """Return (count, sha256 hex) of everything left until EOF."""
+        digest = hashlib.sha256(self.pending)
+        count = len(self.pending)
+        self.pending = b""
+        while data := self.sock.recv(CHUNK):
+            digest.update(data)
+            count += len(data)
+        return count, digest.hexdigest()
+
+
+def send_json_line(sock, obj):
+    sock.sendall(json.dumps(obj).encode() + b"\n")
+
+
+def deterministic_chunks(n):
+    """random.Random(n).randbytes(n), in chunks so memory stays bounded."""
+    rng = random.Random(n)
+    remaining = n
+    while remaining > 0:
+        size = min(CHUNK, remaining)
+        yield rng.randbytes(size)
+        remaining -= size
+
+
+def plain_ip(host):
+    """Show an IPv4-mapped IPv6 address ("::ffff:10.0.0.1") as plain IPv4."""
+    if host.startswith("::ffff:") and "." in host:
+        return host[len("::ffff:"):]
+    return host
+
+
+def family_for(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+# --- serve -------------------------------------------------------------------
+
+
+def handle_connection(conn):
+    with conn:
+        try:
+            local, peer = conn.getsockname(), conn.getpeername()
+            send_json_line(conn, {
+                "local": plain_ip(local[0]), "localPort": local[1],
+                "peer": plain_ip(peer[0]), "peerPort": peer[1],
+            })
+            stream = LineStream(conn)
+            to_send = int(stream.read_json_line("request")["send"])
+            received, sha = stream.read_to_eof()
+            send_json_line(conn, {"received": received, "sha256": sha})
+            for chunk in deterministic_chunks(to_send):
+                conn.sendall(chunk)
+        except (OSError, ValueError, KeyError, TypeError, PeerClosed) as error:
+            reason = f"{type(error).__name__}: {error}"
+            print(f"peer serve: connection closed: {reason}", file=sys.stderr, flush=True)
+
+
+def serve(args):
+    family = family_for(args.bind)
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if family == socket.AF_INET6:
+        # Off, so that "::" also accepts IPv4 (as ::ffff:a.b.c.d).
+        listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    listener.bind((args.bind, args.port))
+    listener.listen(128)
+    print("READY", flush=True)
+    while True:
+        conn, _ = listener.accept()
+        threading.Thread(target=handle_connection, args=(conn,), daemon=True).start()
+
+
+# --- call and probe ----------------------------------------------------------
+
+
+def classify(error):
+    """Map a socket failure to the shared error kind / probe outcome."""
+    if isinstance(error, PeerClosed):
+        return "eof"
+    if isinstance(error, ConnectionRefusedError):
+        return "refused"
+    if isinstance(error, (ConnectionResetError, BrokenPipeError)):
+        return "reset"
+    if isinstance(error, TimeoutError):
+        return "timeout"
+    if isinstance(error, OSError) and error.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+        return "unreachable"
+    return "other"
+
+
+def connect(host, port, timeout):
+    sock = socket.socket(family_for(host), socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def print_json(obj):
+    print(json.dumps(obj), flush=True)
+
+
+def fail(error, started):
+    print_json({"error": classify(error), "detail": str(error), "elapsed": round(time.monotonic() - started, 3)})
+    return 3
+
+
+def call(args):
+    started = time.monotonic()
+    try:
+        with connect(args.host, args.port, args.timeout) as sock:
+            stream = LineStream(sock)
+            hello = stream.read_json_line("hello")
+            if args.source_hold:
+                print("HOLDING", file=sys.stderr, flush=True)
+                sys.stdin.readline()
+            send_json_line(sock, {"send": args.expect})
+            sent_digest = hashlib.sha256()
+            remaining = args.send
+            while remaining > 0:
+                chunk = os.urandom(min(CHUNK, remaining))
+                sent_digest.update(chunk)
+                sock.sendall(chunk)
+                remaining -= len(chunk)
+            sock.shutdown(socket.SHUT_WR)  # half-close: the reply still flows back
+            server = stream.read_json_line("result")
+            received, received_sha = stream.read_to_eof()
+    except (OSError, ValueError, PeerClosed) as error:
+        return fail(error, started)
+
+    expected_digest = hashlib.sha256()
+    for chunk in deterministic_chunks(args.expect):
+        expected_digest.update(chunk)
+    print_json({
+        "hello": hello,
+        "sent": args.send,
+        "sentSha256": sent_digest.hexdigest(),
+        "server": server,
+        "received": received,
+        "receivedSha256": received_sha,
+        "expectedSha256": expected_digest.hexdigest(),
+    })
+    return 0
+
+
+def probe(args):
+    started = time.monotonic()
+    try:
+        with connect(args.host, args.port, args.timeout) as sock:
+            # What is left of the timeout bounds the wait for the first event.
+            sock.settimeout(max(0.001, args.timeout - (time.monotonic() - started)))
+            outcome = "data" if sock.recv(1) else "eof"
+    except OSError as error:
+        outcome = classify(error)
+        if outcome == "other":
+            return fail(error, started)
+    print_json({"outcome": outcome, "elapsed": round(time.monotonic() - started, 3)})
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Test peer for swift-sidecar integration tests.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve_parser = commands.add_parser("serve", help="run the test server")
+    serve_parser.add_argument("--port", type=int, required=True)
+    serve_parser.add_argument("--bind", default="::")
+    serve_parser.set_defaults(run=serve)
+
+    call_parser = commands.add_parser("call", help="run one exchange as the client")
+    call_parser.add_argument("host")
+    call_parser.add_argument("port", type=int)
+    call_parser.add_argument("--send", type=int, required=True, help="bytes to upload")
+    call_parser.add_argument("--expect", type=int, required=True, help="bytes to ask the server for")
+    call_parser.add_argument("--timeout", type=float, default=30.0, help="seconds per socket operation")
+    call_parser.add_argument("--source-hold", action="store_true", help="wait for stdin before sending")
+    call_parser.set_defaults(run=call)
+
+    probe_parser = commands.add_parser("probe", help="report the first event on a new connection")
+    probe_parser.add_argument("host")
+    probe_parser.add_argument("port", type=int)
+    probe_parser.add_argument("--timeout", type=float, default=5.0)
+    probe_parser.set_defaults(run=probe)
+
+    args = parser.parse_args()
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
