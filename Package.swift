@@ -69,11 +69,13 @@ let package = Package(
         .executableTarget(
             name: "SidecarStatus",
             dependencies: [
-                "Interception", "Netfilter", "SidecarCLI", "Telemetry",
+                "Netfilter", "SidecarCLI", "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "InterceptionTests", dependencies: ["Interception"], resources: [.copy("Golden")]),
+        .testTarget(name: "InterceptionTests", dependencies: ["Interception"], exclude: ["Golden"]),
         .testTarget(name: "NetfilterTests", dependencies: ["Netfilter", "Interception"]),
         .testTarget(
             name: "ProxyTests",
@@ -83,6 +85,6 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "IntegrationTests", dependencies: ["Interception"], resources: [.copy("Peers")]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Interception"], exclude: ["Peers"]),
     ]
 )

@@ -22,3 +22,10 @@ public struct InstalledChain: Sendable, Hashable {
         }
     }
 }
+
+extension InstalledChain.Hook {
+    /// The hook's name as nftables writes it, when it is one the project uses.
+    public var pointName: String? {
+        [ChainHook.Point.output, .prerouting].first { NftnlChain.hookNumber($0) == number }?.rawValue
+    }
+}

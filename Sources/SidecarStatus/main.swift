@@ -1,1 +1,3 @@
-print("todo")
+import SidecarCLI
+
+ContractMain.run(SidecarStatusCommand.self)

@@ -42,7 +42,7 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
         let maxPrefix = family.addressLength * 8
         var prefix = maxPrefix
         if parts.count == 2 {
-            guard let parsed = Int(parts[1]), (0...maxPrefix).contains(parsed), parts[1].allSatisfy(\.isASCII) else {
+            guard parts[1].allSatisfy({ ("0"..."9").contains($0) }), let parsed = Int(parts[1]), parsed <= maxPrefix else {
                 throw .badPrefixLength(text)
             }
             prefix = parsed

@@ -1,0 +1,57 @@
+import Netfilter
+
+/// What `sidecar-status` found, in the shape `--json` prints.
+struct StatusReport: Codable {
+    struct Interception: Codable {
+        var table: String
+        var installed: Bool
+        /// Set when the table could not be read at all (e.g. no permission).
+        var error: String?
+        var chains: [Chain]
+    }
+
+    struct Chain: Codable {
+        var name: String
+        var hook: String?
+        var priority: Int32?
+        var rules: [Rule]
+    }
+
+    struct Rule: Codable {
+        var handle: UInt64
+        var comment: String?
+        var packets: UInt64
+        var bytes: UInt64
+    }
+
+    struct Proxy: Codable {
+        var admin: String
+        var ready: Bool
+        /// Why the proxy is not ready: its answer, or why it could not be asked.
+        var detail: String?
+    }
+
+    var interception: Interception
+    var proxy: Proxy
+
+    /// Healthy means the capture rules are in place and the proxy takes traffic.
+    var isHealthy: Bool { interception.installed && proxy.ready }
+}
+
+extension StatusReport.Interception {
+    init(table: String, installed: InstalledTable?) {
+        self.init(
+            table: table, installed: installed != nil, error: nil,
+            chains: (installed?.chains ?? []).map { chain in
+                StatusReport.Chain(
+                    name: chain.name, hook: chain.hook.map(Self.hookName), priority: chain.hook?.priority,
+                    rules: chain.rules.map {
+                        StatusReport.Rule(handle: $0.handle, comment: $0.comment, packets: $0.packets, bytes: $0.bytes)
+                    })
+            })
+    }
+
+    private static func hookName(_ hook: InstalledChain.Hook) -> String {
+        "\(hook.type) \(hook.pointName ?? "hook \(hook.number)")"
+    }
+}
