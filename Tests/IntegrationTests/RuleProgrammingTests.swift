@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+
+/// `sidecar-init` against the real kernel, with `nft` as the oracle.
+@Suite struct RuleProgrammingTests {
+    /// What the kernel holds for `table`, as `nft -j` lists it, without handles (they count per namespace) and
+    /// without nft's own version banner.
+    static func listTable(namespace: String, table: String = "sidecar") throws -> String {
+        let listed = try Shell.run(["ip", "netns", "exec", namespace, "nft", "-j", "list", "table", "inet", table])
+        let json = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as! [String: Any]
+        let objects = (json["nftables"] as! [[String: Any]]).filter { $0["metainfo"] == nil }
+        let normalized = objects.map { object in
+            object.mapValues { value -> Any in
+                guard var fields = value as? [String: Any] else { return value }
+                fields["handle"] = nil
+                return fields
+            }
+        }
+        let data = try JSONSerialization.data(withJSONObject: normalized, options: [.sortedKeys, .prettyPrinted])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The differential test: what libnftnl programmed equals what `nft -f` makes of `plan`'s text.
+    @Test func kernelTableEqualsNftOfThePlan() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            let programmed = try Self.listTable(namespace: topology.pod)
+
+            let plan = try Shell.run([Binaries.sidecarInit, "plan"]).stdout
+            try Shell.run(["ip", "netns", "exec", topology.peer, "nft", "-f", "-"], stdin: plan)
+            let fromText = try Self.listTable(namespace: topology.peer)
+
+            #expect(programmed == fromText)
+            #expect(programmed.contains("\"comment\" : \"sidecar: redirect outbound tcp\""))
+        }
+    }
+
+    @Test func installingTwiceGivesTheSameRuleset() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            let first = try Self.listTable(namespace: topology.pod)
+            try topology.sidecarInit("install")
+            let second = try Self.listTable(namespace: topology.pod)
+            #expect(first == second)
+            let rules = try Shell.run(["ip", "netns", "exec", topology.pod, "nft", "list", "table", "inet", "sidecar"])
+            #expect(rules.stdout.components(separatedBy: "redirect to :15001").count == 2, "exactly one redirect rule")
+        }
+    }
+
+    @Test func uninstallRemovesOnlyOurTable() async throws {
+        try await PodTopology.with { topology in
+            let nft = ["ip", "netns", "exec", topology.pod, "nft"]
+            try Shell.run(nft + ["add", "table", "inet", "someone_else"])
+            try Shell.run(nft + ["add", "chain", "inet", "someone_else", "keep"])
+            try topology.sidecarInit("install")
+            try topology.sidecarInit("uninstall")
+
+            let tables = try Shell.run(nft + ["list", "tables"]).stdout
+            #expect(tables == "table inet someone_else\n")
+            #expect(try Shell.run(nft + ["list", "chain", "inet", "someone_else", "keep"]).status == 0)
+            // A second uninstall finds nothing to remove and still succeeds: init containers get re-run.
+            #expect(try topology.sidecarInit("uninstall").stdout.contains("was not installed"))
+        }
+    }
+
+    /// Bad input exits 2 before the kernel is touched: the earlier ruleset stays in force.
+    @Test func invalidInputChangesNothing() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            let before = try Self.listTable(namespace: topology.pod)
+            // Port 0 passes argument parsing but not validation: nothing reaches the kernel, exit 2.
+            let invalid = try Shell.run(
+                [Binaries.sidecarInit, "install", "--outbound-port", "0", "--netns", topology.podNamespacePath],
+                expectSuccess: false)
+            #expect(invalid.status == 2)
+            #expect(try Self.listTable(namespace: topology.pod) == before)
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Synchronization
+
+/// A simulated pod: a `pod` network namespace joined by a veth pair to a `peer` namespace that stands for the rest
+/// of the cluster. The peer also owns an `upstream` address on its loopback, reached through the pod's default
+/// route, so the original destination differs from the peer's link address. The two namespaces reach nothing else.
+final class PodTopology: @unchecked Sendable {
+    let pod: String
+    let peer: String
+    let podIPv4 = "10.77.0.2"
+    let peerIPv4 = "10.77.0.1"
+    let upstreamIPv4 = "10.77.1.5"
+    let podIPv6 = "fd00:77::2"
+    let peerIPv6 = "fd00:77::1"
+    let upstreamIPv6 = "fd00:77:1::5"
+    /// The uid the app runs as: anything but the proxy's 1337.
+    let appUID = 1000
+
+    private var processes: [BackgroundProcess] = []
+    private static let counter = Atomic(0)
+
+    /// Builds the namespaces; `body` runs with them and they are removed afterwards, also when it throws.
+    static func with<Result>(_ body: (PodTopology) async throws -> Result) async throws -> Result {
+        try requireRoot()
+        let topology = try PodTopology()
+        defer { topology.tearDown() }
+        return try await body(topology)
+    }
+
+    private init() throws {
+        let id = "\(getpid() % 100_000)x\(Self.counter.add(1, ordering: .relaxed).newValue)"
+        pod = "scpod\(id)"
+        peer = "scpeer\(id)"
+        let podLink = "sva\(id)"
+        let peerLink = "svb\(id)"
+        do {
+            try Self.ip("netns", "add", pod)
+            try Self.ip("netns", "add", peer)
+            try Self.ip("link", "add", podLink, "type", "veth", "peer", "name", peerLink)
+            try Self.ip("link", "set", podLink, "netns", pod)
+            try Self.ip("link", "set", peerLink, "netns", peer)
+            for (namespace, link, v4, v6) in [(pod, podLink, podIPv4, podIPv6), (peer, peerLink, peerIPv4, peerIPv6)] {
+                try Self.ip("-n", namespace, "link", "set", "lo", "up")
+                try Self.ip("-n", namespace, "addr", "add", "\(v4)/24", "dev", link)
+                // nodad: usable at once, instead of after duplicate address detection.
+                try Self.ip("-n", namespace, "-6", "addr", "add", "\(v6)/64", "dev", link, "nodad")
+                try Self.ip("-n", namespace, "link", "set", link, "up")
+            }
+            try Self.ip("-n", peer, "addr", "add", "\(upstreamIPv4)/32", "dev", "lo")
+            try Self.ip("-n", peer, "-6", "addr", "add", "\(upstreamIPv6)/128", "dev", "lo", "nodad")
+            try Self.ip("-n", pod, "route", "add", "default", "via", peerIPv4)
+            try Self.ip("-n", pod, "-6", "route", "add", "default", "via", peerIPv6)
+        } catch {
+            tearDown()
+            throw error
+        }
+    }
+
+    func tearDown() {
+        for process in processes { process.stop(signal: SIGKILL) }
+        processes = []
+        _ = try? Shell.run(["ip", "netns", "del", pod], expectSuccess: false)
+        _ = try? Shell.run(["ip", "netns", "del", peer], expectSuccess: false)
+    }
+
+    var podNamespacePath: String { "/run/netns/\(pod)" }
+
+    /// A command line that runs in the pod as `uid` (the app's by default).
+    func inPod(uid: Int? = nil, _ arguments: [String]) -> [String] {
+        let uid = uid ?? appUID
+        return ["ip", "netns", "exec", pod, "setpriv", "--reuid", "\(uid)", "--regid", "\(uid)", "--clear-groups"]
+            + arguments
+    }
+
+    func inPeer(_ arguments: [String]) -> [String] {
+        ["ip", "netns", "exec", peer] + arguments
+    }
+
+    // MARK: The product
+
+    @discardableResult
+    func sidecarInit(_ arguments: String...) throws -> CommandResult {
+        try Shell.run([Binaries.sidecarInit] + arguments + ["--netns", podNamespacePath])
+    }
+
+    /// Starts the proxy as uid 1337 and returns once it reports ready.
+    @discardableResult
+    func startProxy() throws -> BackgroundProcess {
+        let proxy = try start(name: "proxy", inPod(uid: 1337, [Binaries.sidecarProxy, "run"]))
+        do {
+            try Shell.run(inPod(uid: 1337, [Binaries.sidecarProxy, "wait-ready", "--timeout", "20s"]))
+        } catch {
+            throw BackgroundProcess.ProcessEnded(name: "proxy (not ready: \(error))", output: proxy.output)
+        }
+        return proxy
+    }
+
+    /// Starts the test server in the pod (as the app) or in the peer, and returns once it listens.
+    @discardableResult
+    func startServer(inPod: Bool, port: Int) throws -> BackgroundProcess {
+        let command = ["/usr/bin/python3", "-B", Binaries.peer, "serve", "--port", "\(port)"]
+        let server = try start(name: "server-\(port)", inPod ? self.inPod(command) : inPeer(command))
+        try server.waitForOutput("READY")
+        return server
+    }
+
+    func start(name: String, _ arguments: [String]) throws -> BackgroundProcess {
+        let process = try BackgroundProcess(name: name, arguments)
+        processes.append(process)
+        return process
+    }
+
+    private static func ip(_ arguments: String...) throws {
+        try Shell.run(["ip"] + arguments)
+    }
+
+    /// Privileged tests never skip quietly: without root they fail, saying why.
+    static func requireRoot() throws {
+        struct NotRoot: Error, CustomStringConvertible {
+            var description: String { "integration tests need root (CAP_NET_ADMIN) to create network namespaces" }
+        }
+        if getuid() != 0 { throw NotRoot() }
+    }
+}

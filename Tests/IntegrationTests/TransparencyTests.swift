@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+
+/// The app and its peers change nothing, yet every TCP connection passes through the proxy intact.
+@Suite struct TransparencyTests {
+    /// The upstream sees the address and port the app dialled, and the kernel's redirect rule counted the connection.
+    @Test(arguments: [false, true])
+    func outboundConnectionReachesItsOriginalDestination(ipv6: Bool) async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy()
+            try topology.startServer(inPod: false, port: 9000)
+            let upstream = ipv6 ? topology.upstreamIPv6 : topology.upstreamIPv4
+
+            let result = try PeerClient.call(topology.inPod([]), host: upstream, port: 9000)
+
+            #expect(result.hello.local == upstream)
+            #expect(result.hello.localPort == 9000)
+            #expect(result.hello.peer == (ipv6 ? topology.podIPv6 : topology.podIPv4))
+            #expect(result.server.sha256 == result.sentSha256)
+            #expect(result.receivedSha256 == result.expectedSha256)
+            let status = try StatusTests.statusJSON(topology)
+            #expect(StatusTests.packets(status, comment: "sidecar: redirect outbound tcp") > 0)
+        }
+    }
+
+    /// A peer's connection to the app is redirected to the proxy, which connects to the app from the pod itself: the
+    /// app sees the pod's address as its peer, not the remote one.
+    @Test(arguments: [false, true])
+    func inboundConnectionReachesTheAppThroughTheProxy(ipv6: Bool) async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy()
+            try topology.startServer(inPod: true, port: 8080)
+            let podAddress = ipv6 ? topology.podIPv6 : topology.podIPv4
+
+            let result = try PeerClient.call(topology.inPeer([]), host: podAddress, port: 8080)
+
+            #expect(result.hello.local == podAddress)
+            #expect(result.hello.localPort == 8080)
+            #expect(result.hello.peer == podAddress, "the app's peer is the proxy in the pod")
+            #expect(result.server.sha256 == result.sentSha256)
+            #expect(result.receivedSha256 == result.expectedSha256)
+        }
+    }
+
+    /// 64 MiB up, a half-close, then 64 MiB down on the same connection: every byte arrives, in order.
+    @Test func largeTransfersSurviveAHalfCloseInBothDirections() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy()
+            try topology.startServer(inPod: false, port: 9000)
+            let size = 64 * 1024 * 1024
+
+            let result = try PeerClient.call(
+                topology.inPod([]), host: topology.upstreamIPv4, port: 9000, send: size, expect: size)
+
+            #expect(result.server.received == size)
+            #expect(result.server.sha256 == result.sentSha256)
+            #expect(result.received == size)
+            #expect(result.receivedSha256 == result.expectedSha256)
+        }
+    }
+
+    /// The upstream refuses: the proxy resets the app's connection at once instead of leaving it hanging.
+    @Test func aRefusedUpstreamFailsTheClientWithinASecond() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy()
+
+            let probe = try PeerClient.probe(topology.inPod([]), host: topology.upstreamIPv4, port: 9999)
+
+            #expect(probe.outcome == "reset")
+            #expect(probe.elapsed < 1.0)
+        }
+    }
+
+    /// Dialling the outbound listener directly would relay to itself; the proxy refuses and keeps serving.
+    @Test func aConnectionStraightToTheOutboundListenerIsRefused() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            let proxy = try topology.startProxy()
+            try topology.startServer(inPod: false, port: 9000)
+
+            for host in ["127.0.0.1", "::1"] {
+                let probe = try PeerClient.probe(topology.inPod([]), host: host, port: 15001)
+                #expect(probe.outcome == "reset", "\(host)")
+            }
+            #expect(proxy.output.contains("original destination is the proxy itself"))
+            let result = try PeerClient.call(topology.inPod([]), host: topology.upstreamIPv4, port: 9000)
+            #expect(result.hello.local == topology.upstreamIPv4)
+        }
+    }
+}
