@@ -27,7 +27,7 @@ let package = Package(
         .target(
             name: "Proxy",
             dependencies: [
-                "Policy",
+                "Policy", "Telemetry",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

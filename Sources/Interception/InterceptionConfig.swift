@@ -44,7 +44,8 @@ extension InterceptionConfig {
                 "table '\(table)': must start with a letter and hold only letters, digits, '_' and '-' (at most 64)")
         }
         if proxyUIDs.isEmpty { errors.append("proxy uid: at least one is required, or the proxy's traffic would loop") }
-        for (name, port) in [("outbound port", outboundRedirectPort), ("inbound port", inboundRedirectPort)] where port == 0 {
+        for (name, port) in [("outbound port", outboundRedirectPort), ("inbound port", inboundRedirectPort)]
+        where port == 0 {
             errors.append("\(name) 0: ports are 1-65535")
         }
         if outboundRedirectPort == inboundRedirectPort {

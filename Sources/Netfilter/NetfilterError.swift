@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A failure talking to the kernel's nftables subsystem: what was attempted and the errno the kernel answered.
@@ -18,9 +18,9 @@ public struct NetfilterError: Error, CustomStringConvertible, Sendable {
     }
 
     /// Runs a C call that reports failure with a negative return and `errno`, retrying on `EINTR`.
-    static func check<Result: BinaryInteger>(_ operation: @autoclosure () -> String, _ call: () -> Result) throws(
-        NetfilterError
-    ) -> Result {
+    static func check<Result: BinaryInteger>(_ operation: @autoclosure () -> String, _ call: () -> Result)
+        throws(NetfilterError) -> Result
+    {
         while true {
             let result = call()
             if result >= 0 { return result }

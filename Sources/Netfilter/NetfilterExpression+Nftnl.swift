@@ -12,7 +12,9 @@ extension NetfilterExpression {
             nftnl_expr_set_u32(expression, UInt16(attribute), value)
         }
         func set(_ expression: OpaquePointer, _ attribute: Int, _ bytes: [UInt8]) {
-            _ = bytes.withUnsafeBytes { nftnl_expr_set(expression, UInt16(attribute), $0.baseAddress, UInt32($0.count)) }
+            _ = bytes.withUnsafeBytes {
+                nftnl_expr_set(expression, UInt16(attribute), $0.baseAddress, UInt32($0.count))
+            }
         }
         switch self {
         case .meta(let key, let register):

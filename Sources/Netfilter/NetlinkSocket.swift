@@ -1,7 +1,7 @@
 import CNetfilter
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A netlink socket to the kernel's netfilter subsystem, closed when released.
@@ -66,8 +66,10 @@ final class NetlinkSocket {
         while true {
             let received: Int
             do {
-                received = try NetfilterError.check(operation()) { recv(descriptor, buffer.baseAddress, buffer.count, flags) }
-            } catch where flags != 0 && (error.errno == EAGAIN || error.errno == EWOULDBLOCK) {
+                received = try NetfilterError.check(operation()) {
+                    recv(descriptor, buffer.baseAddress, buffer.count, flags)
+                }
+            } catch  where flags != 0 && (error.errno == EAGAIN || error.errno == EWOULDBLOCK) {
                 return
             }
             if !waitAfterFirst { flags = Int32(MSG_DONTWAIT) }

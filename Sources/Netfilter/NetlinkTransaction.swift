@@ -1,7 +1,7 @@
 import CNetfilter
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One nf_tables batch: the kernel applies every message in it, or none.

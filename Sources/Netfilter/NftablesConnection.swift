@@ -2,7 +2,7 @@ import CNetfilter
 import Interception
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A session with the kernel's nf_tables in the caller's network namespace: installs, reads back and removes the
@@ -59,7 +59,7 @@ public final class NftablesConnection {
         do {
             try transaction.commit()
             return true
-        } catch where error.errno == ENOENT {
+        } catch  where error.errno == ENOENT {
             return false
         }
     }
@@ -87,8 +87,10 @@ public final class NftablesConnection {
         do {
             try request(type: Int(NFT_MSG_GETTABLE.rawValue), flags: NLM_F_ACK, what: "table inet \(name)") {
                 nftnl_table_nlmsg_build_payload($0, table.pointer)
-            } handle: { _ in found = true }
-        } catch where error.errno == ENOENT {
+            } handle: { _ in
+                found = true
+            }
+        } catch  where error.errno == ENOENT {
             return false
         }
         return found
@@ -101,7 +103,9 @@ public final class NftablesConnection {
         let filter = NftnlRule(table: table)
         try request(type: type, flags: NLM_F_DUMP, what: "\(what) of table inet \(table)") {
             if type == Int(NFT_MSG_GETRULE.rawValue) { nftnl_rule_nlmsg_build_payload($0, filter.pointer) }
-        } handle: { handle($0) }
+        } handle: {
+            handle($0)
+        }
     }
 
     /// Sends one request and passes each answer to `handle` until the kernel signals the end or an error.
@@ -116,7 +120,8 @@ public final class NftablesConnection {
             buffer.baseAddress!.assumingMemoryBound(to: CChar.self), UInt16(type), UInt16(NFPROTO_INET),
             UInt16(NLM_F_REQUEST | flags), sequence)!
         payload(header)
-        try socket.send(UnsafeRawBufferPointer(start: header, count: Int(header.pointee.nlmsg_len)), operation: "list \(what)")
+        try socket.send(
+            UnsafeRawBufferPointer(start: header, count: Int(header.pointee.nlmsg_len)), operation: "list \(what)")
         var failure: Int32 = 0
         try socket.receive(operation: "list \(what)") { message in
             guard message.pointee.nlmsg_seq == sequence else { return true }

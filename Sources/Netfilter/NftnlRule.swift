@@ -41,7 +41,9 @@ final class NftnlRule {
         nftnl_rule_free(pointer)
     }
 
-    var chain: String { nftnl_rule_get_str(pointer, UInt16(NFTNL_RULE_CHAIN.rawValue)).map { String(cString: $0) } ?? "" }
+    var chain: String {
+        nftnl_rule_get_str(pointer, UInt16(NFTNL_RULE_CHAIN.rawValue)).map { String(cString: $0) } ?? ""
+    }
 
     /// The rule as read back: its bytecode, comment and counter values.
     var installedRule: InstalledRule {

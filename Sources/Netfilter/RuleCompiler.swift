@@ -11,9 +11,15 @@ enum RuleCompiler {
     static func expressions(for match: Match) -> [NetfilterExpression] {
         switch match {
         case .socketUID(let uid):
-            [.meta(key: NFT_META_SKUID.rawValue, register: register1), .compareEqual(register: register1, data: hostOrder(uid))]
+            [
+                .meta(key: NFT_META_SKUID.rawValue, register: register1),
+                .compareEqual(register: register1, data: hostOrder(uid)),
+            ]
         case .socketGID(let gid):
-            [.meta(key: NFT_META_SKGID.rawValue, register: register1), .compareEqual(register: register1, data: hostOrder(gid))]
+            [
+                .meta(key: NFT_META_SKGID.rawValue, register: register1),
+                .compareEqual(register: register1, data: hostOrder(gid)),
+            ]
         case .destination(let network):
             destination(network)
         case .tcpDestinationPort(let port):

@@ -3,7 +3,9 @@ public enum DurationText {
     /// Why a duration was rejected, naming the text.
     public struct ParseError: Error, CustomStringConvertible {
         public let text: String
-        public var description: String { "'\(text)' is not a duration: write a whole number and ms, s, m or h (e.g. 300ms, 5s)" }
+        public var description: String {
+            "'\(text)' is not a duration: write a whole number and ms, s, m or h (e.g. 300ms, 5s)"
+        }
     }
 
     public static func parse(_ text: String) throws(ParseError) -> Duration {

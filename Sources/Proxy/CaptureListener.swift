@@ -1,12 +1,8 @@
-import NIOCore
-
 /// One listening socket of the proxy: which traffic it receives and where it is bound.
-struct CaptureListener: Sendable, CustomStringConvertible {
+struct CaptureListener: Sendable {
     let direction: TrafficDirection
     let host: String
     let port: Int
-
-    var isIPv6: Bool { host.contains(":") }
 
     /// Outbound capture listens on loopback only (reachable from outside it would be an open relay); inbound on
     /// every address, since prerouting redirects to the address the packet arrived on.
@@ -18,6 +14,4 @@ struct CaptureListener: Sendable, CustomStringConvertible {
             CaptureListener(direction: .inbound, host: "::", port: inboundPort),
         ]
     }
-
-    var description: String { isIPv6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }

@@ -15,7 +15,7 @@ struct ConnectionForwarder: Sendable {
     /// upstream is connected, so nothing has to be buffered meanwhile.
     func forward(_ client: Channel) {
         registry.register(client)
-        let source = client.remoteAddress.map { "\($0)" } ?? "unknown"
+        let source = client.remoteAddress?.endpoint ?? "unknown"
         reader.originalDestination(of: client).whenComplete { result in
             switch result {
             case .failure(let error):

@@ -27,7 +27,7 @@ public final class ConnectionRegistry: Sendable {
                 defer { state.emptyWaiters = [] }
                 return state.emptyWaiters
             }
-            waiters.forEach { $0.resume() }
+            for waiter in waiters { waiter.resume() }
         }
     }
 

@@ -1,7 +1,7 @@
 import NIOCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads the original destination from conntrack with `getsockopt(SO_ORIGINAL_DST)` (IPv4) or

@@ -41,10 +41,7 @@ public struct OriginalDestination: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
-        guard let ip = address.ipAddress else { return "\(address)" }
-        return address.protocol == .inet6 ? "[\(ip)]:\(port)" : "\(ip):\(port)"
-    }
+    public var description: String { address.endpoint }
 
     static let ipv4Family: Int32 = 2
     static let ipv6Family: Int32 = 10

@@ -3,10 +3,7 @@ import NIOCore
 import NIOPosix
 import Policy
 import ServiceLifecycle
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import Telemetry
 
 /// The capture listeners and everything they accept, as one service: it serves until graceful shutdown, then
 /// stops accepting, gives open connections the drain time to finish, and closes what is left.
@@ -77,13 +74,11 @@ public struct ProxyService: Service {
         }
     }
 
-    /// Binds one listener. An IPv6 listener on a host without IPv6 is skipped with a warning: such pods exist, and
-    /// their IPv4 traffic must still be served.
     private func bind(_ listener: CaptureListener) async throws -> Channel? {
         let forwarder = ConnectionForwarder(
             direction: listener.direction, configuration: configuration, reader: reader, registry: registry,
             logger: logger)
-        var bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.autoRead, value: false)
@@ -93,18 +88,6 @@ public struct ProxyService: Service {
                 forwarder.forward(channel)
                 return channel.eventLoop.makeSucceededVoidFuture()
             }
-        if listener.isIPv6 {
-            // NIO makes IPv6 sockets dual-stack; the IPv4 listener already holds the port.
-            bootstrap = bootstrap.serverChannelOption(
-                ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 1)
-        }
-        do {
-            let channel = try await bootstrap.bind(host: listener.host, port: listener.port).get()
-            logger.info("listening", metadata: ["direction": "\(listener.direction)", "address": "\(listener)"])
-            return channel
-        } catch let error as IOError where listener.isIPv6 && [EAFNOSUPPORT, EADDRNOTAVAIL].contains(error.errnoCode) {
-            logger.warning("IPv6 unavailable; listener skipped", metadata: ["address": "\(listener)"])
-            return nil
-        }
+            .bindListener(host: listener.host, port: listener.port, logger: logger, role: "\(listener.direction)")
     }
 }

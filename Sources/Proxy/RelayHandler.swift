@@ -97,7 +97,8 @@ final class RelayHandler: ChannelDuplexHandler {
     /// The partner read a FIN: flush what it sent before, then shut our output down.
     private func partnerReachedEnd() {
         guard outputShutDown == nil, let context else { return }
-        outputShutDown = flushPendingWrites(context).assumeIsolated().flatMap { context.close(mode: .output) }.nonisolated()
+        outputShutDown = flushPendingWrites(context).assumeIsolated().flatMap { context.close(mode: .output) }
+            .nonisolated()
     }
 
     /// The partner's channel closed: finish our pending writes (and half-close, if one is under way), then close.

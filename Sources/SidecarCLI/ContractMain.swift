@@ -1,7 +1,7 @@
 import ArgumentParser
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs a command with the project's exit codes: argument-parser's usage errors (its own 64) become 2, a

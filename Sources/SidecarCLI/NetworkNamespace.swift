@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Entering another network namespace, as `--netns PATH` asks (a pod's `/proc/PID/ns/net` or `/run/netns/NAME`).

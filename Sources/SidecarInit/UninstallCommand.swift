@@ -12,6 +12,8 @@ struct UninstallCommand: ParsableCommand {
     func run() throws {
         try target.enterNamespace()
         let removed = try NftablesConnection().removeTable(named: target.table)
-        print("sidecar-init: " + (removed ? "removed table inet \(target.table)" : "table inet \(target.table) was not installed"))
+        print(
+            "sidecar-init: "
+                + (removed ? "removed table inet \(target.table)" : "table inet \(target.table) was not installed"))
     }
 }

@@ -10,7 +10,14 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Serve the capture listeners, telemetry and admin endpoints until SIGTERM.")
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    @Option(
+        help: "Log level: trace, debug, info, notice, warning, error or critical.",
+        transform: { text in
+            guard let level = Logger.Level(rawValue: text) else {
+                throw ValidationError("'\(text)' is not a log level")
+            }
+            return level
+        })
     var logLevel: Logger.Level = .info
 
     func run() async throws {
@@ -47,5 +54,3 @@ struct RunCommand: AsyncParsableCommand {
         try await group.run()
     }
 }
-
-extension Logger.Level: @retroactive ExpressibleByArgument {}

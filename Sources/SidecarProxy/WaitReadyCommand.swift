@@ -10,9 +10,11 @@ struct WaitReadyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wait-ready", abstract: "Wait until /healthz/ready answers 200; exit 1 on timeout.")
 
-    @Option(help: "How long to wait (e.g. 60s, 500ms).", transform: { text in
-        do { return try DurationText.parse(text) } catch { throw ValidationError("\(error)") }
-    })
+    @Option(
+        help: "How long to wait (e.g. 60s, 500ms).",
+        transform: { text in
+            do { return try DurationText.parse(text) } catch { throw ValidationError("\(error)") }
+        })
     var timeout: Duration = .seconds(60)
 
     @Option(help: "Telemetry port to ask.")

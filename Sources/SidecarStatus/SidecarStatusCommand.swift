@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import Netfilter
 import NIOCore
 import NIOPosix
+import Netfilter
 import SidecarCLI
 import Telemetry
 

@@ -8,7 +8,8 @@ enum StatusText {
         } else if interception.installed {
             let rules = interception.chains.reduce(0) { $0 + $1.rules.count }
             lines.append(
-                "interception: installed (table inet \(interception.table), \(interception.chains.count) chains, \(rules) rules)")
+                "interception: installed (table inet \(interception.table), \(interception.chains.count) chains, \(rules) rules)"
+            )
             for chain in interception.chains {
                 let hook = chain.hook.map { " (\($0), priority \(chain.priority ?? 0))" } ?? ""
                 lines.append("  chain \(chain.name)\(hook)")
@@ -22,8 +23,9 @@ enum StatusText {
             lines.append("interception: absent (no table inet \(interception.table))")
         }
         let proxy = report.proxy
-        lines.append("proxy: " + (proxy.ready ? "ready" : "not ready") + " (admin \(proxy.admin))"
-            + (proxy.detail.map { ": \($0)" } ?? ""))
+        lines.append(
+            "proxy: " + (proxy.ready ? "ready" : "not ready") + " (admin \(proxy.admin))"
+                + (proxy.detail.map { ": \($0)" } ?? ""))
         if !report.isHealthy {
             var degraded: [String] = []
             if !interception.installed { degraded.append("interception") }

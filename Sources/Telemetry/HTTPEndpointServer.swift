@@ -4,10 +4,6 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A small HTTP server for the proxy's own endpoints (telemetry on 15020, admin on 15000), as a service that
 /// serves until shutdown.
 public struct HTTPEndpointServer: Service {
@@ -40,7 +36,7 @@ public struct HTTPEndpointServer: Service {
 
     private func bind(_ host: String) async throws -> Channel? {
         let endpoints = self.endpoints
-        var bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -48,18 +44,6 @@ public struct HTTPEndpointServer: Service {
                     try channel.pipeline.syncOperations.addHandler(HTTPEndpointHandler(endpoints: endpoints))
                 }
             }
-        let isIPv6 = host.contains(":")
-        if isIPv6 {
-            bootstrap = bootstrap.serverChannelOption(
-                ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 1)
-        }
-        do {
-            let channel = try await bootstrap.bind(host: host, port: port).get()
-            logger.info("listening", metadata: ["server": "\(name)", "address": "\(channel.localAddress.map { "\($0)" } ?? host)"])
-            return channel
-        } catch let error as IOError where isIPv6 && [EAFNOSUPPORT, EADDRNOTAVAIL].contains(error.errnoCode) {
-            logger.warning("IPv6 unavailable; listener skipped", metadata: ["server": "\(name)", "host": "\(host)"])
-            return nil
-        }
+            .bindListener(host: host, port: port, logger: logger, role: name)
     }
 }

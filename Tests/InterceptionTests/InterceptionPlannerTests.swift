@@ -36,7 +36,9 @@ import Testing
         let config = InterceptionConfig(table: "mesh", outboundRedirectPort: 16001)
         let text = NftTextRenderer.render(InterceptionPlanner.ruleset(for: config))
         #expect(text.hasPrefix("table inet mesh {\n"))
-        #expect(text.contains("\t\tmeta l4proto tcp counter redirect to :16001 comment \"sidecar: redirect outbound tcp\"\n"))
+        #expect(
+            text.contains(
+                "\t\tmeta l4proto tcp counter redirect to :16001 comment \"sidecar: redirect outbound tcp\"\n"))
     }
 
     @Test(arguments: [

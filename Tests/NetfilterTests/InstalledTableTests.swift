@@ -41,7 +41,10 @@ import Testing
         table.chains.append(InstalledChain(name: "extra", hook: nil, rules: []))
         let drift = table.drift(from: plan)
         #expect(drift.contains("chain extra: installed but not planned"))
-        #expect(drift.contains { $0.hasPrefix("chain prerouting rule 3: planned meta l4proto tcp") && $0.hasSuffix("installed nothing") })
+        #expect(
+            drift.contains {
+                $0.hasPrefix("chain prerouting rule 3: planned meta l4proto tcp") && $0.hasSuffix("installed nothing")
+            })
     }
 
     @Test func aHookAtAnotherPriorityIsDrift() {

@@ -26,7 +26,8 @@ import Testing
 
     @Test func recognisesLoopback() throws {
         let v4 = try #require(OriginalDestination(sockaddr: [2, 0, 0x3a, 0x99, 127, 0, 0, 1]))
-        let v6 = try #require(OriginalDestination(sockaddr: [10, 0, 0x3a, 0x99, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 15) + [1]))
+        let v6 = try #require(
+            OriginalDestination(sockaddr: [10, 0, 0x3a, 0x99, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 15) + [1]))
         #expect(v4.isLoopback && v4.port == 15001)
         #expect(v6.isLoopback)
     }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An IPv4 or IPv6 network in CIDR form, held as network-order bytes.
@@ -42,7 +42,8 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
         let maxPrefix = family.addressLength * 8
         var prefix = maxPrefix
         if parts.count == 2 {
-            guard parts[1].allSatisfy({ ("0"..."9").contains($0) }), let parsed = Int(parts[1]), parsed <= maxPrefix else {
+            guard parts[1].allSatisfy({ ("0"..."9").contains($0) }), let parsed = Int(parts[1]), parsed <= maxPrefix
+            else {
                 throw .badPrefixLength(text)
             }
             prefix = parsed

@@ -10,7 +10,8 @@ final class BackgroundProcess: @unchecked Sendable {
     /// Standard input stays open until `closeInput()`, so a test can hold the process at a point and release it.
     init(name: String, _ arguments: [String]) throws {
         self.name = name
-        logURL = FileManager.default.temporaryDirectory.appendingPathComponent("sidecar-\(name)-\(UUID().uuidString).log")
+        logURL = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sidecar-\(name)-\(UUID().uuidString).log")
         guard FileManager.default.createFile(atPath: logURL.path, contents: nil) else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: logURL.path])
         }

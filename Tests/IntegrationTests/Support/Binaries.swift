@@ -6,10 +6,12 @@ enum Binaries {
     static let directory: String = {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
-        let built = ProcessInfo.processInfo.environment["SIDECAR_BIN_DIR"] ?? root.appendingPathComponent(".build/debug").path
+        let built =
+            ProcessInfo.processInfo.environment["SIDECAR_BIN_DIR"] ?? root.appendingPathComponent(".build/debug").path
         let target = FileManager.default.temporaryDirectory.appendingPathComponent("sidecar-bin-\(getpid())")
         try! FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
-        let sources = ["sidecar-init", "sidecar-proxy", "sidecar-status"].map { "\(built)/\($0)" }
+        let sources =
+            ["sidecar-init", "sidecar-proxy", "sidecar-status"].map { "\(built)/\($0)" }
             + [root.appendingPathComponent("Tests/IntegrationTests/Peers/peer.py").path]
         for source in sources {
             let destination = target.appendingPathComponent(URL(fileURLWithPath: source).lastPathComponent)

@@ -40,7 +40,10 @@ enum PeerClient {
         -> CallResult
     {
         let result = try Shell.run(
-            command + ["/usr/bin/python3", "-B", Binaries.peer, "call", host, "\(port)", "--send", "\(send)", "--expect", "\(expect)"],
+            command + [
+                "/usr/bin/python3", "-B", Binaries.peer, "call", host, "\(port)", "--send", "\(send)", "--expect",
+                "\(expect)",
+            ],
             expectSuccess: false)
         let data = Data(result.stdout.utf8)
         if result.status == 3 { throw try JSONDecoder().decode(CallError.self, from: data) }
