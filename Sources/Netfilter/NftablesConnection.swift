@@ -24,7 +24,7 @@ public final class NftablesConnection {
         transaction.add("add \(name)", type: Int(NFT_MSG_NEWTABLE.rawValue), flags: NLM_F_CREATE) {
             nftnl_table_nlmsg_build_payload($0, table.pointer)
         }
-        transaction.add("flush \(name)", type: Int(NFT_MSG_DELTABLE.rawValue)) {
+        transaction.add("delete \(name) to replace it", type: Int(NFT_MSG_DELTABLE.rawValue)) {
             nftnl_table_nlmsg_build_payload($0, table.pointer)
         }
         transaction.add("create \(name)", type: Int(NFT_MSG_NEWTABLE.rawValue), flags: NLM_F_CREATE | NLM_F_EXCL) {

@@ -21,10 +21,6 @@ public struct ProxyConfiguration: Sendable, Hashable {
     public struct Timeouts: Sendable, Hashable {
         /// To establish the upstream connection; an unreachable upstream fails the client after this.
         public var connect: Duration = .seconds(1)
-        /// With no byte in either direction, a relayed connection is closed.
-        public var idle: Duration = .seconds(3600)
-        /// For the client's first bytes, before the connection is treated as opaque TCP.
-        public var detect: Duration = .milliseconds(300)
         /// After SIGTERM, for open connections to finish before they are closed.
         public var drain: Duration = .seconds(30)
 

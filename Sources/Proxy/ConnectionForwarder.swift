@@ -80,10 +80,3 @@ struct ConnectionForwarder: Sendable {
         return direction == .inbound || destination.isLoopback
     }
 }
-
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
-}

@@ -5,7 +5,8 @@ struct SidecarInitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sidecar-init",
         abstract: "Program the nftables rules that redirect a pod's TCP traffic to sidecar-proxy.",
-        discussion: "Exit codes: 0 success, 1 the kernel refused, 2 bad input (nothing was changed).",
-        subcommands: [InstallCommand.self, PlanCommand.self, UninstallCommand.self]
+        discussion:
+            "Exit codes: 0 success, 1 the kernel refused, 2 bad input (nothing was changed), 3 verify: drift, 4 verify: absent.",
+        subcommands: [InstallCommand.self, PlanCommand.self, VerifyCommand.self, UninstallCommand.self]
     )
 }

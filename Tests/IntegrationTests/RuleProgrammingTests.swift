@@ -76,4 +76,27 @@ import Testing
             #expect(try Self.listTable(namespace: topology.pod) == before)
         }
     }
+
+    /// `verify` reads the table back and compares it with the plan: 4 absent, 0 match, 3 drift with each difference.
+    @Test func verifyTellsMatchDriftAndAbsence() async throws {
+        try await PodTopology.with { topology in
+            let verify = [Binaries.sidecarInit, "verify", "--netns", topology.podNamespacePath]
+            #expect(try Shell.run(verify, expectSuccess: false).status == 4)
+
+            try topology.sidecarInit("install")
+            #expect(try Shell.run(verify).stdout.contains("matches the plan"))
+            let otherSettings = try Shell.run(verify + ["--proxy-uid", "1500"], expectSuccess: false)
+            #expect(otherSettings.status == 3)
+
+            try Shell.run(
+                [
+                    "ip", "netns", "exec", topology.pod, "nft", "insert", "rule", "inet", "sidecar", "output", "tcp",
+                    "dport", "22", "return",
+                ])
+            let drifted = try Shell.run(verify, expectSuccess: false)
+            #expect(drifted.status == 3)
+            #expect(drifted.stdout.contains("chain output rule 1: planned meta skuid 1337 counter return"))
+            #expect(drifted.stdout.contains("chain output rule 6: planned nothing"))
+        }
+    }
 }
