@@ -29,6 +29,12 @@ final class NetlinkSocket {
             setsockopt(
                 mnl_socket_get_fd(socket), SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         }
+        // Acknowledgements without a copy of the acknowledged message: a large batch's answers then fit the
+        // socket's receive buffer instead of overflowing it (ENOBUFS).
+        var enabled: Int32 = 1
+        _ = try NetfilterError.check("enable capped netlink acknowledgements") {
+            mnl_socket_setsockopt(socket, NETLINK_CAP_ACK, &enabled, socklen_t(MemoryLayout<Int32>.size))
+        }
         self.portID = mnl_socket_get_portid(socket)
         // Distinct from any earlier run's numbers, as `nft` does, so stale answers cannot be mistaken for ours.
         self.nextSequence = UInt32(truncatingIfNeeded: time(nil))
@@ -69,7 +75,7 @@ final class NetlinkSocket {
                 received = try NetfilterError.check(operation()) {
                     recv(descriptor, buffer.baseAddress, buffer.count, flags)
                 }
-            } catch  where flags != 0 && (error.errno == EAGAIN || error.errno == EWOULDBLOCK) {
+            } catch where flags != 0 && (error.errno == EAGAIN || error.errno == EWOULDBLOCK) {
                 return
             }
             if !waitAfterFirst { flags = Int32(MSG_DONTWAIT) }

@@ -75,6 +75,27 @@ import Testing
         }
     }
 
+    /// The upstream never answers (its SYNs are dropped): the client is reset once the 1 s connect timeout runs out,
+    /// instead of hanging for the kernel's minutes of SYN retries.
+    @Test func aSilentUpstreamFailsTheClientAfterTheConnectTimeout() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy()
+            try Shell.run(
+                topology.inPeer(["nft", "-f", "-"]),
+                stdin: """
+                    table inet blackhole {
+                        chain input { type filter hook input priority 0; tcp dport 9100 drop; }
+                    }
+                    """)
+
+            let probe = try PeerClient.probe(topology.inPod([]), host: topology.upstreamIPv4, port: 9100)
+
+            #expect(probe.outcome == "reset")
+            #expect(probe.elapsed >= 0.9 && probe.elapsed < 2.0, "\(probe.elapsed) s")
+        }
+    }
+
     /// Dialling the outbound listener directly would relay to itself; the proxy refuses and keeps serving.
     @Test func aConnectionStraightToTheOutboundListenerIsRefused() async throws {
         try await PodTopology.with { topology in
