@@ -80,11 +80,11 @@ let package = Package(
         .testTarget(
             name: "ProxyTests",
             dependencies: [
-                "Proxy", "Policy",
+                "Proxy",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "IntegrationTests", dependencies: ["Interception"], exclude: ["Peers"]),
+        .testTarget(name: "IntegrationTests", exclude: ["Peers"]),
     ]
 )

@@ -39,10 +39,7 @@ extension InterceptionConfig {
     /// Every reason the settings cannot be installed, one message each naming the offending value; empty when valid.
     public func validationErrors() -> [String] {
         var errors: [String] = []
-        if !Self.isValidTableName(table) {
-            errors.append(
-                "table '\(table)': must start with a letter and hold only letters, digits, '_' and '-' (at most 64)")
-        }
+        if let problem = Self.tableNameProblem(table) { errors.append(problem) }
         if proxyUIDs.isEmpty { errors.append("proxy uid: at least one is required, or the proxy's traffic would loop") }
         for (name, port) in [("outbound port", outboundRedirectPort), ("inbound port", inboundRedirectPort)]
         where port == 0 {
@@ -56,6 +53,12 @@ extension InterceptionConfig {
             errors.append("inbound port \(inboundRedirectPort) is also excluded from inbound capture")
         }
         return errors
+    }
+
+    /// Why `name` cannot name the project's table, or nil when it can.
+    public static func tableNameProblem(_ name: String) -> String? {
+        isValidTableName(name)
+            ? nil : "table '\(name)': must start with a letter and hold only letters, digits, '_' and '-' (at most 64)"
     }
 
     private static func isValidTableName(_ name: String) -> Bool {

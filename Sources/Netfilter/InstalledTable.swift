@@ -3,12 +3,15 @@ import Interception
 /// The project's table as the kernel holds it.
 public struct InstalledTable: Sendable, Hashable {
     public var name: String
+    /// A dormant table holds its rules without enforcing them (`nft add table inet T { flags dormant; }`).
+    public var isDormant: Bool
     public var chains: [InstalledChain]
 
     /// Every way the installed table departs from `plan`, one line each; empty when they match. Counter values are
     /// traffic, not configuration, and never count as drift.
     public func drift(from plan: Ruleset) -> [String] {
         var differences: [String] = []
+        if isDormant { differences.append("table \(name): dormant, so none of its rules is in force") }
         let planned = Dictionary(uniqueKeysWithValues: plan.chains.map { ($0.name, $0) })
         for chain in chains where planned[chain.name] == nil {
             differences.append("chain \(chain.name): installed but not planned")

@@ -10,7 +10,7 @@ final class NetlinkSocket {
     private let portID: UInt32
     private var nextSequence: UInt32
 
-    /// Room for one datagram of a dump; libmnl's `MNL_SOCKET_DUMP_SIZE` (32 KiB), which the kernel never exceeds.
+    /// Room for one datagram of a dump: 32 KiB, the most the kernel puts in one.
     private static let receiveBufferSize = 32_768
 
     /// How long to wait for the kernel's answer before giving up instead of hanging an init container.
@@ -20,24 +20,35 @@ final class NetlinkSocket {
         guard let socket = mnl_socket_open(NETLINK_NETFILTER) else {
             throw NetfilterError(operation: "open netfilter netlink socket", errno: errno)
         }
+        do {
+            try Self.configure(socket)
+        } catch {
+            mnl_socket_close(socket)
+            throw error
+        }
         self.socket = socket
+        self.portID = mnl_socket_get_portid(socket)
+        // Distinct from any earlier run's numbers, as `nft` does, so stale answers cannot be mistaken for ours.
+        self.nextSequence = UInt32(truncatingIfNeeded: time(nil))
+    }
+
+    private static func configure(_ socket: OpaquePointer) throws(NetfilterError) {
         _ = try NetfilterError.check("bind netfilter netlink socket") {
             mnl_socket_bind(socket, 0, pid_t(MNL_SOCKET_AUTOPID))
         }
-        var timeout = timeval(tv_sec: Self.answerTimeoutSeconds, tv_usec: 0)
+        var timeout = timeval(tv_sec: answerTimeoutSeconds, tv_usec: 0)
         _ = try NetfilterError.check("set netlink receive timeout") {
             setsockopt(
                 mnl_socket_get_fd(socket), SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         }
-        // Acknowledgements without a copy of the acknowledged message: a large batch's answers then fit the
-        // socket's receive buffer instead of overflowing it (ENOBUFS).
+        // Acknowledgements without a copy of the acknowledged message, so a large batch's answers fit the receive
+        // buffer. Only an optimisation: a kernel without it (ENOPROTOOPT) still works.
         var enabled: Int32 = 1
-        _ = try NetfilterError.check("enable capped netlink acknowledgements") {
-            mnl_socket_setsockopt(socket, NETLINK_CAP_ACK, &enabled, socklen_t(MemoryLayout<Int32>.size))
+        if mnl_socket_setsockopt(socket, NETLINK_CAP_ACK, &enabled, socklen_t(MemoryLayout<Int32>.size)) < 0
+            && errno != ENOPROTOOPT
+        {
+            throw NetfilterError(operation: "enable capped netlink acknowledgements", errno: errno)
         }
-        self.portID = mnl_socket_get_portid(socket)
-        // Distinct from any earlier run's numbers, as `nft` does, so stale answers cannot be mistaken for ours.
-        self.nextSequence = UInt32(truncatingIfNeeded: time(nil))
     }
 
     deinit {
@@ -75,7 +86,7 @@ final class NetlinkSocket {
                 received = try NetfilterError.check(operation()) {
                     recv(descriptor, buffer.baseAddress, buffer.count, flags)
                 }
-            } catch where flags != 0 && (error.errno == EAGAIN || error.errno == EWOULDBLOCK) {
+            } catch  where flags != 0 && (error.errno == EAGAIN || error.errno == EWOULDBLOCK) {
                 return
             }
             if !waitAfterFirst { flags = Int32(MSG_DONTWAIT) }

@@ -12,17 +12,22 @@ final class NetlinkTransaction {
     private let buffer: UnsafeMutableRawBufferPointer
     private let batch: OpaquePointer
     private let socket: NetlinkSocket
+    /// The batch-begin message's number: the kernel answers a refusal of the whole batch (no `CAP_NET_ADMIN`, no
+    /// nf_tables) against it, and nothing else.
+    private let batchSequence: UInt32
     private var operations: [UInt32: String] = [:]
     private var overflowed = false
 
-    /// The largest batch sent at once; the buffer holds twice that, since libmnl lets the last message overrun.
-    private static let batchLimit = 256 * 1024
+    /// The largest batch sent at once, below the default socket send buffer (`wmem_default`, 208 KiB); the buffer
+    /// holds twice that, since libmnl lets the last message overrun.
+    private static let batchLimit = 128 * 1024
 
     init(socket: NetlinkSocket) {
         self.socket = socket
         buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 * Self.batchLimit, alignment: 8)
         batch = mnl_nlmsg_batch_start(buffer.baseAddress, Self.batchLimit)
-        nftnl_batch_begin(currentMessage, socket.makeSequence())
+        batchSequence = socket.makeSequence()
+        nftnl_batch_begin(currentMessage, batchSequence)
         advance()
     }
 
@@ -59,12 +64,12 @@ final class NetlinkTransaction {
             guard message.pointee.nlmsg_type == UInt16(NLMSG_ERROR) else { return true }
             let answer = mnl_nlmsg_get_payload(message).assumingMemoryBound(to: nlmsgerr.self).pointee
             let sequence = answer.msg.nlmsg_seq
-            guard pending.remove(sequence) != nil else { return true }
+            guard pending.remove(sequence) != nil || sequence == batchSequence else { return true }
             if answer.error != 0 { refusals.append((sequence, -answer.error)) }
             return !pending.isEmpty
         }
         if let first = refusals.min(by: { $0.sequence < $1.sequence }) {
-            throw NetfilterError(operation: operations[first.sequence] ?? "nftables batch", errno: first.errno)
+            throw NetfilterError(operation: operations[first.sequence] ?? "apply nftables batch", errno: first.errno)
         }
         if !pending.isEmpty {
             throw NetfilterError(operation: "nftables batch: \(pending.count) messages unacknowledged", errno: EPROTO)

@@ -64,36 +64,52 @@ public final class NftablesConnection {
         }
     }
 
-    /// Reads the table back with its chains and rules, or nil when it is absent.
+    /// Reads the table back with its chains and rules, or nil when it is absent. A dump that a concurrent change
+    /// interrupted is read again, as `nft` does, so the answer is one consistent state.
     public func table(named name: String) throws(NetfilterError) -> InstalledTable? {
-        guard try tableExists(name) else { return nil }
+        var attempt = 1
+        while true {
+            do {
+                return try readTable(named: name)
+            } catch  where error.errno == EINTR && attempt < Self.readAttempts {
+                attempt += 1
+            }
+        }
+    }
+
+    /// How often a read interrupted by concurrent changes is tried before giving up.
+    private static let readAttempts = 5
+
+    private func readTable(named name: String) throws(NetfilterError) -> InstalledTable? {
+        guard let isDormant = try tableState(name) else { return nil }
         var chains: [InstalledChain] = []
         try dump(type: Int(NFT_MSG_GETCHAIN.rawValue), table: name, what: "chains") { message in
             guard let chain = NftnlChain(parsing: message), chain.table == name else { return }
             chains.append(InstalledChain(name: chain.name, hook: chain.hook, rules: []))
         }
         try dump(type: Int(NFT_MSG_GETRULE.rawValue), table: name, what: "rules") { message in
-            guard let rule = NftnlRule(parsing: message),
+            guard let rule = NftnlRule(parsing: message), rule.table == name,
                 let index = chains.firstIndex(where: { $0.name == rule.chain })
             else { return }
             chains[index].rules.append(rule.installedRule)
         }
-        return InstalledTable(name: name, chains: chains)
+        return InstalledTable(name: name, isDormant: isDormant, chains: chains)
     }
 
-    private func tableExists(_ name: String) throws(NetfilterError) -> Bool {
+    /// Whether the table is dormant, or nil when there is no such table.
+    private func tableState(_ name: String) throws(NetfilterError) -> Bool? {
         let table = NftnlTable(name: name)
-        var found = false
+        var isDormant: Bool?
         do {
             try request(type: Int(NFT_MSG_GETTABLE.rawValue), flags: NLM_F_ACK, what: "table inet \(name)") {
                 nftnl_table_nlmsg_build_payload($0, table.pointer)
-            } handle: { _ in
-                found = true
+            } handle: { message in
+                isDormant = NftnlTable(parsing: message)?.isDormant
             }
         } catch  where error.errno == ENOENT {
-            return false
+            return nil
         }
-        return found
+        return isDormant
     }
 
     /// Dumps every object of a kind in the `inet` family; the table attribute narrows rule dumps in the kernel.
@@ -125,8 +141,14 @@ public final class NftablesConnection {
         var failure: Int32 = 0
         try socket.receive(operation: "list \(what)") { message in
             guard message.pointee.nlmsg_seq == sequence else { return true }
+            if Int32(message.pointee.nlmsg_flags) & NLM_F_DUMP_INTR != 0 {
+                failure = EINTR
+                return false
+            }
             switch Int32(message.pointee.nlmsg_type) {
             case NLMSG_DONE:
+                // A dump may end with an error code in place of the usual zero.
+                failure = -mnl_nlmsg_get_payload(message).assumingMemoryBound(to: Int32.self).pointee
                 return false
             case NLMSG_ERROR:
                 failure = -mnl_nlmsg_get_payload(message).assumingMemoryBound(to: nlmsgerr.self).pointee.error

@@ -41,6 +41,10 @@ final class NftnlRule {
         nftnl_rule_free(pointer)
     }
 
+    var table: String {
+        nftnl_rule_get_str(pointer, UInt16(NFTNL_RULE_TABLE.rawValue)).map { String(cString: $0) } ?? ""
+    }
+
     var chain: String {
         nftnl_rule_get_str(pointer, UInt16(NFTNL_RULE_CHAIN.rawValue)).map { String(cString: $0) } ?? ""
     }
@@ -76,8 +80,11 @@ final class NftnlRule {
                     guard let attribute, nftnl_udata_type(attribute) == UInt8(NFTNL_UDATA_RULE_COMMENT.rawValue) else {
                         return 0
                     }
-                    let text = nftnl_udata_get(attribute).assumingMemoryBound(to: CChar.self)
-                    context!.assumingMemoryBound(to: String?.self).pointee = String(cString: text)
+                    // Bounded by the attribute's length: a rule written by another tool may lack the final NUL.
+                    let bytes = UnsafeRawBufferPointer(
+                        start: nftnl_udata_get(attribute), count: Int(nftnl_udata_len(attribute)))
+                    context!.assumingMemoryBound(to: String?.self).pointee = String(
+                        decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
                     return 0
                 }, slot)
         }

@@ -21,6 +21,8 @@ public struct ProxyConfiguration: Sendable, Hashable {
     public struct Timeouts: Sendable, Hashable {
         /// To establish the upstream connection; an unreachable upstream fails the client after this.
         public var connect: Duration = .seconds(1)
+        /// With no byte in either direction for this long, a relayed connection is closed.
+        public var idle: Duration = .seconds(3600)
         /// After SIGTERM, for open connections to finish before they are closed.
         public var drain: Duration = .seconds(30)
 

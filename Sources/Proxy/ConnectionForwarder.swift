@@ -16,7 +16,7 @@ struct ConnectionForwarder: Sendable {
     func forward(_ client: Channel) {
         registry.register(client)
         let source = client.remoteAddress?.endpoint ?? "unknown"
-        reader.originalDestination(of: client).whenComplete { result in
+        reader.originalDestination(of: client).hop(to: client.eventLoop).whenComplete { result in
             switch result {
             case .failure(let error):
                 logger.warning(
@@ -37,7 +37,10 @@ struct ConnectionForwarder: Sendable {
     private func connect(_ client: Channel, to destination: OriginalDestination, source: String) {
         let (clientEnd, upstreamEnd) = RelayHandler.matchedPair()
         do {
-            try client.pipeline.syncOperations.addHandler(clientEnd)
+            // Idle means neither direction moved: the client channel sees both (reads one way, writes the other).
+            try client.pipeline.syncOperations.addHandlers([
+                IdleStateHandler(allTimeout: TimeAmount(configuration.timeouts.idle)), clientEnd,
+            ])
         } catch {
             client.reset()
             return

@@ -9,6 +9,8 @@ import Synchronization
 public final class ConnectionRegistry: Sendable {
     private struct State {
         var open: [ObjectIdentifier: Channel] = [:]
+        /// Set by `closeAll`: a connection accepted after it (on another event loop) is closed at once.
+        var isClosing = false
         var emptyWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
@@ -19,7 +21,14 @@ public final class ConnectionRegistry: Sendable {
     /// Tracks `channel` until it closes.
     public func register(_ channel: Channel) {
         let id = ObjectIdentifier(channel)
-        state.withLock { $0.open[id] = channel }
+        let accepted = state.withLock { state in
+            if !state.isClosing { state.open[id] = channel }
+            return !state.isClosing
+        }
+        guard accepted else {
+            channel.close(promise: nil)
+            return
+        }
         channel.closeFuture.whenComplete { _ in
             let waiters = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
                 state.open[id] = nil
@@ -47,7 +56,11 @@ public final class ConnectionRegistry: Sendable {
 
     /// Closes every open connection; they leave the registry as their close completes.
     public func closeAll() {
-        for channel in state.withLock({ Array($0.open.values) }) {
+        let open = state.withLock { state in
+            state.isClosing = true
+            return Array(state.open.values)
+        }
+        for channel in open {
             channel.close(promise: nil)
         }
     }

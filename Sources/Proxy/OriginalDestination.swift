@@ -1,5 +1,9 @@
 import NIOCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Where a redirected connection was headed before netfilter sent it to the proxy.
 public struct OriginalDestination: Hashable, Sendable, CustomStringConvertible {
     public let address: SocketAddress
@@ -16,9 +20,9 @@ public struct OriginalDestination: Hashable, Sendable, CustomStringConvertible {
         let family = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt16.self) }
         let packed: ArraySlice<UInt8>
         switch Int32(family) {
-        case Self.ipv4Family where bytes.count >= 8:
+        case AF_INET where bytes.count >= 8:
             packed = bytes[4..<8]
-        case Self.ipv6Family where bytes.count >= 24:
+        case AF_INET6 where bytes.count >= 24:
             packed = bytes[8..<24]
         default:
             return nil
@@ -42,7 +46,4 @@ public struct OriginalDestination: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { address.endpoint }
-
-    static let ipv4Family: Int32 = 2
-    static let ipv6Family: Int32 = 10
 }

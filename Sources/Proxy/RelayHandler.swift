@@ -4,8 +4,11 @@ import NIOCore
 ///
 /// Bytes read on one channel are written to the partner. Reading stops while the partner cannot take more
 /// (back-pressure), so a slow reader never makes the proxy buffer without bound. A FIN is passed on as a half-close
-/// once everything before it has been written, and the other direction keeps flowing. No locks: both ends share
-/// one event loop.
+/// once everything before it has been written, and the other direction keeps flowing; a reset is passed on as a
+/// reset, so a truncated stream never looks complete. No locks: both ends share one event loop.
+///
+/// Both ends are in their pipelines before either channel reads (the upstream's is added by its bootstrap's
+/// initializer, on the same loop), so the partner's context is always there when bytes arrive.
 final class RelayHandler: ChannelDuplexHandler {
     typealias InboundIn = NIOAny
     typealias OutboundIn = NIOAny
@@ -17,6 +20,11 @@ final class RelayHandler: ChannelDuplexHandler {
     private var readDeferred = false
     /// Completes once the partner's FIN has been passed on (our output shut down after our pending writes).
     private var outputShutDown: EventLoopFuture<Void>?
+    /// This channel ended on an error (typically a reset by its peer) rather than an orderly close.
+    private var endedWithError = false
+
+    /// Once the partner has closed, how long our pending bytes may take to drain to a peer that stopped reading.
+    static let flushDeadline: TimeAmount = .seconds(10)
 
     private init() {}
 
@@ -47,19 +55,26 @@ final class RelayHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        partner?.partnerClosed()
+        partner?.partnerClosed(abortively: endedWithError)
         context.fireChannelInactive()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let event = event as? ChannelEvent, event == .inputClosed {
+        switch event {
+        case ChannelEvent.inputClosed:
             partner?.partnerReachedEnd()
+        case is IdleStateHandler.IdleStateEvent:
+            // Nothing moved either way for the idle timeout: end the connection in both directions.
+            context.close(promise: nil)
+        default:
+            break
         }
         context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         // A read or write error (e.g. a reset) ends this channel; channelInactive then tells the partner.
+        endedWithError = true
         context.close(promise: nil)
     }
 
@@ -101,11 +116,23 @@ final class RelayHandler: ChannelDuplexHandler {
             .nonisolated()
     }
 
-    /// The partner's channel closed: finish our pending writes (and half-close, if one is under way), then close.
-    private func partnerClosed() {
+    /// The partner's channel closed. After a reset, reset ours too, discarding what is pending, as the partner's
+    /// peer did. After an orderly close, finish our pending writes (and half-close, if one is under way), then close;
+    /// a peer that stops reading gets `flushDeadline` before the connection is closed anyway.
+    private func partnerClosed(abortively: Bool) {
         guard let context else { return }
+        if abortively {
+            context.channel.reset()
+            return
+        }
         let finished = outputShutDown ?? flushPendingWrites(context)
-        finished.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        let deadline = context.eventLoop.assumeIsolated().scheduleTask(in: Self.flushDeadline) {
+            context.close(promise: nil)
+        }
+        finished.assumeIsolated().whenComplete { _ in
+            deadline.cancel()
+            context.close(promise: nil)
+        }
     }
 
     /// Completes once every write issued before it has reached the socket (writes complete in order).

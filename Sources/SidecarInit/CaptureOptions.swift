@@ -16,12 +16,12 @@ struct CaptureOptions: ParsableArguments {
     @Option(help: "Port of the proxy's inbound listener.")
     var inboundPort: UInt16 = 15006
 
-    @OptionGroup var target: TargetOptions
+    @OptionGroup var table: TableOption
 
     /// The validated settings; bad input fails here, before the kernel is touched.
     func config() throws(CommandFailure) -> InterceptionConfig {
         let config = InterceptionConfig(
-            table: target.table, proxyUIDs: proxyUID, proxyGIDs: proxyGID, outboundRedirectPort: outboundPort,
+            table: table.table, proxyUIDs: proxyUID, proxyGIDs: proxyGID, outboundRedirectPort: outboundPort,
             inboundRedirectPort: inboundPort)
         let errors = config.validationErrors()
         if !errors.isEmpty { throw .badInput(errors.joined(separator: "\n")) }

@@ -9,11 +9,12 @@ struct InstallCommand: ParsableCommand {
         commandName: "install", abstract: "Install (or replace) the capture rules in one atomic transaction.")
 
     @OptionGroup var capture: CaptureOptions
+    @OptionGroup var namespace: NamespaceOption
 
     func run() throws {
         let config = try capture.config()
         let ruleset = InterceptionPlanner.ruleset(for: config)
-        try capture.target.enterNamespace()
+        try namespace.enter()
         try NftablesConnection().install(ruleset)
         let rules = ruleset.chains.reduce(0) { $0 + $1.rules.count }
         print("sidecar-init: installed table inet \(config.table) (\(ruleset.chains.count) chains, \(rules) rules)")

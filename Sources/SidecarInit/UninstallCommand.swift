@@ -1,4 +1,5 @@
 import ArgumentParser
+import Interception
 import Netfilter
 import SidecarCLI
 
@@ -7,13 +8,15 @@ struct UninstallCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "uninstall", abstract: "Delete the project's table; other tables are left alone.")
 
-    @OptionGroup var target: TargetOptions
+    @OptionGroup var table: TableOption
+    @OptionGroup var namespace: NamespaceOption
 
     func run() throws {
-        try target.enterNamespace()
-        let removed = try NftablesConnection().removeTable(named: target.table)
+        if let problem = InterceptionConfig.tableNameProblem(table.table) { throw CommandFailure.badInput(problem) }
+        try namespace.enter()
+        let removed = try NftablesConnection().removeTable(named: table.table)
         print(
             "sidecar-init: "
-                + (removed ? "removed table inet \(target.table)" : "table inet \(target.table) was not installed"))
+                + (removed ? "removed table inet \(table.table)" : "table inet \(table.table) was not installed"))
     }
 }

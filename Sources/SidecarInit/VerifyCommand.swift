@@ -11,11 +11,12 @@ struct VerifyCommand: ParsableCommand {
         discussion: "Exit codes: 0 match, 3 the table differs from the plan (each difference printed), 4 absent.")
 
     @OptionGroup var capture: CaptureOptions
+    @OptionGroup var namespace: NamespaceOption
 
     func run() throws {
         let config = try capture.config()
         let plan = InterceptionPlanner.ruleset(for: config)
-        try capture.target.enterNamespace()
+        try namespace.enter()
         guard let installed = try NftablesConnection().table(named: config.table) else {
             throw CommandFailure(.absent, "table inet \(config.table) is not installed")
         }

@@ -11,7 +11,7 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run", abstract: "Serve the capture listeners, telemetry and admin endpoints until SIGTERM.")
 
     @Option(
-        help: "Log level: trace, debug, info, notice, warning, error or critical.",
+        help: "Log level: trace, debug, info, notice, warning, error or critical (default: info).",
         transform: { text in
             guard let level = Logger.Level(rawValue: text) else {
                 throw ValidationError("'\(text)' is not a log level")
@@ -46,11 +46,13 @@ struct RunCommand: AsyncParsableCommand {
             name: "admin", hosts: ["127.0.0.1"], port: configuration.listeners.admin,
             endpoints: [.readiness(path: "/ready", health: health)], logger: logger)
         // Shutdown runs in reverse order: the proxy drains first while telemetry still answers "not ready".
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [.init(service: telemetry), .init(service: admin), .init(service: proxy)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+        var lifecycle = ServiceGroupConfiguration(
+            services: [.init(service: telemetry), .init(service: admin), .init(service: proxy)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        // A backstop: the drain itself is bounded, but no shutdown may outlast it by more than a moment.
+        lifecycle.maximumGracefulShutdownDuration = configuration.timeouts.drain + .seconds(5)
+        let group = ServiceGroup(configuration: lifecycle)
         try await group.run()
     }
 }

@@ -16,11 +16,8 @@ struct SidecarStatusCommand: ParsableCommand {
     @Option(help: "The proxy's admin address (host:port).")
     var admin = "127.0.0.1:15000"
 
-    @Option(help: "Enter this network namespace first (e.g. /proc/PID/ns/net or /run/netns/NAME).")
-    var netns: String?
-
-    @Option(help: "Name of the nftables table (family inet).")
-    var table = "sidecar"
+    @OptionGroup var namespace: NamespaceOption
+    @OptionGroup var tableOption: TableOption
 
     @Flag(help: "Print JSON instead of a summary.")
     var json = false
@@ -28,7 +25,7 @@ struct SidecarStatusCommand: ParsableCommand {
     func run() throws {
         let (adminHost, adminPort) = try Self.parseHostPort(admin)
         // Before any thread or socket exists: both the netlink socket and the HTTP probe must live in the pod.
-        if let netns { try NetworkNamespace.enter(path: netns) }
+        try namespace.enter()
         let report = StatusReport(
             interception: readInterception(), proxy: probeProxy(host: adminHost, port: adminPort))
         if json {
@@ -40,6 +37,8 @@ struct SidecarStatusCommand: ParsableCommand {
         }
         if !report.isHealthy { throw ExitCode(ExitStatus.failure.rawValue) }
     }
+
+    private var table: String { tableOption.table }
 
     private func readInterception() -> StatusReport.Interception {
         do {

@@ -6,8 +6,8 @@ public final class HealthState: Sendable {
 
     public init() {}
 
-    /// True once every listener is bound, false again as soon as a drain starts, so the kubelet stops sending
-    /// new traffic before the listeners close.
+    /// True once every listener is bound, false again as soon as a drain starts: probes then report the pod as not
+    /// ready while it finishes its open connections.
     public var isReady: Bool { ready.load(ordering: .acquiring) }
 
     public func markReady() { ready.store(true, ordering: .releasing) }

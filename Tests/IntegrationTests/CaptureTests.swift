@@ -2,7 +2,7 @@ import Testing
 
 /// The rules really capture: without the proxy the app's connections fail, and without the rules they go direct.
 @Suite struct CaptureTests {
-    @Test func withTheProxyStoppedCapturedTrafficFailsAndAfterUninstallItFlowsDirectly() async throws {
+    @Test func withoutAProxyCapturedTrafficFailsAndAfterUninstallItFlowsDirectly() async throws {
         try await PodTopology.with { topology in
             try topology.startServer(inPod: false, port: 9000)
             try topology.sidecarInit("install")

@@ -63,6 +63,17 @@ import Testing
         }
     }
 
+    /// Without CAP_NET_ADMIN the kernel refuses the whole batch; the operator is told so, not "protocol error".
+    @Test func installWithoutNetAdminFailsNamingTheReason() async throws {
+        try await PodTopology.with { topology in
+            let refused = try Shell.run(topology.inPod([Binaries.sidecarInit, "install"]), expectSuccess: false)
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("Operation not permitted"), "\(refused.stderr)")
+            let tables = try Shell.run(["ip", "netns", "exec", topology.pod, "nft", "list", "tables"])
+            #expect(tables.stdout.isEmpty)
+        }
+    }
+
     /// Bad input exits 2 before the kernel is touched: the earlier ruleset stays in force.
     @Test func invalidInputChangesNothing() async throws {
         try await PodTopology.with { topology in
@@ -97,6 +108,16 @@ import Testing
             #expect(drifted.status == 3)
             #expect(drifted.stdout.contains("chain output rule 1: planned meta skuid 1337 counter return"))
             #expect(drifted.stdout.contains("chain output rule 6: planned nothing"))
+
+            // A dormant table keeps its rules but enforces none of them.
+            try topology.sidecarInit("install")
+            try Shell.run([
+                "ip", "netns", "exec", topology.pod, "nft", "add", "table", "inet", "sidecar", "{", "flags", "dormant;",
+                "}",
+            ])
+            let dormant = try Shell.run(verify, expectSuccess: false)
+            #expect(dormant.status == 3)
+            #expect(dormant.stdout.contains("dormant"))
         }
     }
 }

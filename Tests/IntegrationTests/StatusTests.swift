@@ -1,23 +1,7 @@
-import Foundation
 import Testing
 
 /// `sidecar-status` reports the two halves an operator needs: rules installed, proxy ready.
 @Suite struct StatusTests {
-    static func statusJSON(_ topology: PodTopology) throws -> [String: Any] {
-        let result = try Shell.run(
-            [Binaries.sidecarStatus, "--json", "--netns", topology.podNamespacePath], expectSuccess: false)
-        return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
-    }
-
-    /// The kernel's packet count on the rule with this comment, summed over its chains.
-    static func packets(_ status: [String: Any], comment: String) -> Int {
-        let interception = status["interception"] as! [String: Any]
-        let chains = interception["chains"] as! [[String: Any]]
-        return chains.flatMap { $0["rules"] as! [[String: Any]] }
-            .filter { $0["comment"] as? String == comment }
-            .reduce(0) { $0 + ($1["packets"] as! Int) }
-    }
-
     @Test func exitCodeSaysWhetherInterceptionAndProxyAreBothUp() async throws {
         try await PodTopology.with { topology in
             let status = [Binaries.sidecarStatus, "--netns", topology.podNamespacePath]

@@ -9,7 +9,7 @@ import Testing
     /// What the kernel would report right after installing `plan`, with traffic already counted.
     func installed(_ ruleset: Ruleset) -> InstalledTable {
         InstalledTable(
-            name: ruleset.table,
+            name: ruleset.table, isDormant: false,
             chains: ruleset.chains.map { chain in
                 InstalledChain(
                     name: chain.name, hook: InstalledChain.expectedHook(chain.hook),
@@ -45,6 +45,12 @@ import Testing
             drift.contains {
                 $0.hasPrefix("chain prerouting rule 3: planned meta l4proto tcp") && $0.hasSuffix("installed nothing")
             })
+    }
+
+    @Test func aDormantTableIsDriftEvenWithEveryRuleInPlace() {
+        var table = installed(plan)
+        table.isDormant = true
+        #expect(table.drift(from: plan) == ["table sidecar: dormant, so none of its rules is in force"])
     }
 
     @Test func aHookAtAnotherPriorityIsDrift() {

@@ -7,19 +7,30 @@ import Testing
 /// Drives a relay between two embedded channels: `client` stands for the accepted connection, `upstream` for the
 /// connection to the original destination.
 @Suite struct RelayHandlerTests {
-    /// Sits next to the head of the pipeline and records what the relay asks of the socket.
+    /// Sits next to the head of the pipeline and records, in order, what the relay asks of the socket.
     final class SocketRecorder: ChannelOutboundHandler {
-        typealias OutboundIn = NIOAny
-        var reads = 0
-        var closeModes: [CloseMode] = []
+        typealias OutboundIn = ByteBuffer
+        var events: [String] = []
+        var reads: Int { events.filter { $0 == "read" }.count }
 
         func read(context: ChannelHandlerContext) {
-            reads += 1
+            events.append("read")
             context.read()
         }
 
+        func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+            let bytes = unwrapOutboundIn(data)
+            if bytes.readableBytes > 0 { events.append("write \(String(buffer: bytes))") }
+            context.write(data, promise: promise)
+        }
+
+        func flush(context: ChannelHandlerContext) {
+            events.append("flush")
+            context.flush()
+        }
+
         func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
-            closeModes.append(mode)
+            events.append("close \(mode)")
             // Embedded channels cannot half-close; record it and report success as a socket would.
             if mode == .output { promise?.succeed(()) } else { context.close(mode: mode, promise: promise) }
         }
@@ -39,24 +50,34 @@ import Testing
             try client.connect(to: anywhere).wait()
             try upstream.connect(to: anywhere).wait()
         }
+
+        func finish() {
+            _ = try? client.finish(acceptAlreadyClosed: true)
+            _ = try? upstream.finish(acceptAlreadyClosed: true)
+        }
     }
 
     @Test func bytesFlowBothWays() throws {
         let relay = try Relay()
+        defer { relay.finish() }
         try relay.client.writeInbound(ByteBuffer(string: "request"))
         #expect(try relay.upstream.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "request"))
         try relay.upstream.writeInbound(ByteBuffer(string: "response"))
         #expect(try relay.client.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "response"))
     }
 
-    /// A FIN from the client shuts only the upstream's output, after what came before it; the response still flows.
-    @Test func halfClosePassesThroughAndTheOtherDirectionKeepsFlowing() throws {
+    /// A FIN from the client shuts only the upstream's output, after what came before it is flushed; the response
+    /// still flows the other way.
+    @Test func halfClosePassesThroughAfterThePendingBytes() throws {
         let relay = try Relay()
-        try relay.client.writeInbound(ByteBuffer(string: "last words"))
+        defer { relay.finish() }
+        // Read without read-complete: the bytes are written to the upstream but not flushed yet.
+        relay.client.pipeline.fireChannelRead(ByteBuffer(string: "last words"))
         relay.client.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+
+        #expect(relay.upstreamSocket.events == ["write last words", "flush", "close output"])
         #expect(try relay.upstream.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "last words"))
-        #expect(relay.upstreamSocket.closeModes == [.output])
-        #expect(relay.clientSocket.closeModes.isEmpty)
+        #expect(!relay.clientSocket.events.contains { $0.hasPrefix("close") })
         #expect(relay.client.isActive && relay.upstream.isActive)
 
         try relay.upstream.writeInbound(ByteBuffer(string: "reply after the FIN"))
@@ -66,6 +87,7 @@ import Testing
     /// Reads on one side stop while the other cannot take more, and resume when it drains.
     @Test func readsWaitWhileThePartnerIsNotWritable() throws {
         let relay = try Relay()
+        defer { relay.finish() }
         relay.upstream.isWritable = false
         relay.upstream.pipeline.fireChannelWritabilityChanged()
         let readsBefore = relay.clientSocket.reads
@@ -77,12 +99,28 @@ import Testing
         #expect(relay.clientSocket.reads == readsBefore + 1)
     }
 
-    @Test func closingOneSideClosesTheOtherAfterItsPendingWrites() throws {
+    /// An orderly close of one side closes the other only after the bytes it still owes have been flushed.
+    @Test func anOrderlyCloseFlushesBeforeClosingThePartner() throws {
         let relay = try Relay()
-        try relay.upstream.writeInbound(ByteBuffer(string: "tail"))
+        defer { relay.finish() }
+        relay.upstream.pipeline.fireChannelRead(ByteBuffer(string: "tail"))
         try relay.upstream.close().wait()
+
+        #expect(relay.clientSocket.events == ["write tail", "flush", "close all"])
         #expect(try relay.client.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "tail"))
-        #expect(relay.clientSocket.closeModes == [.all])
         #expect(!relay.client.isActive)
+    }
+
+    /// A side that ends on an error (a reset) takes the other down at once: what it still owed is discarded rather
+    /// than delivered as if the stream had ended cleanly.
+    @Test func anErrorClosesThePartnerWithoutFlushing() throws {
+        let relay = try Relay()
+        defer { relay.finish() }
+        relay.upstream.pipeline.fireChannelRead(ByteBuffer(string: "truncated"))
+        relay.upstream.pipeline.fireErrorCaught(ChannelError.ioOnClosedChannel)
+
+        #expect(!relay.client.isActive)
+        #expect(!relay.clientSocket.events.contains("flush"))
+        #expect(try relay.client.readOutbound(as: ByteBuffer.self) == nil)
     }
 }

@@ -19,10 +19,11 @@ before forwarding would stall here until its detect timeout.
 
 Subcommands:
 
-    serve --port P [--bind ADDR]
+    serve --port P [--bind ADDR] [--reset]
         Listen on ADDR (default "::", dual-stack), print READY on stdout once
         listening, serve each connection on its own thread, forever. An error
         closes that connection only, with a one-line reason on stderr.
+        --reset: send the hello line, then reset the connection (RST).
 
     call HOST PORT --send N --expect M [--timeout S] [--source-hold]
         Run the protocol as the client and print one JSON object:
@@ -53,6 +54,7 @@ import json
 import os
 import random
 import socket
+import struct
 import sys
 import threading
 import time
@@ -125,7 +127,7 @@ def family_for(host):
 # --- serve -------------------------------------------------------------------
 
 
-def handle_connection(conn):
+def handle_connection(conn, reset):
     with conn:
         try:
             local, peer = conn.getsockname(), conn.getpeername()
@@ -133,6 +135,10 @@ def handle_connection(conn):
                 "local": plain_ip(local[0]), "localPort": local[1],
                 "peer": plain_ip(peer[0]), "peerPort": peer[1],
             })
+            if reset:
+                # Linger zero: closing sends a RST instead of a FIN.
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                return
             stream = LineStream(conn)
             to_send = int(stream.read_json_line("request")["send"])
             received, sha = stream.read_to_eof()
@@ -156,7 +162,7 @@ def serve(args):
     print("READY", flush=True)
     while True:
         conn, _ = listener.accept()
-        threading.Thread(target=handle_connection, args=(conn,), daemon=True).start()
+        threading.Thread(target=handle_connection, args=(conn, args.reset), daemon=True).start()
 
 
 # --- call and probe ----------------------------------------------------------
@@ -257,6 +263,7 @@ def main():
     serve_parser = commands.add_parser("serve", help="run the test server")
     serve_parser.add_argument("--port", type=int, required=True)
     serve_parser.add_argument("--bind", default="::")
+    serve_parser.add_argument("--reset", action="store_true", help="reset each connection after the hello line")
     serve_parser.set_defaults(run=serve)
 
     call_parser = commands.add_parser("call", help="run one exchange as the client")

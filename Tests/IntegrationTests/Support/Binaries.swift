@@ -14,12 +14,16 @@ enum Binaries {
             ["sidecar-init", "sidecar-proxy", "sidecar-status"].map { "\(built)/\($0)" }
             + [root.appendingPathComponent("Tests/IntegrationTests/Peers/peer.py").path]
         for source in sources {
+            guard FileManager.default.isExecutableFile(atPath: source) || source.hasSuffix(".py") else {
+                fatalError("\(source) is missing: build first (`swift build --build-tests`, as scripts/test does)")
+            }
             let destination = target.appendingPathComponent(URL(fileURLWithPath: source).lastPathComponent)
             try? FileManager.default.removeItem(at: destination)
             try! FileManager.default.copyItem(atPath: source, toPath: destination.path)
             try! FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: destination.path)
         }
         try! FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: target.path)
+        atexit { try? FileManager.default.removeItem(atPath: Binaries.directory) }
         return target.path
     }()
 

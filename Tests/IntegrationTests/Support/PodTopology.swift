@@ -97,11 +97,29 @@ final class PodTopology: @unchecked Sendable {
 
     /// Starts the test server in the pod (as the app) or in the peer, and returns once it listens.
     @discardableResult
-    func startServer(inPod: Bool, port: Int) throws -> BackgroundProcess {
-        let command = ["/usr/bin/python3", "-B", Binaries.peer, "serve", "--port", "\(port)"]
+    func startServer(inPod: Bool, port: Int, resettingEachConnection: Bool = false) throws -> BackgroundProcess {
+        let command =
+            ["/usr/bin/python3", "-B", Binaries.peer, "serve", "--port", "\(port)"]
+            + (resettingEachConnection ? ["--reset"] : [])
         let server = try start(name: "server-\(port)", inPod ? self.inPod(command) : inPeer(command))
         try server.waitForOutput("READY")
         return server
+    }
+
+    /// `sidecar-status --json` for the pod, decoded.
+    func statusJSON() throws -> [String: Any] {
+        let result = try Shell.run(
+            [Binaries.sidecarStatus, "--json", "--netns", podNamespacePath], expectSuccess: false)
+        return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+    }
+
+    /// The kernel's packet count on the rules with this comment, from `sidecar-status --json`.
+    func rulePackets(comment: String) throws -> Int {
+        let interception = try statusJSON()["interception"] as! [String: Any]
+        let chains = interception["chains"] as! [[String: Any]]
+        return chains.flatMap { $0["rules"] as! [[String: Any]] }
+            .filter { $0["comment"] as? String == comment }
+            .reduce(0) { $0 + ($1["packets"] as! Int) }
     }
 
     func start(name: String, _ arguments: [String]) throws -> BackgroundProcess {
