@@ -1,7 +1,9 @@
 /// Renders a ruleset in the syntax `nft -f` reads, for `sidecar-init plan` and the golden tests.
 public enum NftTextRenderer {
-    public static func render(_ ruleset: Ruleset) -> String {
+    /// - Parameter tableComment: the table's comment, if it carries one (`install` records the plan's fingerprint).
+    public static func render(_ ruleset: Ruleset, tableComment: String? = nil) -> String {
         var lines = ["table inet \(ruleset.table) {"]
+        if let tableComment { lines += ["\tcomment \(quoted(tableComment))"] }
         for (index, chain) in ruleset.chains.enumerated() {
             if index > 0 { lines.append("") }
             lines.append("\tchain \(chain.name) {")

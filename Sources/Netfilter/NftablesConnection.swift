@@ -27,8 +27,10 @@ public final class NftablesConnection {
         transaction.add("delete \(name) to replace it", type: Int(NFT_MSG_DELTABLE.rawValue)) {
             nftnl_table_nlmsg_build_payload($0, table.pointer)
         }
+        // Recreated fresh, carrying the plan's fingerprint, so `sidecar-status` can tell later whether it still holds.
+        let recorded = NftnlTable(name: ruleset.table, comment: RulesetFingerprint.tableComment(for: ruleset))
         transaction.add("create \(name)", type: Int(NFT_MSG_NEWTABLE.rawValue), flags: NLM_F_CREATE | NLM_F_EXCL) {
-            nftnl_table_nlmsg_build_payload($0, table.pointer)
+            nftnl_table_nlmsg_build_payload($0, recorded.pointer)
         }
         for chain in ruleset.chains {
             let object = NftnlChain(table: ruleset.table, chain: chain)
@@ -81,7 +83,7 @@ public final class NftablesConnection {
     private static let readAttempts = 5
 
     private func readTable(named name: String) throws(NetfilterError) -> InstalledTable? {
-        guard let isDormant = try tableState(name) else { return nil }
+        guard let table = try tableAttributes(name) else { return nil }
         var chains: [InstalledChain] = []
         try dump(type: Int(NFT_MSG_GETCHAIN.rawValue), table: name, what: "chains") { message in
             guard let chain = NftnlChain(parsing: message), chain.table == name else { return }
@@ -93,23 +95,23 @@ public final class NftablesConnection {
             else { return }
             chains[index].rules.append(rule.installedRule)
         }
-        return InstalledTable(name: name, isDormant: isDormant, chains: chains)
+        return InstalledTable(name: name, isDormant: table.isDormant, comment: table.comment, chains: chains)
     }
 
-    /// Whether the table is dormant, or nil when there is no such table.
-    private func tableState(_ name: String) throws(NetfilterError) -> Bool? {
-        let table = NftnlTable(name: name)
-        var isDormant: Bool?
+    /// The table as the kernel describes it, or nil when there is no such table.
+    private func tableAttributes(_ name: String) throws(NetfilterError) -> NftnlTable? {
+        let query = NftnlTable(name: name)
+        var answer: NftnlTable?
         do {
             try request(type: Int(NFT_MSG_GETTABLE.rawValue), flags: NLM_F_ACK, what: "table inet \(name)") {
-                nftnl_table_nlmsg_build_payload($0, table.pointer)
+                nftnl_table_nlmsg_build_payload($0, query.pointer)
             } handle: { message in
-                isDormant = NftnlTable(parsing: message)?.isDormant
+                answer = NftnlTable(parsing: message)
             }
         } catch  where error.errno == ENOENT {
             return nil
         }
-        return isDormant
+        return answer
     }
 
     /// Dumps every object of a kind in the `inet` family; the table attribute narrows rule dumps in the kernel.

@@ -5,9 +5,6 @@ import Interception
 final class NftnlRule {
     let pointer: OpaquePointer
 
-    /// The comment's maximum size in the kernel (`NFT_USERDATA_MAXLEN`).
-    private static let userDataCapacity: UInt32 = 256
-
     init(table: String, chain: String, rule: Rule) {
         pointer = nftnl_rule_alloc()
         nftnl_rule_set_u32(pointer, UInt16(NFTNL_RULE_FAMILY.rawValue), UInt32(NFPROTO_INET))
@@ -16,13 +13,9 @@ final class NftnlRule {
         for expression in RuleCompiler.expressions(for: rule) {
             nftnl_rule_add_expr(pointer, expression.makeNftnlExpression())
         }
-        // The comment travels as userdata in the TLV layout `nft` uses, so `nft list` shows it too.
-        let userData = nftnl_udata_buf_alloc(Self.userDataCapacity)!
-        defer { nftnl_udata_buf_free(userData) }
-        _ = nftnl_udata_put_strz(userData, UInt8(NFTNL_UDATA_RULE_COMMENT.rawValue), rule.comment)
-        _ = nftnl_rule_set_data(
-            pointer, UInt16(NFTNL_RULE_USERDATA.rawValue), nftnl_udata_buf_data(userData),
-            nftnl_udata_buf_len(userData))
+        UserDataComment.encode(rule.comment) {
+            _ = nftnl_rule_set_data(pointer, UInt16(NFTNL_RULE_USERDATA.rawValue), $0, $1)
+        }
     }
 
     /// A rule that names only its table: narrows a rule dump to that table.
@@ -72,22 +65,6 @@ final class NftnlRule {
     private var comment: String? {
         var length: UInt32 = 0
         guard let data = nftnl_rule_get_data(pointer, UInt16(NFTNL_RULE_USERDATA.rawValue), &length) else { return nil }
-        var found: String?
-        _ = withUnsafeMutablePointer(to: &found) { slot in
-            nftnl_udata_parse(
-                data, length,
-                { attribute, context in
-                    guard let attribute, nftnl_udata_type(attribute) == UInt8(NFTNL_UDATA_RULE_COMMENT.rawValue) else {
-                        return 0
-                    }
-                    // Bounded by the attribute's length: a rule written by another tool may lack the final NUL.
-                    let bytes = UnsafeRawBufferPointer(
-                        start: nftnl_udata_get(attribute), count: Int(nftnl_udata_len(attribute)))
-                    context!.assumingMemoryBound(to: String?.self).pointee = String(
-                        decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-                    return 0
-                }, slot)
-        }
-        return found
+        return UserDataComment.decode(data, length: length)
     }
 }

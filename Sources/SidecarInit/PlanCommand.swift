@@ -1,5 +1,6 @@
 import ArgumentParser
 import Interception
+import Netfilter
 
 /// `sidecar-init plan`: what `install` would program, touching nothing.
 struct PlanCommand: ParsableCommand {
@@ -9,6 +10,8 @@ struct PlanCommand: ParsableCommand {
     @OptionGroup var capture: CaptureOptions
 
     func run() throws {
-        print(NftTextRenderer.render(InterceptionPlanner.ruleset(for: try capture.config())), terminator: "")
+        let ruleset = InterceptionPlanner.ruleset(for: try capture.config())
+        let text = NftTextRenderer.render(ruleset, tableComment: RulesetFingerprint.tableComment(for: ruleset))
+        print(text, terminator: "")
     }
 }

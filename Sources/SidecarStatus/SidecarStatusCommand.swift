@@ -44,7 +44,8 @@ struct SidecarStatusCommand: ParsableCommand {
         do {
             return StatusReport.Interception(table: table, installed: try NftablesConnection().table(named: table))
         } catch {
-            return StatusReport.Interception(table: table, installed: false, error: "\(error)", chains: [])
+            return StatusReport.Interception(
+                table: table, installed: false, matchesPlan: nil, error: "\(error)", chains: [])
         }
     }
 

@@ -5,9 +5,14 @@ struct StatusReport: Codable {
     struct Interception: Codable {
         var table: String
         var installed: Bool
+        /// Whether the table is still exactly the plan `install` recorded in it; nil when absent or recording none.
+        var matchesPlan: Bool?
         /// Set when the table could not be read at all (e.g. no permission).
         var error: String?
         var chains: [Chain]
+
+        /// In force as planned: anything else leaves the pod's traffic uncaptured or captured wrongly.
+        var isHealthy: Bool { installed && matchesPlan == true }
     }
 
     struct Chain: Codable {
@@ -35,13 +40,13 @@ struct StatusReport: Codable {
     var proxy: Proxy
 
     /// Healthy means the capture rules are in place and the proxy takes traffic.
-    var isHealthy: Bool { interception.installed && proxy.ready }
+    var isHealthy: Bool { interception.isHealthy && proxy.ready }
 }
 
 extension StatusReport.Interception {
     init(table: String, installed: InstalledTable?) {
         self.init(
-            table: table, installed: installed != nil, error: nil,
+            table: table, installed: installed != nil, matchesPlan: installed?.matchesRecordedPlan, error: nil,
             chains: (installed?.chains ?? []).map { chain in
                 StatusReport.Chain(
                     name: chain.name, hook: chain.hook.map(Self.hookName), priority: chain.hook?.priority,

@@ -7,9 +7,15 @@ enum StatusText {
             lines.append("interception: unknown (table inet \(interception.table) unreadable: \(error))")
         } else if interception.installed {
             let rules = interception.chains.reduce(0) { $0 + $1.rules.count }
+            let plan =
+                switch interception.matchesPlan {
+                case true?: "matches its plan"
+                case false?: "DRIFTED from the plan install recorded (sidecar-init verify shows how)"
+                case nil: "records no plan (not installed by sidecar-init)"
+                }
             lines.append(
-                "interception: installed (table inet \(interception.table), \(interception.chains.count) chains, \(rules) rules)"
-            )
+                "interception: installed (table inet \(interception.table), \(interception.chains.count) chains, "
+                    + "\(rules) rules), \(plan)")
             for chain in interception.chains {
                 let hook = chain.hook.map { " (\($0), priority \(chain.priority ?? 0))" } ?? ""
                 lines.append("  chain \(chain.name)\(hook)")
@@ -28,7 +34,7 @@ enum StatusText {
                 + (proxy.detail.map { ": \($0)" } ?? ""))
         if !report.isHealthy {
             var degraded: [String] = []
-            if !interception.installed { degraded.append("interception") }
+            if !interception.isHealthy { degraded.append("interception") }
             if !proxy.ready { degraded.append("proxy") }
             lines.append("degraded: " + degraded.joined(separator: ", "))
         }

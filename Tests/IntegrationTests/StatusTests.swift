@@ -13,7 +13,9 @@ import Testing
             try topology.sidecarInit("install")
             let rulesOnly = try Shell.run(status, expectSuccess: false)
             #expect(rulesOnly.status == 1)
-            #expect(rulesOnly.stdout.contains("interception: installed (table inet sidecar, 2 chains, 8 rules)"))
+            #expect(
+                rulesOnly.stdout.contains(
+                    "interception: installed (table inet sidecar, 2 chains, 8 rules), matches its plan"))
             #expect(rulesOnly.stdout.contains("degraded: proxy"))
 
             let proxy = try topology.startProxy()
@@ -21,6 +23,19 @@ import Testing
             #expect(healthy.status == 0, "\(healthy.stdout)")
             #expect(healthy.stdout.contains("proxy: ready"))
 
+            // A rule slipped in by hand: the table no longer matches the plan install recorded.
+            try Shell.run(
+                [
+                    "ip", "netns", "exec", topology.pod, "nft", "insert", "rule", "inet", "sidecar", "output", "tcp",
+                    "dport",
+                    "22", "return",
+                ])
+            let drifted = try Shell.run(status, expectSuccess: false)
+            #expect(drifted.status == 1)
+            #expect(drifted.stdout.contains("DRIFTED"))
+            #expect(drifted.stdout.contains("degraded: interception\n"))
+
+            try topology.sidecarInit("install")
             #expect(proxy.stop() == 0)
             #expect(try Shell.run(status, expectSuccess: false).status == 1)
         }
