@@ -1,3 +1,3 @@
 import SidecarCLI
 
-ContractMain.run(SidecarInitCommand.self)
+ExitCodeContract.run(SidecarInitCommand.self)

@@ -1,3 +1,3 @@
 import SidecarCLI
 
-await ContractMain.runAsync(SidecarProxyCommand.self)
+await ExitCodeContract.runAsync(SidecarProxyCommand.self)

@@ -42,7 +42,7 @@ struct SidecarStatusCommand: ParsableCommand {
 
     private func readInterception() -> StatusReport.Interception {
         do {
-            return StatusReport.Interception(table: table, installed: try NftablesConnection().table(named: table))
+            return StatusReport.Interception(table: table, readBack: try NftablesConnection().table(named: table))
         } catch {
             return StatusReport.Interception(
                 table: table, installed: false, matchesPlan: nil, error: "\(error)", chains: [])

@@ -44,7 +44,8 @@ struct StatusReport: Codable {
 }
 
 extension StatusReport.Interception {
-    init(table: String, installed: InstalledTable?) {
+    /// The report for what the kernel returned for `table`: the table, or nil when absent.
+    init(table: String, readBack installed: InstalledTable?) {
         self.init(
             table: table, installed: installed != nil, matchesPlan: installed?.matchesRecordedPlan, error: nil,
             chains: (installed?.chains ?? []).map { chain in

@@ -1,3 +1,3 @@
 import SidecarCLI
 
-ContractMain.run(SidecarStatusCommand.self)
+ExitCodeContract.run(SidecarStatusCommand.self)

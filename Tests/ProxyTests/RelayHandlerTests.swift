@@ -123,4 +123,13 @@ import Testing
         #expect(!relay.clientSocket.events.contains("flush"))
         #expect(try relay.client.readOutbound(as: ByteBuffer.self) == nil)
     }
+
+    /// Nothing moved either way for the idle timeout: both connections end.
+    @Test func anIdleConnectionIsClosedInBothDirections() throws {
+        let relay = try Relay()
+        defer { relay.finish() }
+        relay.client.pipeline.fireUserInboundEventTriggered(IdleStateHandler.IdleStateEvent.all)
+        #expect(!relay.client.isActive)
+        #expect(!relay.upstream.isActive)
+    }
 }

@@ -6,7 +6,7 @@ import ArgumentParser
 
 /// Runs a command with the project's exit codes: argument-parser's usage errors (its own 64) become 2, a
 /// `CommandFailure` exits with its status, anything else with 1.
-public enum ContractMain {
+public enum ExitCodeContract {
     public static func run<Command: ParsableCommand>(_ type: Command.Type) -> Never {
         do {
             var command = try type.parseAsRoot()
