@@ -62,6 +62,7 @@ struct ConnectionForwarder: Sendable {
                     logger.debug(
                         "connection forwarded",
                         metadata: ["direction": "\(direction)", "source": "\(source)", "destination": "\(destination)"])
+                    // Fails only if the client has already gone, and then the relay closes the upstream itself.
                     try? client.syncOptions?.setOption(.autoRead, value: true)
                 case .failure(let error):
                     logger.info(
