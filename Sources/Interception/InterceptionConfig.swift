@@ -3,36 +3,38 @@
 /// Every property has the default of DESIGN.md, so `InterceptionConfig()` is the default capture.
 public struct InterceptionConfig: Sendable, Hashable {
     /// The nftables table the project owns; nothing outside it is touched.
-    public var table: String
+    public var table = "sidecar"
     /// Sockets owned by these uids are the proxy's own and are never redirected.
-    public var proxyUIDs: [UInt32]
+    public var proxyUIDs: [UInt32] = [1337]
     /// Sockets owned by these gids are the proxy's own and are never redirected.
-    public var proxyGIDs: [UInt32]
+    public var proxyGIDs: [UInt32] = [1337]
     /// Where outbound TCP is redirected (the proxy's outbound listener on loopback).
-    public var outboundRedirectPort: UInt16
+    public var outboundRedirectPort: UInt16 = 15001
     /// Where inbound TCP is redirected (the proxy's inbound listener).
-    public var inboundRedirectPort: UInt16
-    /// Inbound ports that reach their destination directly; the proxy's admin and telemetry ports are always among them.
-    public var excludedInboundPorts: [UInt16]
+    public var inboundRedirectPort: UInt16 = 15006
+    /// Inbound ports to capture; nil captures every port (`*`).
+    public var inboundPorts: [PortRange]?
+    /// Inbound ports that reach their destination directly; the proxy's admin and telemetry ports always do.
+    public var excludedInboundPorts: [PortRange] = []
+    /// Outbound destination ports that are never captured.
+    public var excludedOutboundPorts: [PortRange] = []
+    /// Outbound destinations to capture; nil captures every destination (`*`).
+    public var includedOutboundCIDRs: [IPNetwork]?
+    /// Outbound destinations that are never captured.
+    public var excludedOutboundCIDRs: [IPNetwork] = []
+    /// Interfaces whose traffic, in or out, is never captured.
+    public var excludedInterfaces: [String] = []
+    /// Also redirect the app's DNS (UDP and TCP port 53, IPv4) to the proxy's DNS listener.
+    public var redirectDNS = false
+    /// Capture IPv4 only; IPv6 traffic passes untouched.
+    public var ipv4Only = false
 
     /// The proxy's admin (15000) and telemetry (15020) ports: excluded from inbound capture so probes reach them.
     public static let proxyServicePorts: [UInt16] = [15000, 15020]
+    /// The proxy's DNS listener on 127.0.0.1.
+    public static let dnsRedirectPort: UInt16 = 15053
 
-    public init(
-        table: String = "sidecar",
-        proxyUIDs: [UInt32] = [1337],
-        proxyGIDs: [UInt32] = [1337],
-        outboundRedirectPort: UInt16 = 15001,
-        inboundRedirectPort: UInt16 = 15006,
-        excludedInboundPorts: [UInt16] = []
-    ) {
-        self.table = table
-        self.proxyUIDs = proxyUIDs
-        self.proxyGIDs = proxyGIDs
-        self.outboundRedirectPort = outboundRedirectPort
-        self.inboundRedirectPort = inboundRedirectPort
-        self.excludedInboundPorts = excludedInboundPorts
-    }
+    public init() {}
 }
 
 extension InterceptionConfig {
@@ -48,9 +50,29 @@ extension InterceptionConfig {
         if outboundRedirectPort == inboundRedirectPort {
             errors.append("outbound port and inbound port are both \(inboundRedirectPort): they must differ")
         }
-        for port in excludedInboundPorts where port == 0 { errors.append("excluded inbound port 0: ports are 1-65535") }
-        if excludedInboundPorts.contains(inboundRedirectPort) {
-            errors.append("inbound port \(inboundRedirectPort) is also excluded from inbound capture")
+        if let excluded = excludedInboundPorts.first(where: { $0.contains(inboundRedirectPort) }) {
+            errors.append("excluded inbound ports: \(excluded) contains the inbound port \(inboundRedirectPort)")
+        }
+        if let excluded = excludedOutboundPorts.first(where: { $0.contains(outboundRedirectPort) }) {
+            errors.append("excluded outbound ports: \(excluded) contains the outbound port \(outboundRedirectPort)")
+        }
+        if inboundPorts?.isEmpty == true { errors.append("inbound ports: list at least one port, or '*' for all") }
+        if includedOutboundCIDRs?.isEmpty == true {
+            errors.append("included outbound CIDRs: list at least one CIDR, or '*' for all")
+        }
+        for name in excludedInterfaces where !Self.isValidInterfaceName(name) {
+            errors.append(
+                "excluded interface '\(name)': interface names are 1-15 characters, without '/', quotes or spaces")
+        }
+        for network in (includedOutboundCIDRs ?? []) + excludedOutboundCIDRs where network.prefixLength == 0 {
+            errors.append(
+                "CIDR \(network): matches every address of its family; use '*' to include all, or --ipv4-only")
+        }
+        if ipv4Only {
+            let ipv6 = (includedOutboundCIDRs ?? []) + excludedOutboundCIDRs
+            for network in ipv6 where network.family == .ipv6 {
+                errors.append("CIDR \(network): an IPv6 network, but capture is IPv4 only")
+            }
         }
         return errors
     }
@@ -67,5 +89,12 @@ extension InterceptionConfig {
         func isLetter(_ scalar: Unicode.Scalar) -> Bool { letters.contains(scalar.value | 0x20) }
         return isLetter(first)
             && name.unicodeScalars.allSatisfy { isLetter($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" }
+    }
+
+    /// The kernel's rule for device names: at most IFNAMSIZ - 1 bytes, no '/' or whitespace; quotes would break the
+    /// rendered rule.
+    private static func isValidInterfaceName(_ name: String) -> Bool {
+        (1...15).contains(name.utf8.count)
+            && name.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 32 && $0 != "/" && $0 != "\"" && $0 != "'" }
     }
 }

@@ -1,4 +1,7 @@
 /// Turns capture settings into the ruleset that redirects the pod's TCP to the proxy. Pure: no kernel, no I/O.
+///
+/// Each chain reads top to bottom as the order of decisions: what is never captured returns first, and the redirect
+/// comes last, so a packet is captured only when no exemption applies.
 public enum InterceptionPlanner {
     /// The output chain sees the app's connections; the prerouting chain sees connections into the pod.
     public static func ruleset(for config: InterceptionConfig) -> Ruleset {
@@ -8,32 +11,80 @@ public enum InterceptionPlanner {
     private static func outputChain(_ config: InterceptionConfig) -> Chain {
         var rules: [Rule] = []
         // The proxy's own upstream connections must leave untouched, or every connection would loop back into it.
-        rules += config.proxyUIDs.map {
-            Rule(matches: [.socketUID($0)], action: .returnFromChain, comment: "sidecar: proxy uid")
+        rules += config.proxyUIDs.map { Rule([.socketUID($0)], .returnFromChain, "sidecar: proxy uid") }
+        rules += config.proxyGIDs.map { Rule([.socketGID($0)], .returnFromChain, "sidecar: proxy gid") }
+        if config.ipv4Only { rules.append(Rule([.family(.ipv6)], .returnFromChain, "sidecar: ipv4 only")) }
+        let loopback = config.ipv4Only ? [IPNetwork.ipv4Loopback] : [.ipv4Loopback, .ipv6Loopback]
+        rules += loopback.map {
+            Rule([.destinationAddress([$0], negated: false)], .returnFromChain, "sidecar: loopback destination")
         }
-        rules += config.proxyGIDs.map {
-            Rule(matches: [.socketGID($0)], action: .returnFromChain, comment: "sidecar: proxy gid")
+        if !config.excludedInterfaces.isEmpty {
+            rules.append(
+                Rule([.outputInterface(config.excludedInterfaces)], .returnFromChain, "sidecar: exclude interface"))
         }
-        rules += [IPNetwork.ipv4Loopback, .ipv6Loopback].map {
-            Rule(matches: [.destination($0)], action: .returnFromChain, comment: "sidecar: loopback destination")
+        if config.redirectDNS {
+            // IPv4 only: the proxy's DNS listener is 127.0.0.1:15053, and a redirect keeps the packet's family.
+            rules += TransportProtocol.allCases.map {
+                Rule(
+                    [.family(.ipv4), .destinationPort($0, [PortRange(53)])],
+                    .redirect(port: InterceptionConfig.dnsRedirectPort), "sidecar: redirect dns")
+            }
+        }
+        if !config.excludedOutboundPorts.isEmpty {
+            rules.append(
+                Rule(
+                    [.destinationPort(.tcp, PortRange.normalized(config.excludedOutboundPorts))], .returnFromChain,
+                    "sidecar: exclude outbound port"))
+        }
+        rules += byFamily(config.excludedOutboundCIDRs).map {
+            Rule([.destinationAddress($0, negated: false)], .returnFromChain, "sidecar: exclude outbound cidr")
+        }
+        if let included = config.includedOutboundCIDRs {
+            let families: [IPNetwork.Family] = config.ipv4Only ? [.ipv4] : [.ipv4, .ipv6]
+            for family in families {
+                let networks = IPNetwork.normalized(included.filter { $0.family == family })
+                rules.append(
+                    networks.isEmpty
+                        ? Rule(
+                            [.family(family)], .returnFromChain,
+                            "sidecar: no included \(family == .ipv4 ? "ipv4" : "ipv6") cidr")
+                        : Rule(
+                            [.destinationAddress(networks, negated: true)], .returnFromChain,
+                            "sidecar: outside included cidrs"))
+            }
         }
         rules.append(
-            Rule(
-                matches: [.tcp], action: .redirect(port: config.outboundRedirectPort),
-                comment: "sidecar: redirect outbound tcp"))
+            Rule([.transport([.tcp])], .redirect(port: config.outboundRedirectPort), "sidecar: redirect outbound tcp"))
         return Chain(name: "output", hook: ChainHook(point: .output), rules: rules)
     }
 
     private static func preroutingChain(_ config: InterceptionConfig) -> Chain {
-        var excluded = InterceptionConfig.proxyServicePorts
-        excluded += config.excludedInboundPorts.filter { !excluded.contains($0) }
-        var rules = excluded.map {
-            Rule(matches: [.tcpDestinationPort($0)], action: .returnFromChain, comment: "sidecar: exclude inbound port")
+        var rules: [Rule] = []
+        if config.ipv4Only { rules.append(Rule([.family(.ipv6)], .returnFromChain, "sidecar: ipv4 only")) }
+        if !config.excludedInterfaces.isEmpty {
+            rules.append(
+                Rule([.inputInterface(config.excludedInterfaces)], .returnFromChain, "sidecar: exclude interface"))
         }
+        let excluded = InterceptionConfig.proxyServicePorts.map(PortRange.init) + config.excludedInboundPorts
         rules.append(
             Rule(
-                matches: [.tcp], action: .redirect(port: config.inboundRedirectPort),
-                comment: "sidecar: redirect inbound tcp"))
+                [.destinationPort(.tcp, PortRange.normalized(excluded))], .returnFromChain,
+                "sidecar: exclude inbound port"))
+        let capture: Match =
+            config.inboundPorts.map { .destinationPort(.tcp, PortRange.normalized($0)) } ?? .transport([.tcp])
+        rules.append(Rule([capture], .redirect(port: config.inboundRedirectPort), "sidecar: redirect inbound tcp"))
         return Chain(name: "prerouting", hook: ChainHook(point: .prerouting), rules: rules)
+    }
+
+    /// One normalized list per address family present, IPv4 first: a set holds addresses of one family only.
+    private static func byFamily(_ networks: [IPNetwork]) -> [[IPNetwork]] {
+        [IPNetwork.Family.ipv4, .ipv6].map { family in IPNetwork.normalized(networks.filter { $0.family == family }) }
+            .filter { !$0.isEmpty }
+    }
+}
+
+extension Rule {
+    fileprivate init(_ matches: [Match], _ action: RuleAction, _ comment: String) {
+        self.init(matches: matches, action: action, comment: comment)
     }
 }

@@ -26,10 +26,24 @@ public enum NftTextRenderer {
         switch match {
         case .socketUID(let uid): "meta skuid \(uid)"
         case .socketGID(let gid): "meta skgid \(gid)"
-        case .destination(let network): "\(network.family == .ipv4 ? "ip" : "ip6") daddr \(network)"
-        case .tcpDestinationPort(let port): "tcp dport \(port)"
-        case .tcp: "meta l4proto tcp"
+        case .family(let family): "meta nfproto \(family == .ipv4 ? "ipv4" : "ipv6")"
+        case .destinationAddress(let networks, let negated):
+            "\(keyword(networks[0].family)) daddr \(negated ? "!= " : "")\(list(networks.map(\.description)))"
+        case .sourceAddress(let network): "\(keyword(network.family)) saddr \(network)"
+        case .transport(let protocols): "meta l4proto \(list(protocols.map(\.rawValue)))"
+        case .destinationPort(let transport, let ports): "\(transport.rawValue) dport \(list(ports.map(\.description)))"
+        case .outputInterface(let names): "oifname \(list(names.map(quoted)))"
+        case .inputInterface(let names): "iifname \(list(names.map(quoted)))"
         }
+    }
+
+    /// One value bare, several as an anonymous set: `22` or `{ 22, 8000-8999 }`.
+    private static func list(_ values: [String]) -> String {
+        values.count == 1 ? values[0] : "{ " + values.joined(separator: ", ") + " }"
+    }
+
+    private static func keyword(_ family: IPNetwork.Family) -> String {
+        family == .ipv4 ? "ip" : "ip6"
     }
 
     static func render(_ action: RuleAction) -> String {

@@ -1,8 +1,9 @@
 import CNetfilter
 
 extension NetfilterExpression {
-    /// A libnftnl expression for this instruction; the caller owns it until it is added to a rule.
-    func makeNftnlExpression() -> OpaquePointer {
+    /// A libnftnl expression for this instruction; the caller owns it until it is added to a rule. A lookup refers
+    /// to its set by `setID`, the id the set was created with in the same batch.
+    func makeNftnlExpression(setID: UInt32? = nil) -> OpaquePointer {
         func make(_ name: String, _ configure: (OpaquePointer) -> Void) -> OpaquePointer {
             guard let expression = nftnl_expr_alloc(name) else { fatalError("libnftnl has no '\(name)' expression") }
             configure(expression)
@@ -22,11 +23,19 @@ extension NetfilterExpression {
                 set($0, NFTNL_EXPR_META_KEY, key)
                 set($0, NFTNL_EXPR_META_DREG, register)
             }
-        case .compareEqual(let register, let data):
+        case .compare(let comparison, let register, let data):
             return make("cmp") {
                 set($0, NFTNL_EXPR_CMP_SREG, register)
-                set($0, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ.rawValue)
+                set($0, NFTNL_EXPR_CMP_OP, comparison.rawValue)
                 set($0, NFTNL_EXPR_CMP_DATA, data)
+            }
+        case .lookup(let register, _, let inverted):
+            guard let setID else { preconditionFailure("a lookup needs the id of its set") }
+            return make("lookup") {
+                set($0, NFTNL_EXPR_LOOKUP_SREG, register)
+                _ = nftnl_expr_set_str($0, UInt16(NFTNL_EXPR_LOOKUP_SET), NftnlSet.anonymousName)
+                set($0, NFTNL_EXPR_LOOKUP_SET_ID, setID)
+                if inverted { set($0, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV.rawValue) }
             }
         case .payload(let base, let offset, let length, let register):
             return make("payload") {
@@ -65,8 +74,9 @@ extension NetfilterExpression {
         }
     }
 
-    /// Decodes an expression the kernel reported. Counter values are not part of the instruction.
-    init(decoding expression: OpaquePointer) {
+    /// Decodes an expression the kernel reported, finding a lookup's set by name in `sets`. Counter values are not
+    /// part of the instruction.
+    init(decoding expression: OpaquePointer, sets: [String: AnonymousSet]) {
         func u32(_ attribute: Int) -> UInt32 { nftnl_expr_get_u32(expression, UInt16(attribute)) }
         func bytes(_ attribute: Int) -> [UInt8] {
             var length: UInt32 = 0
@@ -77,8 +87,21 @@ extension NetfilterExpression {
         switch name {
         case "meta":
             self = .meta(key: u32(NFTNL_EXPR_META_KEY), register: u32(NFTNL_EXPR_META_DREG))
-        case "cmp" where u32(NFTNL_EXPR_CMP_OP) == NFT_CMP_EQ.rawValue:
-            self = .compareEqual(register: u32(NFTNL_EXPR_CMP_SREG), data: bytes(NFTNL_EXPR_CMP_DATA))
+        case "cmp":
+            guard let comparison = ComparisonOperator(rawValue: u32(NFTNL_EXPR_CMP_OP)) else {
+                self = .unknown(name: "cmp op \(u32(NFTNL_EXPR_CMP_OP))")
+                return
+            }
+            self = .compare(comparison, register: u32(NFTNL_EXPR_CMP_SREG), data: bytes(NFTNL_EXPR_CMP_DATA))
+        case "lookup":
+            let setName = String(cString: nftnl_expr_get_str(expression, UInt16(NFTNL_EXPR_LOOKUP_SET)))
+            guard let set = sets[setName] else {
+                self = .unknown(name: "lookup in unknown set \(setName)")
+                return
+            }
+            self = .lookup(
+                register: u32(NFTNL_EXPR_LOOKUP_SREG), set: set,
+                inverted: u32(NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV.rawValue != 0)
         case "payload":
             self = .payload(
                 base: u32(NFTNL_EXPR_PAYLOAD_BASE), offset: u32(NFTNL_EXPR_PAYLOAD_OFFSET),

@@ -4,7 +4,9 @@ extension NetfilterExpression: CustomStringConvertible {
     var description: String {
         switch self {
         case .meta(let key, let register): "meta load \(key) => reg \(register)"
-        case .compareEqual(let register, let data): "cmp eq reg \(register) \(hex(data))"
+        case .compare(let comparison, let register, let data): "cmp \(comparison.mnemonic) reg \(register) \(hex(data))"
+        case .lookup(let register, let set, let inverted):
+            "lookup reg \(register) set type \(set.keyType)\(set.isInterval ? " interval" : "") { \(set.elements.map { hex($0.key) + ($0.isIntervalEnd ? " end" : "") }.joined(separator: ", ")) }\(inverted ? " inverted" : "")"
         case .payload(let base, let offset, let length, let register):
             "payload load \(length)b @ base \(base) + \(offset) => reg \(register)"
         case .bitwise(let register, let mask, let xor): "bitwise reg \(register) & \(hex(mask)) ^ \(hex(xor))"

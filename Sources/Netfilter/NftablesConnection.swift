@@ -38,12 +38,29 @@ public final class NftablesConnection {
                 nftnl_chain_nlmsg_build_payload($0, object.pointer)
             }
         }
+        var nextSetID: UInt32 = 1
         for chain in ruleset.chains {
             for (index, rule) in chain.rules.enumerated() {
-                let object = NftnlRule(table: ruleset.table, chain: chain.name, rule: rule)
+                let what = "rule \(index + 1) of chain \(chain.name) (\(rule.comment))"
+                let expressions = RuleCompiler.expressions(for: rule)
+                var setIDs: [UInt32] = []
+                // A rule's anonymous sets go first, so the rule can refer to them by id within the batch.
+                for case .lookup(_, let set, _) in expressions {
+                    let object = NftnlSet(table: ruleset.table, id: nextSetID, set: set)
+                    setIDs.append(nextSetID)
+                    nextSetID += 1
+                    transaction.add("add set for \(what)", type: Int(NFT_MSG_NEWSET.rawValue), flags: NLM_F_CREATE) {
+                        nftnl_set_nlmsg_build_payload($0, object.pointer)
+                    }
+                    transaction.add(
+                        "add set elements for \(what)", type: Int(NFT_MSG_NEWSETELEM.rawValue), flags: NLM_F_CREATE
+                    ) { nftnl_set_elems_nlmsg_build_payload($0, object.pointer) }
+                }
+                let object = NftnlRule(
+                    table: ruleset.table, chain: chain.name, comment: rule.comment, expressions: expressions,
+                    setIDs: setIDs)
                 transaction.add(
-                    "add rule \(index + 1) to chain \(chain.name) (\(rule.comment))",
-                    type: Int(NFT_MSG_NEWRULE.rawValue), flags: NLM_F_CREATE | NLM_F_APPEND
+                    "add \(what)", type: Int(NFT_MSG_NEWRULE.rawValue), flags: NLM_F_CREATE | NLM_F_APPEND
                 ) { nftnl_rule_nlmsg_build_payload($0, object.pointer) }
             }
         }
@@ -85,15 +102,20 @@ public final class NftablesConnection {
     private func readTable(named name: String) throws(NetfilterError) -> InstalledTable? {
         guard let table = try tableAttributes(name) else { return nil }
         var chains: [InstalledChain] = []
-        try dump(type: Int(NFT_MSG_GETCHAIN.rawValue), table: name, what: "chains") { message in
+        try dump(type: Int(NFT_MSG_GETCHAIN.rawValue), what: "chains of table inet \(name)") { message in
             guard let chain = NftnlChain(parsing: message), chain.table == name else { return }
             chains.append(InstalledChain(name: chain.name, hook: chain.hook, rules: []))
         }
-        try dump(type: Int(NFT_MSG_GETRULE.rawValue), table: name, what: "rules") { message in
+        let sets = try readSets(table: name)
+        let filter = NftnlRule(table: name)
+        try dump(
+            type: Int(NFT_MSG_GETRULE.rawValue), what: "rules of table inet \(name)",
+            payload: { nftnl_rule_nlmsg_build_payload($0, filter.pointer) }
+        ) { message in
             guard let rule = NftnlRule(parsing: message), rule.table == name,
                 let index = chains.firstIndex(where: { $0.name == rule.chain })
             else { return }
-            chains[index].rules.append(rule.installedRule)
+            chains[index].rules.append(rule.installedRule(sets: sets))
         }
         return InstalledTable(name: name, isDormant: table.isDormant, comment: table.comment, chains: chains)
     }
@@ -114,16 +136,34 @@ public final class NftablesConnection {
         return answer
     }
 
-    /// Dumps every object of a kind in the `inet` family; the table attribute narrows rule dumps in the kernel.
-    private func dump(
-        type: Int, table: String, what: String, handle: (UnsafePointer<nlmsghdr>) -> Void
-    ) throws(NetfilterError) {
-        let filter = NftnlRule(table: table)
-        try request(type: type, flags: NLM_F_DUMP, what: "\(what) of table inet \(table)") {
-            if type == Int(NFT_MSG_GETRULE.rawValue) { nftnl_rule_nlmsg_build_payload($0, filter.pointer) }
-        } handle: {
-            handle($0)
+    /// The table's sets with their elements, by the names the kernel gave them.
+    private func readSets(table: String) throws(NetfilterError) -> [String: AnonymousSet] {
+        var sets: [NftnlSet] = []
+        let filter = NftnlSet(table: table, name: "")
+        try dump(
+            type: Int(NFT_MSG_GETSET.rawValue), what: "sets of table inet \(table)",
+            payload: { nftnl_set_nlmsg_build_payload($0, filter.pointer) }
+        ) { message in
+            if let set = NftnlSet(parsing: message), set.table == table { sets.append(set) }
         }
+        var contents: [String: AnonymousSet] = [:]
+        for set in sets {
+            let query = NftnlSet(table: table, name: set.name)
+            try dump(
+                type: Int(NFT_MSG_GETSETELEM.rawValue), what: "elements of set \(set.name)",
+                payload: { nftnl_set_elems_nlmsg_build_payload($0, query.pointer) }
+            ) { set.addElements(parsing: $0) }
+            contents[set.name] = set.contents
+        }
+        return contents
+    }
+
+    /// Dumps every object of a kind in the `inet` family; `payload` may narrow the dump (to a table, a set).
+    private func dump(
+        type: Int, what: String, payload: (UnsafeMutablePointer<nlmsghdr>) -> Void = { _ in },
+        handle: (UnsafePointer<nlmsghdr>) -> Void
+    ) throws(NetfilterError) {
+        try request(type: type, flags: NLM_F_DUMP, what: what, payload: payload, handle: handle)
     }
 
     /// Sends one request and passes each answer to `handle` until the kernel signals the end or an error.

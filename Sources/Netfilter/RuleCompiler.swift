@@ -2,7 +2,8 @@ import CNetfilter
 import Interception
 
 /// Lowers rules to the bytecode that `nft` itself generates for the same text, so that `nft list` shows our rules
-/// exactly as `sidecar-init plan` prints them. Pure: no kernel involved.
+/// exactly as `sidecar-init plan` prints them. One value compiles to a comparison, several to a lookup in an
+/// anonymous set, as nft does. Pure: no kernel involved.
 enum RuleCompiler {
     static func expressions(for rule: Rule) -> [NetfilterExpression] {
         rule.matches.flatMap(expressions(for:)) + [.counter] + expressions(for: rule.action)
@@ -11,24 +12,27 @@ enum RuleCompiler {
     static func expressions(for match: Match) -> [NetfilterExpression] {
         switch match {
         case .socketUID(let uid):
-            [
-                .meta(key: NFT_META_SKUID.rawValue, register: register1),
-                .compareEqual(register: register1, data: hostOrder(uid)),
-            ]
+            [.meta(key: NFT_META_SKUID.rawValue, register: register1), equal(hostOrder(uid))]
         case .socketGID(let gid):
-            [
-                .meta(key: NFT_META_SKGID.rawValue, register: register1),
-                .compareEqual(register: register1, data: hostOrder(gid)),
-            ]
-        case .destination(let network):
-            destination(network)
-        case .tcpDestinationPort(let port):
-            tcpProtocol + [
-                .payload(base: NFT_PAYLOAD_TRANSPORT_HEADER.rawValue, offset: 2, length: 2, register: register1),
-                .compareEqual(register: register1, data: networkOrder(port)),
-            ]
-        case .tcp:
-            tcpProtocol
+            [.meta(key: NFT_META_SKGID.rawValue, register: register1), equal(hostOrder(gid))]
+        case .family(let family):
+            familyCheck(family)
+        case .destinationAddress(let networks, let negated):
+            address(networks, offset: networks[0].family == .ipv4 ? 16 : 24, negated: negated)
+        case .sourceAddress(let network):
+            address([network], offset: network.family == .ipv4 ? 12 : 8, negated: false)
+        case .transport(let protocols):
+            [.meta(key: NFT_META_L4PROTO.rawValue, register: register1)]
+                + oneOrSet(
+                    protocols.map { [$0.number] }, type: AnonymousSet.KeyType.transportProtocol)
+        case .destinationPort(let transport, let ports):
+            destinationPort(transport, ports)
+        case .outputInterface(let names):
+            [.meta(key: NFT_META_OIFNAME.rawValue, register: register1)]
+                + oneOrSet(names.map(interfaceKey), type: AnonymousSet.KeyType.interfaceName)
+        case .inputInterface(let names):
+            [.meta(key: NFT_META_IIFNAME.rawValue, register: register1)]
+                + oneOrSet(names.map(interfaceKey), type: AnonymousSet.KeyType.interfaceName)
         }
     }
 
@@ -44,20 +48,34 @@ enum RuleCompiler {
         }
     }
 
-    /// Matches the address family first (an `inet` table sees both), then only the bytes the prefix covers, masking
-    /// the last one when the prefix ends inside it: the shortest form, and the one `nft` emits.
-    private static func destination(_ network: IPNetwork) -> [NetfilterExpression] {
-        let (nfproto, addressOffset): (Int, UInt32) = network.family == .ipv4 ? (NFPROTO_IPV4, 16) : (NFPROTO_IPV6, 24)
-        var result: [NetfilterExpression] = [
+    private static func familyCheck(_ family: IPNetwork.Family) -> [NetfilterExpression] {
+        [
             .meta(key: NFT_META_NFPROTO.rawValue, register: register1),
-            .compareEqual(register: register1, data: [UInt8(nfproto)]),
+            equal([UInt8(family == .ipv4 ? NFPROTO_IPV4 : NFPROTO_IPV6)]),
         ]
+    }
+
+    /// Checks the family first (an `inet` table sees both). One network compares only the bytes its prefix covers,
+    /// masking the last one when the prefix ends inside it; several become an interval set of whole addresses.
+    private static func address(_ networks: [IPNetwork], offset: UInt32, negated: Bool) -> [NetfilterExpression] {
+        let family = networks[0].family
+        var result = familyCheck(family)
+        guard networks.count == 1 else {
+            result.append(
+                .payload(
+                    base: NFT_PAYLOAD_NETWORK_HEADER.rawValue, offset: offset, length: UInt32(family.addressLength),
+                    register: register1))
+            let keyType = family == .ipv4 ? AnonymousSet.KeyType.ipv4Address : AnonymousSet.KeyType.ipv6Address
+            let set = AnonymousSet.intervals(networks.map { ($0.address, $0.lastAddress) }, type: keyType)
+            result.append(.lookup(register: register1, set: set, inverted: negated))
+            return result
+        }
+        let network = networks[0]
         let byteCount = (network.prefixLength + 7) / 8
         guard byteCount > 0 else { return result }
-        let bytes = Array(network.address.prefix(byteCount))
         result.append(
             .payload(
-                base: NFT_PAYLOAD_NETWORK_HEADER.rawValue, offset: addressOffset, length: UInt32(byteCount),
+                base: NFT_PAYLOAD_NETWORK_HEADER.rawValue, offset: offset, length: UInt32(byteCount),
                 register: register1))
         let trailingBits = network.prefixLength % 8
         if trailingBits != 0 {
@@ -65,16 +83,48 @@ enum RuleCompiler {
             mask[byteCount - 1] = ~UInt8(0xff >> trailingBits)
             result.append(.bitwise(register: register1, mask: mask, xor: [UInt8](repeating: 0, count: byteCount)))
         }
-        result.append(.compareEqual(register: register1, data: bytes))
+        result.append(
+            .compare(negated ? .notEqual : .equal, register: register1, data: Array(network.address.prefix(byteCount))))
         return result
+    }
+
+    /// One port compares equal, one range compares both bounds, several become a set: of ports, or of intervals
+    /// when any entry is a range.
+    private static func destinationPort(_ transport: TransportProtocol, _ ports: [PortRange]) -> [NetfilterExpression] {
+        var result: [NetfilterExpression] = [
+            .meta(key: NFT_META_L4PROTO.rawValue, register: register1), equal([transport.number]),
+            .payload(base: NFT_PAYLOAD_TRANSPORT_HEADER.rawValue, offset: 2, length: 2, register: register1),
+        ]
+        if ports.count == 1, !ports[0].isSinglePort {
+            result += [
+                .compare(.greaterThanOrEqual, register: register1, data: networkOrder(ports[0].low)),
+                .compare(.lessThanOrEqual, register: register1, data: networkOrder(ports[0].high)),
+            ]
+        } else if ports.count > 1, ports.contains(where: { !$0.isSinglePort }) {
+            let set = AnonymousSet.intervals(
+                ports.map { (networkOrder($0.low), networkOrder($0.high)) }, type: AnonymousSet.KeyType.port)
+            result.append(.lookup(register: register1, set: set, inverted: false))
+        } else {
+            result += oneOrSet(ports.map { networkOrder($0.low) }, type: AnonymousSet.KeyType.port)
+        }
+        return result
+    }
+
+    private static func oneOrSet(_ keys: [[UInt8]], type: UInt32) -> [NetfilterExpression] {
+        keys.count == 1
+            ? [equal(keys[0])] : [.lookup(register: register1, set: .keys(keys, type: type), inverted: false)]
+    }
+
+    private static func equal(_ data: [UInt8]) -> NetfilterExpression {
+        .compare(.equal, register: register1, data: data)
     }
 
     private static let register1 = NFT_REG_1.rawValue
 
-    private static let tcpProtocol: [NetfilterExpression] = [
-        .meta(key: NFT_META_L4PROTO.rawValue, register: register1),
-        .compareEqual(register: register1, data: [UInt8(IPPROTO_TCP)]),
-    ]
+    /// The kernel compares device names as IFNAMSIZ (16) bytes, NUL-padded.
+    private static func interfaceKey(_ name: String) -> [UInt8] {
+        Array(name.utf8) + [UInt8](repeating: 0, count: 16 - name.utf8.count)
+    }
 
     /// Socket ids are compared in the host's byte order, as the kernel loads them.
     private static func hostOrder(_ value: UInt32) -> [UInt8] {

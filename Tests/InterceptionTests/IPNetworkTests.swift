@@ -32,4 +32,18 @@ import Testing
     func notAddresses(text: String) {
         #expect(throws: IPNetwork.ParseError.notAnAddress(text)) { try IPNetwork(parsing: text) }
     }
+
+    @Test func lastAddressAndContainment() throws {
+        let network = try IPNetwork(parsing: "172.16.0.0/12")
+        #expect(network.lastAddress == [172, 31, 255, 255])
+        #expect(network.contains(try IPNetwork(parsing: "172.20.1.0/24")))
+        #expect(!network.contains(try IPNetwork(parsing: "172.32.0.0/16")))
+        #expect(!network.contains(try IPNetwork(parsing: "fd00::/8")))
+    }
+
+    /// Duplicates and networks inside another drop out, and the order no longer matters.
+    @Test func normalization() throws {
+        let written = try CaptureListParser.networks("10.1.0.0/16,192.168.0.0/16,10.0.0.0/8,10.0.0.0/8")
+        #expect(IPNetwork.normalized(written).map(\.description) == ["10.0.0.0/8", "192.168.0.0/16"])
+    }
 }

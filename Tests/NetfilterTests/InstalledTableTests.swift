@@ -43,7 +43,7 @@ import Testing
         let foreign = InstalledRule(
             handle: 99, comment: nil, packets: 0, bytes: 0,
             expressions: RuleCompiler.expressions(
-                for: Rule(matches: [.tcpDestinationPort(22)], action: .returnFromChain, comment: "")))
+                for: Rule(matches: [.destinationPort(.tcp, [PortRange(22)])], action: .returnFromChain, comment: "")))
         table.chains[0].rules.insert(foreign, at: 0)
         let drift = table.drift(from: plan)
         #expect(drift.count == 1)
@@ -53,14 +53,16 @@ import Testing
     @Test func theRecordedPlanIsMatchedUntilTheTableChanges() {
         var table = installed(plan)
         #expect(table.matchesRecordedPlan == true)
-        table.chains[1].rules[2].comment = "edited"
+        table.chains[1].rules[1].comment = "edited"
         #expect(table.matchesRecordedPlan == false)
         table.comment = nil
         #expect(table.matchesRecordedPlan == nil, "a table another tool made records no plan")
     }
 
     @Test func theFingerprintFollowsTheSettings() {
-        let other = InterceptionPlanner.ruleset(for: InterceptionConfig(proxyUIDs: [1500]))
+        var settings = InterceptionConfig()
+        settings.proxyUIDs = [1500]
+        let other = InterceptionPlanner.ruleset(for: settings)
         #expect(RulesetFingerprint.tableComment(for: plan) == RulesetFingerprint.tableComment(for: plan))
         #expect(RulesetFingerprint.tableComment(for: plan) != RulesetFingerprint.tableComment(for: other))
         #expect(RulesetFingerprint.tableComment(for: plan).hasPrefix("sidecar-init plan fnv1a64:"))
@@ -74,7 +76,7 @@ import Testing
         #expect(drift.contains("chain extra: installed but not planned"))
         #expect(
             drift.contains(
-                "chain prerouting: missing rule 3: meta l4proto tcp counter redirect to :15006 comment \"sidecar: redirect inbound tcp\""
+                "chain prerouting: missing rule 2: meta l4proto tcp counter redirect to :15006 comment \"sidecar: redirect inbound tcp\""
             ))
     }
 

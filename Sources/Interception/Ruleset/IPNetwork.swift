@@ -68,6 +68,31 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
     public static let ipv6Loopback = IPNetwork(
         family: .ipv6, address: [UInt8](repeating: 0, count: 15) + [1], prefixLength: 128)
 
+    /// The network's last address (all host bits set), in network order.
+    public var lastAddress: [UInt8] {
+        address.enumerated().map { index, byte in
+            let bitsKept = min(max(prefixLength - index * 8, 0), 8)
+            return byte | UInt8(0xff >> bitsKept)
+        }
+    }
+
+    /// True when `other` lies wholly inside this network.
+    public func contains(_ other: IPNetwork) -> Bool {
+        other.family == family && other.prefixLength >= prefixLength
+            && Self.mask(other.address, prefixLength: prefixLength) == address
+    }
+
+    /// Sorted, of one family each, with duplicates and networks inside another dropped: a list written two ways
+    /// plans the same rules.
+    public static func normalized(_ networks: [IPNetwork]) -> [IPNetwork] {
+        let unique = Array(Set(networks))
+        return unique.filter { network in !unique.contains { $0 != network && $0.contains(network) } }
+            .sorted {
+                ($0.address.lexicographicallyPrecedes($1.address))
+                    || ($0.address == $1.address && $0.prefixLength < $1.prefixLength)
+            }
+    }
+
     /// True when the network is a single address.
     public var isHost: Bool { prefixLength == family.addressLength * 8 }
 
