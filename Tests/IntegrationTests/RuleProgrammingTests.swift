@@ -31,6 +31,8 @@ import Testing
             let fromText = try Self.listTable(namespace: topology.peer)
 
             #expect(programmed == fromText)
+            // Installed from the host with --netns: only the pod's namespace has the table.
+            #expect(try Shell.run(["nft", "list", "table", "inet", "sidecar"], expectSuccess: false).status != 0)
             #expect(programmed.contains("\"comment\" : \"sidecar: redirect outbound tcp\""))
         }
     }
@@ -74,16 +76,25 @@ import Testing
         }
     }
 
-    /// Bad input exits 2 before the kernel is touched: the earlier ruleset stays in force.
-    @Test func invalidInputChangesNothing() async throws {
+    /// Bad input of every kind exits 2, names the offending value, and leaves the kernel exactly as it was.
+    @Test(arguments: [
+        (["--outbound-port", "0"], "outbound port 0"), (["--outbound-port", "70000"], "70000"),
+        (["--proxy-uid", "root"], "'root'"), (["--exclude-outbound-ports", "9000-8000"], "9000-8000"),
+        (["--exclude-outbound-cidrs", "10.1.2.3/8"], "did you mean 10.0.0.0/8"),
+        (["--include-outbound-cidrs", "10.0.0.0/33"], "10.0.0.0/33"), (["--exclude-interfaces", "a/b"], "'a/b'"),
+        (["--inbound-ports", ""], "inbound ports"), (["--table", "9x"], "table '9x'"),
+        (["--no-such-flag"], "--no-such-flag"), (["--exclude-inbound-ports", "15000-15010"], "15000-15010"),
+        (["--ipv4-only", "--exclude-outbound-cidrs", "fd00::/8"], "fd00::/8"),
+    ])
+    func badInputExitsTwoAndChangesNothing(arguments: [String], named: String) async throws {
         try await PodTopology.with { topology in
             try topology.sidecarInit("install")
             let before = try Self.listTable(namespace: topology.pod)
-            // Port 0 passes argument parsing but not validation: nothing reaches the kernel, exit 2.
-            let invalid = try Shell.run(
-                [Binaries.sidecarInit, "install", "--outbound-port", "0", "--netns", topology.podNamespacePath],
+            let refused = try Shell.run(
+                [Binaries.sidecarInit, "install"] + arguments + ["--netns", topology.podNamespacePath],
                 expectSuccess: false)
-            #expect(invalid.status == 2)
+            #expect(refused.status == 2, "\(refused.stderr)")
+            #expect(refused.stderr.contains(named), "\(refused.stderr)")
             #expect(try Self.listTable(namespace: topology.pod) == before)
         }
     }

@@ -36,6 +36,12 @@ Subcommands:
         nothing until a line or EOF arrives on stdin, so a test can keep a
         connection in flight across an event (drain, reload) and release it.
 
+    udp-serve --port P --name NAME [--bind ADDR]
+        Answer every UDP datagram with NAME; print READY once bound.
+
+    udp-call HOST PORT [--timeout S]
+        Send one datagram; print {"reply": NAME} or {"error": "timeout"}.
+
     probe HOST PORT [--timeout S]
         Connect and report the first event, {"outcome": O, "elapsed": SECONDS},
         exit 0. O is refused, unreachable, reset, eof, data or timeout.
@@ -256,6 +262,32 @@ def probe(args):
     return 0
 
 
+# --- UDP ---------------------------------------------------------------------
+
+
+def udp_serve(args):
+    """Answer every datagram with this server's name, so a test can tell which server a query reached."""
+    family = family_for(args.bind)
+    server = socket.socket(family, socket.SOCK_DGRAM)
+    server.bind((args.bind, args.port))
+    print("READY", flush=True)
+    while True:
+        _, sender = server.recvfrom(2048)
+        server.sendto(args.name.encode(), sender)
+
+
+def udp_call(args):
+    """Send one datagram and print {"reply": NAME} or {"error": "timeout"}."""
+    with socket.socket(family_for(args.host), socket.SOCK_DGRAM) as sock:
+        sock.settimeout(args.timeout)
+        sock.sendto(b"query", (args.host, args.port))
+        try:
+            reply, _ = sock.recvfrom(2048)
+            print_json({"reply": reply.decode()})
+        except socket.timeout:
+            print_json({"error": "timeout"})
+
+
 def main():
     parser = argparse.ArgumentParser(description="Test peer for swift-sidecar integration tests.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -280,6 +312,18 @@ def main():
     probe_parser.add_argument("port", type=int)
     probe_parser.add_argument("--timeout", type=float, default=5.0)
     probe_parser.set_defaults(run=probe)
+
+    udp_serve_parser = commands.add_parser("udp-serve", help="answer UDP datagrams with a name")
+    udp_serve_parser.add_argument("--port", type=int, required=True)
+    udp_serve_parser.add_argument("--bind", default="::")
+    udp_serve_parser.add_argument("--name", required=True)
+    udp_serve_parser.set_defaults(run=udp_serve)
+
+    udp_call_parser = commands.add_parser("udp-call", help="send one UDP datagram, print the reply")
+    udp_call_parser.add_argument("host")
+    udp_call_parser.add_argument("port", type=int)
+    udp_call_parser.add_argument("--timeout", type=float, default=2.0)
+    udp_call_parser.set_defaults(run=udp_call)
 
     args = parser.parse_args()
     return args.run(args)

@@ -55,4 +55,21 @@ enum PeerClient {
         let result = try Shell.run(command + ["/usr/bin/python3", "-B", Binaries.peer, "probe", host, "\(port)"])
         return try JSONDecoder().decode(ProbeResult.self, from: Data(result.stdout.utf8))
     }
+
+    /// Sends one UDP datagram; returns the name of the server that answered, or nil when none did.
+    static func udpCall(_ command: [String], host: String, port: Int) throws -> String? {
+        let result = try Shell.run(command + ["/usr/bin/python3", "-B", Binaries.peer, "udp-call", host, "\(port)"])
+        let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: String]
+        return json?["reply"]
+    }
+
+    /// True when a full exchange with the server succeeded; false when the connection failed.
+    static func reaches(_ command: [String], host: String, port: Int) throws -> Bool {
+        do {
+            _ = try call(command, host: host, port: port)
+            return true
+        } catch is CallError {
+            return false
+        }
+    }
 }

@@ -7,6 +7,8 @@ import Synchronization
 final class PodTopology: @unchecked Sendable {
     let pod: String
     let peer: String
+    /// The pod's end of the veth pair: its only interface besides `lo`.
+    let podLink: String
     let podIPv4 = "10.77.0.2"
     let peerIPv4 = "10.77.0.1"
     let upstreamIPv4 = "10.77.1.5"
@@ -31,7 +33,7 @@ final class PodTopology: @unchecked Sendable {
         let id = "\(getpid() % 100_000)x\(Self.counter.add(1, ordering: .relaxed).newValue)"
         pod = "scpod\(id)"
         peer = "scpeer\(id)"
-        let podLink = "sva\(id)"
+        podLink = "sva\(id)"
         let peerLink = "svb\(id)"
         do {
             try Self.ip("netns", "add", pod)
@@ -80,6 +82,12 @@ final class PodTopology: @unchecked Sendable {
 
     @discardableResult
     func sidecarInit(_ arguments: String...) throws -> CommandResult {
+        try sidecarInit(arguments)
+    }
+
+    /// Runs `sidecar-init` from the host, aimed at the pod with `--netns`.
+    @discardableResult
+    func sidecarInit(_ arguments: [String]) throws -> CommandResult {
         try Shell.run([Binaries.sidecarInit] + arguments + ["--netns", podNamespacePath])
     }
 
@@ -102,6 +110,17 @@ final class PodTopology: @unchecked Sendable {
             ["/usr/bin/python3", "-B", Binaries.peer, "serve", "--port", "\(port)"]
             + (resettingEachConnection ? ["--reset"] : [])
         let server = try start(name: "server-\(port)", inPod ? self.inPod(command) : inPeer(command))
+        try server.waitForOutput("READY")
+        return server
+    }
+
+    /// Starts a UDP server that answers every datagram with `name`, and returns once it is bound.
+    @discardableResult
+    func startUDPServer(inPod: Bool, bind: String, port: Int, name: String) throws -> BackgroundProcess {
+        let command = [
+            "/usr/bin/python3", "-B", Binaries.peer, "udp-serve", "--bind", bind, "--port", "\(port)", "--name", name,
+        ]
+        let server = try start(name: "udp-\(name)", inPod ? self.inPod(command) : inPeer(command))
         try server.waitForOutput("READY")
         return server
     }

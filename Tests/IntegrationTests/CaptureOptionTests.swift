@@ -1,0 +1,100 @@
+import Testing
+
+/// Every capture option proven by traffic. Without a proxy, a captured connection is refused (it is redirected to a
+/// port nobody listens on) while an exempted one reaches its server directly.
+@Suite struct CaptureOptionTests {
+    @Test func anExcludedOutboundPortFlowsWhileOthersAreCaptured() async throws {
+        try await PodTopology.with { topology in
+            try topology.startServer(inPod: false, port: 9000)
+            try topology.startServer(inPod: false, port: 9001)
+            try topology.sidecarInit("install", "--exclude-outbound-ports", "22,9001-9005")
+
+            #expect(try PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9001))
+            #expect(try !PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9000))
+        }
+    }
+
+    @Test func anExcludedOutboundCIDRFlowsWhileOthersAreCaptured() async throws {
+        try await PodTopology.with { topology in
+            try topology.startServer(inPod: false, port: 9000)
+            try topology.sidecarInit(
+                "install", "--exclude-outbound-cidrs", "\(topology.upstreamIPv4),192.0.2.0/24,fd00:99::/32")
+
+            #expect(try PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9000))
+            #expect(try !PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv6, port: 9000))
+            #expect(try !PeerClient.reaches(topology.inPod([]), host: topology.peerIPv4, port: 9000))
+        }
+    }
+
+    /// Only destinations inside the included CIDRs are captured; a family with none included is not captured.
+    @Test func onlyIncludedCIDRsAreCaptured() async throws {
+        try await PodTopology.with { topology in
+            try topology.startServer(inPod: false, port: 9000)
+            try topology.sidecarInit("install", "--include-outbound-cidrs", "10.77.1.0/24")
+
+            #expect(try !PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9000))
+            #expect(try PeerClient.reaches(topology.inPod([]), host: topology.peerIPv4, port: 9000))
+            #expect(try PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv6, port: 9000))
+        }
+    }
+
+    @Test func aSecondProxyUIDBypassesCapture() async throws {
+        try await PodTopology.with { topology in
+            try topology.startServer(inPod: false, port: 9000)
+            try topology.sidecarInit("install", "--proxy-uid", "1337,1500")
+
+            #expect(try PeerClient.reaches(topology.inPod(uid: 1500, []), host: topology.upstreamIPv4, port: 9000))
+            #expect(try !PeerClient.reaches(topology.inPod(uid: 1000, []), host: topology.upstreamIPv4, port: 9000))
+        }
+    }
+
+    @Test func anExcludedInterfaceIsNeverCaptured() async throws {
+        try await PodTopology.with { topology in
+            try topology.startServer(inPod: false, port: 9000)
+            try topology.sidecarInit("install", "--exclude-interfaces", "\(topology.podLink),wg0")
+
+            #expect(try PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9000))
+        }
+    }
+
+    @Test func ipv4OnlyLeavesIPv6Uncaptured() async throws {
+        try await PodTopology.with { topology in
+            try topology.startServer(inPod: false, port: 9000)
+            try topology.sidecarInit("install", "--ipv4-only")
+
+            #expect(try PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv6, port: 9000))
+            #expect(try !PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9000))
+        }
+    }
+
+    /// With the proxy running, a captured inbound connection reaches the app from the pod itself, while an excluded
+    /// port (or one outside `--inbound-ports`) reaches it straight from the peer.
+    @Test(arguments: [["--exclude-inbound-ports", "8081"], ["--inbound-ports", "8080,9000-9100"]])
+    func inboundPortsOutsideCaptureReachTheAppDirectly(options: [String]) async throws {
+        try await PodTopology.with { topology in
+            try topology.startServer(inPod: true, port: 8080)
+            try topology.startServer(inPod: true, port: 8081)
+            try topology.sidecarInit(["install"] + options)
+            try topology.startProxy()
+
+            let direct = try PeerClient.call(topology.inPeer([]), host: topology.podIPv4, port: 8081)
+            #expect(direct.hello.peer == topology.peerIPv4)
+            let captured = try PeerClient.call(topology.inPeer([]), host: topology.podIPv4, port: 8080)
+            #expect(captured.hello.peer == topology.podIPv4)
+        }
+    }
+
+    /// DNS goes to the proxy's port 15053; the proxy's own queries (uid 1337) still reach the real server.
+    @Test func redirectDNSSendsTheAppsQueriesToThePort15053() async throws {
+        try await PodTopology.with { topology in
+            try topology.startUDPServer(inPod: false, bind: topology.upstreamIPv4, port: 53, name: "upstream dns")
+            try topology.startUDPServer(inPod: true, bind: "127.0.0.1", port: 15053, name: "sidecar dns")
+            try topology.sidecarInit("install", "--redirect-dns")
+
+            let app = try PeerClient.udpCall(topology.inPod([]), host: topology.upstreamIPv4, port: 53)
+            #expect(app == "sidecar dns")
+            let proxy = try PeerClient.udpCall(topology.inPod(uid: 1337, []), host: topology.upstreamIPv4, port: 53)
+            #expect(proxy == "upstream dns")
+        }
+    }
+}
