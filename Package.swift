@@ -51,7 +51,9 @@ let package = Package(
         .executableTarget(
             name: "SidecarInit",
             dependencies: [
-                "Interception", "Netfilter", "SidecarCLI",
+                "Interception", "Netfilter", "SidecarCLI", "Proxy", "Policy",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -99,6 +99,26 @@ import Testing
         }
     }
 
+    /// `probe` dials destinations the rules must capture: it succeeds once they are installed and fails before.
+    @Test func probeSucceedsAfterInstallAndFailsWithout() async throws {
+        try await PodTopology.with { topology in
+            let probe = [Binaries.sidecarInit, "probe", "--timeout", "500ms", "--netns", topology.podNamespacePath]
+            let before = try Shell.run(probe, expectSuccess: false)
+            #expect(before.status == 1)
+            #expect(before.stdout.contains("probe 192.0.2.1:9: not redirected"), "\(before.stdout)")
+
+            try topology.sidecarInit("install")
+            let after = try Shell.run(probe)
+            #expect(after.stdout.contains("probe 192.0.2.1:9: redirected, original destination intact"))
+            #expect(after.stdout.contains("probe [2001:db8::1]:9: redirected, original destination intact"))
+
+            // With only some destinations captured, the probe dials one of them.
+            try topology.sidecarInit("install", "--include-outbound-cidrs", "10.96.0.0/12")
+            let included = try Shell.run(probe + ["--include-outbound-cidrs", "10.96.0.0/12"])
+            #expect(included.stdout == "probe 10.96.0.1:9: redirected, original destination intact\n")
+        }
+    }
+
     /// `verify` reads the table back and compares it with the plan: 4 absent, 0 match, 3 drift with each difference.
     @Test func verifyTellsMatchDriftAndAbsence() async throws {
         try await PodTopology.with { topology in

@@ -48,3 +48,21 @@ import Testing
                 == [PortRange(low: 22, high: 30), PortRange(80)])
     }
 }
+
+@Suite struct ProbeTargetTests {
+    @Test func documentationAddressesByDefault() {
+        #expect(
+            ProbeTarget.targets(for: InterceptionConfig()).map(\.description) == ["192.0.2.1:9", "[2001:db8::1]:9"])
+    }
+
+    /// The probe must dial something the rules capture: inside the included CIDRs, outside the excluded ones, on a
+    /// port that is not excluded, and only for captured families.
+    @Test func aTargetTheRulesCapture() throws {
+        var config = InterceptionConfig()
+        config.ipv4Only = true
+        config.includedOutboundCIDRs = try CaptureListParser.networks("10.0.0.0/8,10.96.0.0/12,172.16.0.0/12")
+        config.excludedOutboundCIDRs = try CaptureListParser.networks("10.0.0.0/9")
+        config.excludedOutboundPorts = try CaptureListParser.ports("1-10")
+        #expect(ProbeTarget.targets(for: config).map(\.description) == ["172.16.0.1:11"])
+    }
+}
