@@ -1,91 +1,94 @@
 import ArgumentParser
+import Foundation
 import Interception
 import SidecarCLI
 
-/// The capture settings every subcommand that plans a ruleset accepts. Lists are comma-separated; ports may be
-/// ranges (`8000-8999`); `*` means all.
+/// The capture settings every subcommand that plans a ruleset accepts. Each is also read from a YAML file
+/// (`--config`, keys in camelCase) and from `SIDECAR_*` environment variables; flags win over the environment, which
+/// wins over the file. Lists are comma-separated; ports may be ranges (`8000-8999`); `*` means all.
 struct CaptureOptions: ParsableArguments {
-    @Option(help: "Proxy uids whose traffic is never captured (comma list).", transform: CaptureOptions.ids)
-    var proxyUID: [UInt32] = [1337]
+    @Option(
+        name: .customLong("config"),
+        help: "YAML file of capture settings (keys in camelCase, e.g. excludeOutboundPorts: [7002]).")
+    var configFile: String?
 
-    @Option(help: "Proxy gids whose traffic is never captured (comma list).", transform: CaptureOptions.ids)
-    var proxyGID: [UInt32] = [1337]
+    @Option(help: "Proxy uids whose traffic is never captured (comma list). (default: 1337)")
+    var proxyUid: String?
 
-    @Option(help: "Port of the proxy's outbound listener.")
-    var outboundPort: UInt16 = 15001
+    @Option(help: "Proxy gids whose traffic is never captured (comma list). (default: 1337)")
+    var proxyGid: String?
 
-    @Option(help: "Port of the proxy's inbound listener.")
-    var inboundPort: UInt16 = 15006
+    @Option(help: "Port of the proxy's outbound listener. (default: 15001)")
+    var outboundPort: String?
 
-    @Option(help: "Inbound ports to capture: '*' for all, or a list of ports and ranges. (default: *)")
-    var inboundPorts = "*"
+    @Option(help: "Port of the proxy's inbound listener. (default: 15006)")
+    var inboundPort: String?
 
-    @Option(help: "Inbound ports that reach the app directly (besides 15000 and 15020): ports and ranges.")
-    var excludeInboundPorts = ""
+    @Option(help: "Inbound ports to capture: '*' for all, or ports and ranges. (default: *)")
+    var inboundPorts: String?
+
+    @Option(help: "Inbound ports that reach the app directly, besides 15000 and 15020: ports and ranges.")
+    var excludeInboundPorts: String?
 
     @Option(help: "Outbound destination ports that are never captured: ports and ranges.")
-    var excludeOutboundPorts = ""
+    var excludeOutboundPorts: String?
 
     @Option(help: "Outbound destinations to capture: '*' for all, or IPv4/IPv6 CIDRs. (default: *)")
-    var includeOutboundCidrs = "*"
+    var includeOutboundCidrs: String?
 
     @Option(help: "Outbound destinations that are never captured: IPv4/IPv6 CIDRs.")
-    var excludeOutboundCidrs = ""
+    var excludeOutboundCidrs: String?
 
     @Option(help: "Interfaces whose traffic, in or out, is never captured (comma list).")
-    var excludeInterfaces = ""
+    var excludeInterfaces: String?
 
-    @Flag(help: "Also redirect the app's DNS (UDP and TCP port 53, IPv4) to the proxy's port 15053.")
-    var redirectDNS = false
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Also redirect the app's DNS (UDP and TCP port 53, IPv4) to the proxy's port 15053. (default: off)")
+    var redirectDns: Bool?
 
-    @Flag(help: "Capture IPv4 only; IPv6 passes untouched.")
-    var ipv4Only = false
+    @Flag(inversion: .prefixedNo, help: "Capture IPv4 only; IPv6 passes untouched. (default: off)")
+    var ipv4Only: Bool?
 
-    @OptionGroup var table: TableOption
+    @Option(help: "Name of the nftables table (family inet) the project owns. (default: sidecar)")
+    var table: String?
 
-    /// The validated settings; bad input fails here, before the kernel is touched.
+    /// The effective, validated settings and where each came from; bad input fails here, before the kernel is
+    /// touched, with every problem named.
+    func resolve() throws(CommandFailure) -> (
+        config: InterceptionConfig, sources: [CaptureSetting: CaptureSettingsResolver.Source]
+    ) {
+        var layers: [CaptureSettingsResolver.Layer] = []
+        let environment = ProcessInfo.processInfo.environment
+        if let path = configFile ?? environment["SIDECAR_CONFIG"] {
+            layers.append(try CaptureConfigFile.load(path: path))
+        }
+        layers.append(
+            CaptureSettingsResolver.Layer(
+                source: .environment,
+                values: Dictionary(
+                    uniqueKeysWithValues: CaptureSetting.allCases.compactMap { setting in
+                        environment[setting.environmentVariable].map { (setting, $0) }
+                    })))
+        layers.append(CaptureSettingsResolver.Layer(source: .flags, values: flagValues))
+        switch CaptureSettingsResolver(layers: layers).resolve() {
+        case .success(let resolved): return resolved
+        case .failure(let problems): throw .badInput(problems.description)
+        }
+    }
+
     func config() throws(CommandFailure) -> InterceptionConfig {
-        var config = InterceptionConfig()
-        config.table = table.table
-        config.proxyUIDs = proxyUID
-        config.proxyGIDs = proxyGID
-        config.outboundRedirectPort = outboundPort
-        config.inboundRedirectPort = inboundPort
-        config.redirectDNS = redirectDNS
-        config.ipv4Only = ipv4Only
-        config.excludedInterfaces = CaptureListParser.entries(excludeInterfaces)
-        config.inboundPorts = try Self.parse("inbound-ports") { () throws(PortRange.ParseError) in
-            try CaptureListParser.portsOrAll(inboundPorts)
-        }
-        config.excludedInboundPorts = try Self.parse("exclude-inbound-ports") { () throws(PortRange.ParseError) in
-            try CaptureListParser.ports(excludeInboundPorts)
-        }
-        config.excludedOutboundPorts = try Self.parse("exclude-outbound-ports") { () throws(PortRange.ParseError) in
-            try CaptureListParser.ports(excludeOutboundPorts)
-        }
-        config.includedOutboundCIDRs = try Self.parse("include-outbound-cidrs") { () throws(IPNetwork.ParseError) in
-            try CaptureListParser.networksOrAll(includeOutboundCidrs)
-        }
-        config.excludedOutboundCIDRs = try Self.parse("exclude-outbound-cidrs") { () throws(IPNetwork.ParseError) in
-            try CaptureListParser.networks(excludeOutboundCidrs)
-        }
-        let errors = config.validationErrors()
-        if !errors.isEmpty { throw .badInput(errors.joined(separator: "\n")) }
-        return config
+        try resolve().config
     }
 
-    /// Runs a list parser, naming the flag in its error.
-    private static func parse<Value, Failure: Error>(
-        _ flag: String, _ body: () throws(Failure) -> Value
-    ) throws(CommandFailure) -> Value {
-        do {
-            return try body()
-        } catch {
-            throw .badInput("--\(flag): \(error)")
-        }
-    }
-
-    static func ids(_ text: String) throws -> [UInt32] {
-        try CaptureListParser.ids(text).get()
+    private var flagValues: [CaptureSetting: String] {
+        let values: [CaptureSetting: String?] = [
+            .table: table, .proxyUid: proxyUid, .proxyGid: proxyGid, .outboundPort: outboundPort,
+            .inboundPort: inboundPort, .inboundPorts: inboundPorts, .excludeInboundPorts: excludeInboundPorts,
+            .excludeOutboundPorts: excludeOutboundPorts, .includeOutboundCidrs: includeOutboundCidrs,
+            .excludeOutboundCidrs: excludeOutboundCidrs, .excludeInterfaces: excludeInterfaces,
+            .redirectDns: redirectDns.map { "\($0)" }, .ipv4Only: ipv4Only.map { "\($0)" },
+        ]
+        return values.compactMapValues { $0 }
     }
 }

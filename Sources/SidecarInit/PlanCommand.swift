@@ -5,13 +5,23 @@ import Netfilter
 /// `sidecar-init plan`: what `install` would program, touching nothing.
 struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "plan", abstract: "Print the ruleset install would program, in `nft -f` syntax.")
+        commandName: "plan",
+        abstract: "Print the ruleset install would program, in `nft -f` syntax, under the effective settings.")
 
     @OptionGroup var capture: CaptureOptions
 
     func run() throws {
-        let ruleset = InterceptionPlanner.ruleset(for: try capture.config())
-        let text = NftTextRenderer.render(ruleset, tableComment: RulesetFingerprint.tableComment(for: ruleset))
-        print(text, terminator: "")
+        let (config, sources) = try capture.resolve()
+        let ruleset = InterceptionPlanner.ruleset(for: config)
+        var header = ["# sidecar-init plan: effective settings (flags > environment > config file > defaults)"]
+        header += CaptureSetting.allCases.map { setting in
+            let value = setting.text(of: config)
+            return
+                "#   \(setting.key): \(value.isEmpty ? "(none)" : value) (\(sources[setting]?.description ?? "default"))"
+        }
+        print(header.joined(separator: "\n"))
+        print(
+            NftTextRenderer.render(ruleset, tableComment: RulesetFingerprint.tableComment(for: ruleset)), terminator: ""
+        )
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 /// Every capture option proven by traffic. Without a proxy, a captured connection is refused (it is redirected to a
@@ -95,6 +96,32 @@ import Testing
             #expect(app == "sidecar dns")
             let proxy = try PeerClient.udpCall(topology.inPod(uid: 1337, []), host: topology.upstreamIPv4, port: 53)
             #expect(proxy == "upstream dns")
+        }
+    }
+
+    /// The same settings from a YAML file and the environment; flags win over both.
+    @Test func settingsFromAFileAndTheEnvironment() async throws {
+        try await PodTopology.with { topology in
+            try topology.startServer(inPod: false, port: 9000)
+            try topology.startServer(inPod: false, port: 9001)
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("capture-\(topology.pod).yaml")
+            try "excludeOutboundPorts: [9000]\nproxyUid: [1337]\n".write(to: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: file) }
+
+            try Shell.run([
+                "env", "SIDECAR_EXCLUDE_OUTBOUND_PORTS=9001", Binaries.sidecarInit, "install", "--config", file.path,
+                "--netns", topology.podNamespacePath,
+            ])
+            // The environment overrode the file: 9001 flows, 9000 is captured.
+            #expect(try PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9001))
+            #expect(try !PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9000))
+
+            let plan = try Shell.run([
+                "env", "SIDECAR_EXCLUDE_OUTBOUND_PORTS=9001", Binaries.sidecarInit, "plan", "--config", file.path,
+                "--exclude-outbound-ports", "9002",
+            ])
+            #expect(plan.stdout.contains("#   excludeOutboundPorts: 9002 (flags)"))
+            #expect(plan.stdout.contains("#   proxyUid: 1337 (config file \(file.path))"))
         }
     }
 }

@@ -78,7 +78,7 @@ import Testing
 
     /// Bad input of every kind exits 2, names the offending value, and leaves the kernel exactly as it was.
     @Test(arguments: [
-        (["--outbound-port", "0"], "outbound port 0"), (["--outbound-port", "70000"], "70000"),
+        (["--outbound-port", "0"], "--outbound-port: '0' is not a port"), (["--outbound-port", "70000"], "70000"),
         (["--proxy-uid", "root"], "'root'"), (["--exclude-outbound-ports", "9000-8000"], "9000-8000"),
         (["--exclude-outbound-cidrs", "10.1.2.3/8"], "did you mean 10.0.0.0/8"),
         (["--include-outbound-cidrs", "10.0.0.0/33"], "10.0.0.0/33"), (["--exclude-interfaces", "a/b"], "'a/b'"),
