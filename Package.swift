@@ -80,7 +80,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "InterceptionTests", dependencies: ["Interception"], exclude: ["Golden"]),
-        .testTarget(name: "NetfilterTests", dependencies: ["Netfilter", "Interception"]),
+        .testTarget(name: "NetfilterTests", dependencies: ["Netfilter", "Interception", "SidecarCLI"]),
         .testTarget(
             name: "ProxyTests",
             dependencies: [

@@ -136,6 +136,25 @@ public final class NftablesConnection {
         return answer
     }
 
+    /// Every NAT base chain at the hooks capture uses, in any table of any family: what could act on a connection
+    /// before or alongside our redirect.
+    public func natHooks() throws(NetfilterError) -> [HookedChain] {
+        var hooked: [HookedChain] = []
+        try request(
+            type: Int(NFT_MSG_GETCHAIN.rawValue), flags: NLM_F_DUMP, what: "chains of every table",
+            family: Int32(NFPROTO_UNSPEC), payload: { _ in }
+        ) { message in
+            guard let chain = NftnlChain(parsing: message), let hook = chain.hook, hook.type == "nat",
+                let point = hook.pointName.flatMap(ChainHook.Point.init(rawValue:))
+            else { return }
+            hooked.append(
+                HookedChain(
+                    family: chain.familyName, table: chain.table, chain: chain.name, point: point,
+                    priority: hook.priority))
+        }
+        return hooked
+    }
+
     /// The table's sets with their elements, by the names the kernel gave them.
     private func readSets(table: String) throws(NetfilterError) -> [String: AnonymousSet] {
         var sets: [NftnlSet] = []
@@ -168,14 +187,14 @@ public final class NftablesConnection {
 
     /// Sends one request and passes each answer to `handle` until the kernel signals the end or an error.
     private func request(
-        type: Int, flags: Int32, what: String, payload: (UnsafeMutablePointer<nlmsghdr>) -> Void,
-        handle: (UnsafePointer<nlmsghdr>) -> Void
+        type: Int, flags: Int32, what: String, family: Int32 = Int32(NFPROTO_INET),
+        payload: (UnsafeMutablePointer<nlmsghdr>) -> Void, handle: (UnsafePointer<nlmsghdr>) -> Void
     ) throws(NetfilterError) {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 8)
         defer { buffer.deallocate() }
         let sequence = socket.makeSequence()
         let header = nftnl_nlmsg_build_hdr(
-            buffer.baseAddress!.assumingMemoryBound(to: CChar.self), UInt16(type), UInt16(NFPROTO_INET),
+            buffer.baseAddress!.assumingMemoryBound(to: CChar.self), UInt16(type), UInt16(family),
             UInt16(NLM_F_REQUEST | flags), sequence)!
         payload(header)
         try socket.send(

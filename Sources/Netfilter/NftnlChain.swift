@@ -28,6 +28,19 @@ final class NftnlChain {
     }
 
     var table: String { string(NFTNL_CHAIN_TABLE) ?? "" }
+
+    /// The table's family as nft writes it (`ip`, `ip6`, `inet`, ...).
+    var familyName: String {
+        switch Int(nftnl_chain_get_u32(pointer, UInt16(NFTNL_CHAIN_FAMILY.rawValue))) {
+        case Int(NFPROTO_IPV4): "ip"
+        case Int(NFPROTO_IPV6): "ip6"
+        case Int(NFPROTO_INET): "inet"
+        case Int(NFPROTO_BRIDGE): "bridge"
+        case Int(NFPROTO_NETDEV): "netdev"
+        case Int(NFPROTO_ARP): "arp"
+        case let other: "family \(other)"
+        }
+    }
     var name: String { string(NFTNL_CHAIN_NAME) ?? "" }
 
     /// The hook as the kernel holds it, or nil for a regular chain.

@@ -15,7 +15,9 @@ struct InstallCommand: ParsableCommand {
         let config = try capture.config()
         let ruleset = InterceptionPlanner.ruleset(for: config)
         try namespace.enter()
-        try NftablesConnection().install(ruleset)
+        let connection = try NftablesConnection()
+        try connection.install(ruleset)
+        ConflictReport.warn(try ConflictReport.findings(for: ruleset, connection: connection))
         let rules = ruleset.chains.reduce(0) { $0 + $1.rules.count }
         print("sidecar-init: installed table inet \(config.table) (\(ruleset.chains.count) chains, \(rules) rules)")
     }

@@ -17,7 +17,9 @@ struct VerifyCommand: ParsableCommand {
         let config = try capture.config()
         let plan = InterceptionPlanner.ruleset(for: config)
         try namespace.enter()
-        guard let installed = try NftablesConnection().table(named: config.table) else {
+        let connection = try NftablesConnection()
+        ConflictReport.warn(try ConflictReport.findings(for: plan, connection: connection))
+        guard let installed = try connection.table(named: config.table) else {
             throw CommandFailure(.absent, "table inet \(config.table) is not installed")
         }
         let drift = installed.drift(from: plan)
