@@ -9,7 +9,7 @@ public enum InterceptionPlanner {
     }
 
     private static func outputChain(_ config: InterceptionConfig) -> Chain {
-        var rules: [Rule] = []
+        var rules = selfCallRules(config)
         // The proxy's own upstream connections must leave untouched, or every connection would loop back into it.
         rules += config.proxyUIDs.map { Rule([.socketUID($0)], .returnFromChain, "sidecar: proxy uid") }
         rules += config.proxyGIDs.map { Rule([.socketGID($0)], .returnFromChain, "sidecar: proxy gid") }
@@ -56,6 +56,30 @@ public enum InterceptionPlanner {
         rules.append(
             Rule([.transport([.tcp])], .redirect(port: config.outboundRedirectPort), "sidecar: redirect outbound tcp"))
         return Chain(name: "output", hook: ChainHook(point: .output), rules: rules)
+    }
+
+    /// The pod calling itself through its own address: the app's connection is captured outbound as usual; when the
+    /// proxy relays it to the pod's address over `lo`, it is sent to the inbound listener, so inbound policy applies
+    /// as for any caller. The proxy delivers inbound connections from 127.0.0.6, which must then pass. IPv4 only: the
+    /// IPv6 twin (::6) is not an address a pod has.
+    private static func selfCallRules(_ config: InterceptionConfig) -> [Rule] {
+        let loopback: Match = .outputInterface(["lo"])
+        var rules = [
+            Rule([loopback, .sourceAddress(InterceptionConfig.inboundDeliverySource)], .returnFromChain, "sidecar: inbound delivery")
+        ]
+        let excluded = InterceptionConfig.proxyServicePorts.map(PortRange.init) + config.excludedInboundPorts
+        rules.append(
+            Rule(
+                [loopback, .destinationPort(.tcp, PortRange.normalized(excluded))], .returnFromChain,
+                "sidecar: self-call to an excluded inbound port"))
+        let capture: Match =
+            config.inboundPorts.map { .destinationPort(.tcp, PortRange.normalized($0)) } ?? .transport([.tcp])
+        rules += config.proxyUIDs.map {
+            Rule(
+                [loopback, .destinationAddress([.ipv4Loopback], negated: true), .socketUID($0), capture],
+                .redirect(port: config.inboundRedirectPort), "sidecar: self-call to the inbound path")
+        }
+        return rules
     }
 
     private static func preroutingChain(_ config: InterceptionConfig) -> Chain {

@@ -46,7 +46,13 @@ struct ConnectionForwarder: Sendable {
             return
         }
         let upstreamHandler = NIOLoopBound(upstreamEnd, eventLoop: client.eventLoop)
-        ClientBootstrap(group: client.eventLoop)
+        var bootstrap = ClientBootstrap(group: client.eventLoop)
+        if direction == .inbound, destination.address.protocol == .inet {
+            // Delivered from 127.0.0.6, which the rules let pass: a connection from the proxy to the pod's own
+            // address would otherwise be taken for a self-call and sent back to the inbound listener.
+            bootstrap = bootstrap.bind(to: Self.inboundDeliverySource)
+        }
+        bootstrap
             .connectTimeout(TimeAmount(configuration.timeouts.connect))
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
@@ -75,6 +81,9 @@ struct ConnectionForwarder: Sendable {
                 }
             }
     }
+
+    /// `InterceptionConfig.inboundDeliverySource`: the address the capture rules let through from the proxy.
+    private static let inboundDeliverySource = try! SocketAddress(ipAddress: "127.0.0.6", port: 0)
 
     /// A connection aimed at one of the proxy's own ports would come straight back: inbound, any such port is ours
     /// (everything that reaches the inbound listener is for this pod); outbound, only on loopback, where it arrives

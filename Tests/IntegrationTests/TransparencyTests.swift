@@ -23,8 +23,8 @@ import Testing
         }
     }
 
-    /// A peer's connection to the app is redirected to the proxy, which connects to the app from the pod itself: the
-    /// app sees the pod's address as its peer, not the remote one.
+    /// A peer's connection to the app is redirected to the proxy, which delivers it from inside the pod: the app sees
+    /// 127.0.0.6 (IPv4, as with Istio) or the pod's own address (IPv6) as its peer, not the remote one.
     @Test(arguments: [false, true])
     func inboundConnectionReachesTheAppThroughTheProxy(ipv6: Bool) async throws {
         try await PodTopology.with { topology in
@@ -37,7 +37,7 @@ import Testing
 
             #expect(result.hello.local == podAddress)
             #expect(result.hello.localPort == 8080)
-            #expect(result.hello.peer == podAddress, "the app's peer is the proxy in the pod")
+            #expect(result.hello.peer == (ipv6 ? podAddress : "127.0.0.6"), "the app's peer is the proxy in the pod")
             #expect(result.server.sha256 == result.sentSha256)
             #expect(result.receivedSha256 == result.expectedSha256)
         }
@@ -71,6 +71,24 @@ import Testing
 
             #expect(probe.outcome == "reset")
             #expect(probe.elapsed < 1.0)
+        }
+    }
+
+    /// The app calling its own address is captured outbound, then sent through the inbound path like any caller,
+    /// instead of looping through the outbound listener.
+    @Test func aSelfCallThroughThePodAddressTakesTheInboundPath() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy()
+            try topology.startServer(inPod: true, port: 8080)
+
+            let result = try PeerClient.call(topology.inPod([]), host: topology.podIPv4, port: 8080)
+
+            #expect(result.hello.local == topology.podIPv4)
+            #expect(result.hello.peer == "127.0.0.6", "delivered by the inbound path")
+            #expect(result.receivedSha256 == result.expectedSha256)
+            #expect(try topology.rulePackets(comment: "sidecar: redirect outbound tcp") > 0)
+            #expect(try topology.rulePackets(comment: "sidecar: self-call to the inbound path") > 0)
         }
     }
 

@@ -49,19 +49,29 @@ import Testing
         #expect(NftTextRenderer.render(InterceptionPlanner.ruleset(for: config)) == golden)
     }
 
-    @Test func proxyOwnSocketsAreExemptBeforeAnyRedirect() {
+    /// The proxy's own sockets are exempt before the app's traffic is redirected anywhere (only its self-calls to the
+    /// pod go to the inbound path first).
+    @Test func proxyOwnSocketsAreExemptBeforeTheAppsTrafficIsRedirected() {
         let ruleset = InterceptionPlanner.ruleset(
             for: Self.config {
                 $0.proxyUIDs = [1337, 1500]
                 $0.redirectDNS = true
             })
         let output = ruleset.chains.first { $0.name == "output" }!
-        let firstRedirect = output.rules.firstIndex { if case .redirect = $0.action { true } else { false } }!
+        let appRedirects = output.rules.indices.filter {
+            [.redirect(port: 15001), .redirect(port: 15053)].contains(output.rules[$0].action)
+        }
         let exemptions = output.rules.indices.filter {
             [.socketUID(1337), .socketUID(1500), .socketGID(1337)].contains(output.rules[$0].matches.first)
         }
-        #expect(exemptions == [0, 1, 2])
-        #expect(exemptions.allSatisfy { $0 < firstRedirect })
+        #expect(exemptions.count == 3)
+        #expect(appRedirects.count == 3)
+        #expect(exemptions.allSatisfy { exemption in appRedirects.allSatisfy { exemption < $0 } })
+        let selfCalls = output.rules.filter { $0.action == .redirect(port: 15006) }
+        #expect(
+            selfCalls.map(\.comment) == [
+                "sidecar: self-call to the inbound path", "sidecar: self-call to the inbound path",
+            ])
     }
 
     /// The proxy's own ports are always excluded inbound, merged with the operator's into one set.

@@ -24,15 +24,16 @@ import Testing
         #expect(installed(plan).drift(from: plan).isEmpty)
     }
 
-    @Test func aChangedRuleIsReportedAsMissingAndUnplanned() {
+    @Test func aChangedRuleIsReportedAsMissingAndUnplanned() throws {
         var table = installed(plan)
-        table.chains[0].rules[0].expressions = RuleCompiler.expressions(
+        let index = try #require(table.chains[0].rules.firstIndex { $0.comment == "sidecar: proxy uid" })
+        table.chains[0].rules[index].expressions = RuleCompiler.expressions(
             for: Rule(matches: [.socketUID(1000)], action: .returnFromChain, comment: "sidecar: proxy uid"))
         #expect(
             table.drift(from: plan) == [
-                "chain output: missing rule 1: meta skuid 1337 counter return comment \"sidecar: proxy uid\"",
-                "chain output: unplanned rule at position 1: handle 4 [meta load 10 => reg 1; cmp eq reg 1 0xe8030000; "
-                    + "counter; verdict -5] comment \"sidecar: proxy uid\"",
+                "chain output: missing rule \(index + 1): meta skuid 1337 counter return comment \"sidecar: proxy uid\"",
+                "chain output: unplanned rule at position \(index + 1): handle \(index + 4) [meta load 10 => reg 1; "
+                    + "cmp eq reg 1 0xe8030000; counter; verdict -5] comment \"sidecar: proxy uid\"",
             ])
         #expect(table.matchesRecordedPlan == false)
     }
