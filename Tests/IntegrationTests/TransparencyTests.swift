@@ -92,6 +92,32 @@ import Testing
         }
     }
 
+    /// The app dials a service address that the cluster (here the peer, as kube-proxy would: DNAT to the pod, with
+    /// masquerade for the hairpin) sends back to this very pod: the connection comes back in through the inbound path.
+    @Test func aServiceAddressThatLandsBackOnThePodTakesTheInboundPath() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy()
+            try topology.startServer(inPod: true, port: 8080)
+            try Shell.run(topology.inPeer(["sysctl", "-qw", "net.ipv4.ip_forward=1"]))
+            try Shell.run(
+                topology.inPeer(["nft", "-f", "-"]),
+                stdin: """
+                    table ip service {
+                        chain prerouting { type nat hook prerouting priority dstnat; ip daddr 10.77.2.10 tcp dport 80 dnat to \(topology.podIPv4):8080; }
+                        chain postrouting { type nat hook postrouting priority srcnat; ip daddr \(topology.podIPv4) masquerade; }
+                    }
+                    """)
+
+            let result = try PeerClient.call(topology.inPod([]), host: "10.77.2.10", port: 80)
+
+            #expect(result.hello.local == topology.podIPv4)
+            #expect(result.hello.localPort == 8080)
+            #expect(result.hello.peer == "127.0.0.6", "delivered by the inbound path")
+            #expect(try topology.rulePackets(comment: "sidecar: redirect inbound tcp") > 0)
+        }
+    }
+
     /// The upstream never answers (its SYNs are dropped): the client is reset once the 1 s connect timeout runs out,
     /// instead of hanging for the kernel's minutes of SYN retries.
     @Test func aSilentUpstreamFailsTheClientAfterTheConnectTimeout() async throws {
