@@ -65,7 +65,9 @@ public enum InterceptionPlanner {
     private static func selfCallRules(_ config: InterceptionConfig) -> [Rule] {
         let loopback: Match = .outputInterface(["lo"])
         var rules = [
-            Rule([loopback, .sourceAddress(InterceptionConfig.inboundDeliverySource)], .returnFromChain, "sidecar: inbound delivery")
+            Rule(
+                [loopback, .sourceAddress(InterceptionConfig.inboundDeliverySource)], .returnFromChain,
+                "sidecar: inbound delivery")
         ]
         let excluded = InterceptionConfig.proxyServicePorts.map(PortRange.init) + config.excludedInboundPorts
         rules.append(

@@ -9,7 +9,9 @@ import SidecarCLI
 struct CaptureOptions: ParsableArguments {
     @Option(
         name: .customLong("config"),
-        help: "YAML file of capture settings (keys in camelCase, e.g. excludeOutboundPorts: [7002]).")
+        help:
+            "YAML file of capture settings (keys in camelCase, e.g. excludeOutboundPorts: [7002]); also SIDECAR_CONFIG."
+    )
     var configFile: String?
 
     @Option(help: "Proxy uids whose traffic is never captured (comma list). (default: 1337)")
@@ -27,19 +29,20 @@ struct CaptureOptions: ParsableArguments {
     @Option(help: "Inbound ports to capture: '*' for all, or ports and ranges. (default: *)")
     var inboundPorts: String?
 
-    @Option(help: "Inbound ports that reach the app directly, besides 15000 and 15020: ports and ranges.")
+    @Option(
+        help: "Inbound ports that reach the app directly, besides 15000 and 15020: ports and ranges. (default: none)")
     var excludeInboundPorts: String?
 
-    @Option(help: "Outbound destination ports that are never captured: ports and ranges.")
+    @Option(help: "Outbound destination ports that are never captured: ports and ranges. (default: none)")
     var excludeOutboundPorts: String?
 
     @Option(help: "Outbound destinations to capture: '*' for all, or IPv4/IPv6 CIDRs. (default: *)")
     var includeOutboundCidrs: String?
 
-    @Option(help: "Outbound destinations that are never captured: IPv4/IPv6 CIDRs.")
+    @Option(help: "Outbound destinations that are never captured: IPv4/IPv6 CIDRs. (default: none)")
     var excludeOutboundCidrs: String?
 
-    @Option(help: "Interfaces whose traffic, in or out, is never captured (comma list).")
+    @Option(help: "Interfaces whose traffic, in or out, is never captured (comma list). (default: none)")
     var excludeInterfaces: String?
 
     @Flag(

@@ -5,8 +5,14 @@ struct SidecarInitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sidecar-init",
         abstract: "Program the nftables rules that redirect a pod's TCP traffic to sidecar-proxy.",
-        discussion:
-            "Exit codes: 0 success, 1 the kernel refused, 2 bad input (nothing was changed), 3 verify: drift, 4 verify: absent.",
+        discussion: """
+            Every capture option is also read from the environment (--exclude-outbound-ports is \
+            SIDECAR_EXCLUDE_OUTBOUND_PORTS) and from the --config YAML file (excludeOutboundPorts); flags win over \
+            the environment, which wins over the file. `plan` prints the effective settings and where each came from.
+
+            Exit codes: 0 success, 1 the kernel refused or a probe failed, 2 bad input (nothing was changed), \
+            3 verify: the table differs from the plan, 4 verify: the table is absent.
+            """,
         subcommands: [
             InstallCommand.self, PlanCommand.self, VerifyCommand.self, ProbeCommand.self, UninstallCommand.self,
         ]
