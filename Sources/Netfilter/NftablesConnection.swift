@@ -102,16 +102,16 @@ public final class NftablesConnection {
     private func readTable(named name: String) throws(NetfilterError) -> InstalledTable? {
         guard let table = try tableAttributes(name) else { return nil }
         var chains: [InstalledChain] = []
-        try dump(type: Int(NFT_MSG_GETCHAIN.rawValue), what: "chains of table inet \(name)") { message in
+        try dump(type: Int(NFT_MSG_GETCHAIN.rawValue), what: "chains of table inet \(name)") { _ in
+        } handle: { message in
             guard let chain = NftnlChain(parsing: message), chain.table == name else { return }
             chains.append(InstalledChain(name: chain.name, hook: chain.hook, rules: []))
         }
         let sets = try readSets(table: name)
         let filter = NftnlRule(table: name)
-        try dump(
-            type: Int(NFT_MSG_GETRULE.rawValue), what: "rules of table inet \(name)",
-            payload: { nftnl_rule_nlmsg_build_payload($0, filter.pointer) }
-        ) { message in
+        try dump(type: Int(NFT_MSG_GETRULE.rawValue), what: "rules of table inet \(name)") {
+            nftnl_rule_nlmsg_build_payload($0, filter.pointer)
+        } handle: { message in
             guard let rule = NftnlRule(parsing: message), rule.table == name,
                 let index = chains.firstIndex(where: { $0.name == rule.chain })
             else { return }
@@ -142,8 +142,9 @@ public final class NftablesConnection {
         var hooked: [HookedChain] = []
         try request(
             type: Int(NFT_MSG_GETCHAIN.rawValue), flags: NLM_F_DUMP, what: "chains of every table",
-            family: Int32(NFPROTO_UNSPEC), payload: { _ in }
-        ) { message in
+            family: Int32(NFPROTO_UNSPEC)
+        ) { _ in
+        } handle: { message in
             guard let chain = NftnlChain(parsing: message), let hook = chain.hook, hook.type == "nat",
                 let point = hook.pointName.flatMap(ChainHook.Point.init(rawValue:))
             else { return }
@@ -159,19 +160,19 @@ public final class NftablesConnection {
     private func readSets(table: String) throws(NetfilterError) -> [String: AnonymousSet] {
         var sets: [NftnlSet] = []
         let filter = NftnlSet(table: table, name: "")
-        try dump(
-            type: Int(NFT_MSG_GETSET.rawValue), what: "sets of table inet \(table)",
-            payload: { nftnl_set_nlmsg_build_payload($0, filter.pointer) }
-        ) { message in
+        try dump(type: Int(NFT_MSG_GETSET.rawValue), what: "sets of table inet \(table)") {
+            nftnl_set_nlmsg_build_payload($0, filter.pointer)
+        } handle: { message in
             if let set = NftnlSet(parsing: message), set.table == table { sets.append(set) }
         }
         var contents: [String: AnonymousSet] = [:]
         for set in sets {
             let query = NftnlSet(table: table, name: set.name)
-            try dump(
-                type: Int(NFT_MSG_GETSETELEM.rawValue), what: "elements of set \(set.name)",
-                payload: { nftnl_set_elems_nlmsg_build_payload($0, query.pointer) }
-            ) { set.addElements(parsing: $0) }
+            try dump(type: Int(NFT_MSG_GETSETELEM.rawValue), what: "elements of set \(set.name)") {
+                nftnl_set_elems_nlmsg_build_payload($0, query.pointer)
+            } handle: {
+                set.addElements(parsing: $0)
+            }
             contents[set.name] = set.contents
         }
         return contents
@@ -179,7 +180,7 @@ public final class NftablesConnection {
 
     /// Dumps every object of a kind in the `inet` family; `payload` may narrow the dump (to a table, a set).
     private func dump(
-        type: Int, what: String, payload: (UnsafeMutablePointer<nlmsghdr>) -> Void = { _ in },
+        type: Int, what: String, payload: (UnsafeMutablePointer<nlmsghdr>) -> Void,
         handle: (UnsafePointer<nlmsghdr>) -> Void
     ) throws(NetfilterError) {
         try request(type: type, flags: NLM_F_DUMP, what: what, payload: payload, handle: handle)

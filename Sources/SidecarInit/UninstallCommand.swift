@@ -12,11 +12,11 @@ struct UninstallCommand: ParsableCommand {
     @OptionGroup var namespace: NamespaceOption
 
     func run() throws {
-        if let problem = InterceptionConfig.tableNameProblem(table.table) { throw CommandFailure.badInput(problem) }
+        if let problem = InterceptionConfig.tableNameProblem(table.name) { throw CommandFailure.badInput(problem) }
         try namespace.enter()
-        let removed = try NftablesConnection().removeTable(named: table.table)
+        let removed = try NftablesConnection().removeTable(named: table.name)
         print(
             "sidecar-init: "
-                + (removed ? "removed table inet \(table.table)" : "table inet \(table.table) was not installed"))
+                + (removed ? "removed table inet \(table.name)" : "table inet \(table.name) was not installed"))
     }
 }

@@ -38,7 +38,7 @@ struct SidecarStatusCommand: ParsableCommand {
         if !report.isHealthy { throw ExitCode(ExitStatus.failure.rawValue) }
     }
 
-    private var table: String { tableOption.table }
+    private var table: String { tableOption.name }
 
     private func readInterception() -> StatusReport.Interception {
         do {
