@@ -7,7 +7,9 @@ import ArgumentParser
 /// `--table`: the nftables table (family inet) the project owns; `SIDECAR_TABLE` when the flag is absent, as for
 /// `sidecar-init install`.
 public struct TableOption: ParsableArguments {
-    @Option(name: .customLong("table"), help: "Name of the nftables table (family inet) the project owns. (default: sidecar)")
+    @Option(
+        name: .customLong("table"),
+        help: "Name of the nftables table (family inet) the project owns. (default: sidecar)")
     var flag: String?
 
     public init() {}
