@@ -53,8 +53,23 @@ extension InterceptionConfig {
         if outboundRedirectPort == inboundRedirectPort {
             errors.append("outbound port and inbound port are both \(inboundRedirectPort): they must differ")
         }
+        let reserved = Self.proxyServicePorts + (redirectDNS ? [Self.dnsRedirectPort] : [])
+        for (name, port) in [("outbound port", outboundRedirectPort), ("inbound port", inboundRedirectPort)]
+        where reserved.contains(port) {
+            errors.append(
+                "\(name) \(port): the proxy serves something else there (15000 admin, 15020 telemetry, 15053 dns)")
+        }
         if let excluded = excludedInboundPorts.first(where: { $0.contains(inboundRedirectPort) }) {
             errors.append("excluded inbound ports: \(excluded) contains the inbound port \(inboundRedirectPort)")
+        }
+        for captured in inboundPorts ?? [] {
+            if let excluded = excludedInboundPorts.first(where: { $0.low <= captured.high && captured.low <= $0.high })
+            {
+                errors.append("inbound ports: \(captured) is both captured and excluded (\(excluded))")
+            }
+        }
+        if redirectDNS, let excluded = excludedOutboundPorts.first(where: { $0.contains(53) }) {
+            errors.append("excluded outbound ports: \(excluded) contains 53, which --redirect-dns captures")
         }
         if let excluded = excludedOutboundPorts.first(where: { $0.contains(outboundRedirectPort) }) {
             errors.append("excluded outbound ports: \(excluded) contains the outbound port \(outboundRedirectPort)")
@@ -94,10 +109,10 @@ extension InterceptionConfig {
             && name.unicodeScalars.allSatisfy { isLetter($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" }
     }
 
-    /// The kernel's rule for device names: at most IFNAMSIZ - 1 bytes, no '/' or whitespace; quotes would break the
-    /// rendered rule.
+    /// The kernel's rule for device names: at most IFNAMSIZ - 1 bytes, no '/' or whitespace. Quotes would break the
+    /// rendered rule, and nft reads `*` as a wildcard and `\` as an escape, which `install` does not program.
     private static func isValidInterfaceName(_ name: String) -> Bool {
         (1...15).contains(name.utf8.count)
-            && name.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 32 && $0 != "/" && $0 != "\"" && $0 != "'" }
+            && name.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 32 && !"/\"'*\\".unicodeScalars.contains($0) }
     }
 }

@@ -1,7 +1,8 @@
 /// Turns capture settings into the ruleset that redirects the pod's TCP to the proxy. Pure: no kernel, no I/O.
 ///
-/// Each chain reads top to bottom as the order of decisions: what is never captured returns first, and the redirect
-/// comes last, so a packet is captured only when no exemption applies.
+/// Each chain reads top to bottom as the order of decisions: the pod's calls to itself first, then what is never
+/// captured (the proxy's own sockets, loopback, excluded interfaces), DNS, the operator's exclusions, and the TCP
+/// redirect last, so a connection is captured only when no exemption applies.
 public enum InterceptionPlanner {
     /// The output chain sees the app's connections; the prerouting chain sees connections into the pod.
     public static func ruleset(for config: InterceptionConfig) -> Ruleset {
@@ -11,8 +12,8 @@ public enum InterceptionPlanner {
     private static func outputChain(_ config: InterceptionConfig) -> Chain {
         var rules = selfCallRules(config)
         // The proxy's own upstream connections must leave untouched, or every connection would loop back into it.
-        rules += config.proxyUIDs.map { Rule([.socketUID($0)], .returnFromChain, "sidecar: proxy uid") }
-        rules += config.proxyGIDs.map { Rule([.socketGID($0)], .returnFromChain, "sidecar: proxy gid") }
+        rules += unique(config.proxyUIDs).map { Rule([.socketUID($0)], .returnFromChain, "sidecar: proxy uid") }
+        rules += unique(config.proxyGIDs).map { Rule([.socketGID($0)], .returnFromChain, "sidecar: proxy gid") }
         if config.ipv4Only { rules.append(Rule([.family(.ipv6)], .returnFromChain, "sidecar: ipv4 only")) }
         let loopback = config.ipv4Only ? [IPNetwork.ipv4Loopback] : [.ipv4Loopback, .ipv6Loopback]
         rules += loopback.map {
@@ -76,10 +77,12 @@ public enum InterceptionPlanner {
                 "sidecar: self-call to an excluded inbound port"))
         let capture: Match =
             config.inboundPorts.map { .destinationPort(.tcp, PortRange.normalized($0)) } ?? .transport([.tcp])
-        rules += config.proxyUIDs.map {
-            Rule(
-                [loopback, .destinationAddress([.ipv4Loopback], negated: true), .socketUID($0), capture],
-                .redirect(port: config.inboundRedirectPort), "sidecar: self-call to the inbound path")
+        // The first uid is the one the proxy runs as; the others only bypass capture.
+        if let proxy = config.proxyUIDs.first {
+            rules.append(
+                Rule(
+                    [loopback, .destinationAddress([.ipv4Loopback], negated: true), .socketUID(proxy), capture],
+                    .redirect(port: config.inboundRedirectPort), "sidecar: self-call to the inbound path"))
         }
         return rules
     }
@@ -100,6 +103,12 @@ public enum InterceptionPlanner {
             config.inboundPorts.map { .destinationPort(.tcp, PortRange.normalized($0)) } ?? .transport([.tcp])
         rules.append(Rule([capture], .redirect(port: config.inboundRedirectPort), "sidecar: redirect inbound tcp"))
         return Chain(name: "prerouting", hook: ChainHook(point: .prerouting), rules: rules)
+    }
+
+    /// In order, without repeats.
+    private static func unique(_ ids: [UInt32]) -> [UInt32] {
+        var seen = Set<UInt32>()
+        return ids.filter { seen.insert($0).inserted }
     }
 
     /// One normalized list per address family present, IPv4 first: a set holds addresses of one family only.

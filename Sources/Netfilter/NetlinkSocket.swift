@@ -61,10 +61,28 @@ final class NetlinkSocket {
     }
 
     func send(_ bytes: UnsafeRawBufferPointer, operation: @autoclosure () -> String) throws(NetfilterError) {
+        try makeRoom(forSending: bytes.count)
         let sent = try NetfilterError.check(operation()) {
             mnl_socket_sendto(socket, bytes.baseAddress, bytes.count)
         }
         if sent != bytes.count { throw NetfilterError(operation: operation() + " (short write)", errno: EMSGSIZE) }
+    }
+
+    /// A batch goes to the kernel as one datagram, which must fit the socket's send buffer (208 KiB by default).
+    /// `SO_SNDBUFFORCE` (CAP_NET_ADMIN, which installing needs anyway) lifts the system-wide cap.
+    private func makeRoom(forSending size: Int) throws(NetfilterError) {
+        let descriptor = mnl_socket_get_fd(socket)
+        var current: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &current, &length) == 0, Int(current) < size + 4096 else {
+            return
+        }
+        var wanted = Int32(size + 4096)
+        if setsockopt(descriptor, SOL_SOCKET, SO_SNDBUFFORCE, &wanted, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+            _ = try NetfilterError.check("grow the netlink send buffer to \(size) bytes") {
+                setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &wanted, socklen_t(MemoryLayout<Int32>.size))
+            }
+        }
     }
 
     /// Reads datagrams and hands each message in them to `handle` until it returns `false`. Messages addressed to

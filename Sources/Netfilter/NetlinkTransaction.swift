@@ -18,9 +18,9 @@ final class NetlinkTransaction {
     private var operations: [UInt32: String] = [:]
     private var overflowed = false
 
-    /// The largest batch sent at once, below the default socket send buffer (`wmem_default`, 208 KiB); the buffer
-    /// holds twice that, since libmnl lets the last message overrun.
-    private static let batchLimit = 128 * 1024
+    /// The largest batch sent at once (thousands of set elements fit); the buffer holds twice that, since libmnl lets
+    /// the last message overrun. Pages are touched only as far as the batch reaches.
+    private static let batchLimit = 4 * 1024 * 1024
 
     init(socket: NetlinkSocket) {
         self.socket = socket

@@ -10,6 +10,10 @@ import Interception
 public final class NftablesConnection {
     private let socket: NetlinkSocket
 
+    /// Set elements per message: an IPv6 interval element takes about 60 bytes, so 512 stay well inside the 64 KiB
+    /// an element list attribute can hold.
+    static let elementsPerMessage = 512
+
     public init() throws(NetfilterError) {
         socket = try NetlinkSocket()
     }
@@ -46,15 +50,22 @@ public final class NftablesConnection {
                 var setIDs: [UInt32] = []
                 // A rule's anonymous sets go first, so the rule can refer to them by id within the batch.
                 for case .lookup(_, let set, _) in expressions {
-                    let object = NftnlSet(table: ruleset.table, id: nextSetID, set: set)
-                    setIDs.append(nextSetID)
+                    let id = nextSetID
+                    setIDs.append(id)
                     nextSetID += 1
+                    let created = NftnlSet(table: ruleset.table, id: id, set: set, elements: [])
                     transaction.add("add set for \(what)", type: Int(NFT_MSG_NEWSET.rawValue), flags: NLM_F_CREATE) {
-                        nftnl_set_nlmsg_build_payload($0, object.pointer)
+                        nftnl_set_nlmsg_build_payload($0, created.pointer)
                     }
-                    transaction.add(
-                        "add set elements for \(what)", type: Int(NFT_MSG_NEWSETELEM.rawValue), flags: NLM_F_CREATE
-                    ) { nftnl_set_elems_nlmsg_build_payload($0, object.pointer) }
+                    // In shares: an element list is one netlink attribute, whose 16-bit length a large set overflows.
+                    for start in stride(from: 0, to: set.elements.count, by: Self.elementsPerMessage) {
+                        let share = set.elements[start..<min(start + Self.elementsPerMessage, set.elements.count)]
+                        let filled = NftnlSet(table: ruleset.table, id: id, set: set, elements: share)
+                        transaction.add(
+                            "add set elements for \(what)", type: Int(NFT_MSG_NEWSETELEM.rawValue),
+                            flags: NLM_F_CREATE
+                        ) { nftnl_set_elems_nlmsg_build_payload($0, filled.pointer) }
+                    }
                 }
                 let object = NftnlRule(
                     table: ruleset.table, chain: chain.name, comment: rule.comment, expressions: expressions,

@@ -8,8 +8,9 @@ final class NftnlSet {
     /// The name an anonymous set is created under; the kernel replaces `%d` with a number.
     static let anonymousName = "__set%d"
 
-    /// A new anonymous, constant set holding `set`'s elements; rules in the same batch refer to it by `id`.
-    init(table: String, id: UInt32, set: AnonymousSet) {
+    /// An anonymous, constant set described by `set`, carrying `elements` (a share of the set's, or none for the
+    /// message that creates it); rules and element messages in the same batch refer to it by `id`.
+    init(table: String, id: UInt32, set: AnonymousSet, elements: ArraySlice<AnonymousSet.Element>) {
         pointer = nftnl_set_alloc()
         _ = nftnl_set_set_str(pointer, UInt16(NFTNL_SET_TABLE.rawValue), table)
         _ = nftnl_set_set_str(pointer, UInt16(NFTNL_SET_NAME.rawValue), Self.anonymousName)
@@ -20,7 +21,7 @@ final class NftnlSet {
         setU32(NFTNL_SET_KEY_TYPE, set.keyType)
         setU32(NFTNL_SET_KEY_LEN, set.keyLength)
         recordKeyByteOrder(of: set)
-        for element in set.elements {
+        for element in elements {
             let object = nftnl_set_elem_alloc()!
             _ = element.key.withUnsafeBytes {
                 nftnl_set_elem_set(object, UInt16(NFTNL_SET_ELEM_KEY), $0.baseAddress, UInt32($0.count))

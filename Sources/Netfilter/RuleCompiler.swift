@@ -55,36 +55,49 @@ enum RuleCompiler {
         ]
     }
 
-    /// Checks the family first (an `inet` table sees both). One network compares only the bytes its prefix covers,
-    /// masking the last one when the prefix ends inside it; several become an interval set of whole addresses.
+    /// Checks the family first (an `inet` table sees both), as nft does: one network on a byte boundary compares
+    /// only the bytes its prefix covers; one that ends inside a byte compares the whole address, masked; several
+    /// become a set: of addresses when all are single hosts, else of intervals.
     private static func address(_ networks: [IPNetwork], offset: UInt32, negated: Bool) -> [NetfilterExpression] {
         let family = networks[0].family
         var result = familyCheck(family)
+        let addressLength = family.addressLength
         guard networks.count == 1 else {
             result.append(
                 .payload(
-                    base: NFT_PAYLOAD_NETWORK_HEADER.rawValue, offset: offset, length: UInt32(family.addressLength),
+                    base: NFT_PAYLOAD_NETWORK_HEADER.rawValue, offset: offset, length: UInt32(addressLength),
                     register: register1))
             let keyType = family == .ipv4 ? AnonymousSet.KeyType.ipv4Address : AnonymousSet.KeyType.ipv6Address
-            let set = AnonymousSet.intervals(networks.map { ($0.address, $0.lastAddress) }, type: keyType)
+            let set =
+                networks.allSatisfy(\.isHost)
+                ? AnonymousSet.keys(networks.map(\.address), type: keyType)
+                : AnonymousSet.intervals(networks.map { ($0.address, $0.lastAddress) }, type: keyType)
             result.append(.lookup(register: register1, set: set, inverted: negated))
             return result
         }
         let network = networks[0]
-        let byteCount = (network.prefixLength + 7) / 8
-        guard byteCount > 0 else { return result }
-        result.append(
-            .payload(
-                base: NFT_PAYLOAD_NETWORK_HEADER.rawValue, offset: offset, length: UInt32(byteCount),
-                register: register1))
-        let trailingBits = network.prefixLength % 8
-        if trailingBits != 0 {
-            var mask = [UInt8](repeating: 0xff, count: byteCount)
-            mask[byteCount - 1] = ~UInt8(0xff >> trailingBits)
-            result.append(.bitwise(register: register1, mask: mask, xor: [UInt8](repeating: 0, count: byteCount)))
+        let comparison: NetfilterExpression.ComparisonOperator = negated ? .notEqual : .equal
+        if network.prefixLength % 8 == 0 {
+            let byteCount = network.prefixLength / 8
+            result += [
+                .payload(
+                    base: NFT_PAYLOAD_NETWORK_HEADER.rawValue, offset: offset, length: UInt32(byteCount),
+                    register: register1),
+                .compare(comparison, register: register1, data: Array(network.address.prefix(byteCount))),
+            ]
+        } else {
+            let mask = (0..<addressLength).map { index in
+                let bitsKept = min(max(network.prefixLength - index * 8, 0), 8)
+                return bitsKept == 0 ? UInt8(0) : ~UInt8(0xff >> bitsKept)
+            }
+            result += [
+                .payload(
+                    base: NFT_PAYLOAD_NETWORK_HEADER.rawValue, offset: offset, length: UInt32(addressLength),
+                    register: register1),
+                .bitwise(register: register1, mask: mask, xor: [UInt8](repeating: 0, count: addressLength)),
+                .compare(comparison, register: register1, data: network.address),
+            ]
         }
-        result.append(
-            .compare(negated ? .notEqual : .equal, register: register1, data: Array(network.address.prefix(byteCount))))
         return result
     }
 

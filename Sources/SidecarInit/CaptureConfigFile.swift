@@ -4,7 +4,8 @@ import SidecarCLI
 import Yams
 
 /// Reads capture settings from a YAML file: a mapping of camelCase keys to a value or a list
-/// (`excludeOutboundPorts: [7002, 8000-8999]`). Unknown keys and nested values are errors naming their key.
+/// (`excludeOutboundPorts: [7002, 8000-8999]`). Values are taken as written, never through YAML's type guessing
+/// (which would read `0755` as 493 or `off` as false). Unknown keys and nested values are errors naming their path.
 enum CaptureConfigFile {
     static func load(path: String) throws(CommandFailure) -> CaptureSettingsResolver.Layer {
         let source = CaptureSettingsResolver.Source.configFile(path: path)
@@ -14,37 +15,36 @@ enum CaptureConfigFile {
         } catch {
             throw .badInput("\(source): cannot read: \(error.localizedDescription)")
         }
-        let document: Any?
+        let document: Node?
         do {
-            document = try Yams.load(yaml: text)
+            document = try Yams.compose(yaml: text)
         } catch {
-            throw .badInput("\(source): not valid YAML: \(error)")
+            throw .badInput("\(source): not valid YAML (quote values with ':' such as IPv6 CIDRs): \(error)")
         }
         guard let document else { return CaptureSettingsResolver.Layer(source: source, values: [:]) }
-        guard let mapping = document as? [String: Any] else {
+        guard let mapping = document.mapping else {
             throw .badInput("\(source): expected a mapping of settings (e.g. excludeOutboundPorts: [7002])")
         }
         var values: [CaptureSetting: String] = [:]
         var problems: [String] = []
-        for (key, value) in mapping.sorted(by: { $0.key < $1.key }) {
+        for (keyNode, value) in mapping {
+            let key = keyNode.string ?? "\(keyNode)"
             guard let setting = CaptureSetting(rawValue: key) else {
                 problems.append("\(source): \(key): not a capture setting")
                 continue
             }
-            switch value {
-            case let list as [Any]:
-                let items = list.map(scalarText)
+            if let scalar = value.scalar {
+                values[setting] = scalar.string
+            } else if let list = value.sequence {
+                let items = list.map(\.scalar?.string)
                 if let index = items.firstIndex(of: nil) {
-                    problems.append("\(source): \(key)[\(index)]: expected a single value")
+                    problems.append(
+                        "\(source): \(key)[\(index)]: expected a single value, found a \(kind(list[index]))")
                 } else {
                     values[setting] = items.compactMap { $0 }.joined(separator: ",")
                 }
-            default:
-                if let text = scalarText(value) {
-                    values[setting] = text
-                } else {
-                    problems.append("\(source): \(key): expected a value or a list of values")
-                }
+            } else {
+                problems.append("\(source): \(key): expected a value or a list of values, found a \(kind(value))")
             }
         }
         if !problems.isEmpty {
@@ -54,13 +54,11 @@ enum CaptureConfigFile {
         return CaptureSettingsResolver.Layer(source: source, values: values)
     }
 
-    /// A YAML scalar in the flag's text form; nil for a mapping, a list or null.
-    private static func scalarText(_ value: Any) -> String? {
-        switch value {
-        case let text as String: text
-        case let flag as Bool: flag ? "true" : "false"
-        case let number as Int: String(number)
-        default: nil
+    private static func kind(_ node: Node) -> String {
+        switch node {
+        case .mapping: "mapping"
+        case .sequence: "list"
+        default: "value"
         }
     }
 }

@@ -37,10 +37,13 @@ struct ProbeCommand: ParsableCommand {
         }
         guard !outcomes.isEmpty else { throw CommandFailure(.failure, "nothing is captured: no destination to probe") }
         for outcome in outcomes {
-            print("probe \(outcome.target): " + (outcome.failure ?? "redirected, original destination intact"))
+            print("probe \(outcome.target): \(outcome.summary)")
         }
         if outcomes.contains(where: { $0.failure != nil }) {
             throw CommandFailure(.failure, "capture is not working for every family")
+        }
+        if outcomes.allSatisfy({ $0.skipped != nil }) {
+            throw CommandFailure(.failure, "no family could be probed")
         }
     }
 }

@@ -16,6 +16,13 @@ struct RedirectProbe {
         let target: ProbeTarget
         /// nil when the connection arrived redirected with its original destination intact; otherwise why not.
         let failure: String?
+        /// Why the family could not be probed at all (no route, no loopback address): not a failure of capture.
+        var skipped: String? = nil
+
+        var summary: String {
+            if let skipped { return "skipped: \(skipped)" }
+            return failure ?? "redirected, original destination intact"
+        }
     }
 
     func run() throws -> [Outcome] {
@@ -36,7 +43,11 @@ struct RedirectProbe {
                     return channel.close()
                 }
                 .bind(host: isIPv6 ? "::1" : "127.0.0.1", port: Int(config.outboundRedirectPort)).wait()
+        } catch let error as IOError where [EADDRNOTAVAIL, EAFNOSUPPORT].contains(error.errnoCode) {
+            arrival.fail(error)
+            return Outcome(target: target, failure: nil, skipped: "the pod has no \(isIPv6 ? "IPv6" : "IPv4") loopback")
         } catch {
+            arrival.fail(error)
             throw ProbeFailure(
                 "cannot listen on port \(config.outboundRedirectPort) to receive the probe (\(error)); "
                     + "run probe after install and before the proxy starts")
@@ -55,6 +66,9 @@ struct RedirectProbe {
                 return Outcome(target: target, failure: "arrived with original destination \(original), not \(target)")
             }
             return Outcome(target: target, failure: nil)
+        } catch let error as IOError where [ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL].contains(error.errnoCode) {
+            // No route for the family: nothing of it can leave the pod, so there is nothing to capture.
+            return Outcome(target: target, failure: nil, skipped: "no route for \(isIPv6 ? "IPv6" : "IPv4")")
         } catch {
             return Outcome(
                 target: target,

@@ -22,16 +22,29 @@ import Testing
             ])
     }
 
-    /// `ip daddr 172.16.0.0/12`: two bytes, the second masked to its high nibble.
+    /// `ip daddr 172.16.0.0/12`: as nft 1.0.6 emits it, the whole address, masked.
     @Test func unalignedIPv4Prefix() throws {
         let network = try IPNetwork(parsing: "172.16.0.0/12")
         #expect(
             RuleCompiler.expressions(for: .destinationAddress([network], negated: false)) == [
                 .meta(key: 15, register: 1), .compare(.equal, register: 1, data: [2]),
-                .payload(base: 1, offset: 16, length: 2, register: 1),
-                .bitwise(register: 1, mask: [0xff, 0xf0], xor: [0, 0]),
-                .compare(.equal, register: 1, data: [172, 16]),
+                .payload(base: 1, offset: 16, length: 4, register: 1),
+                .bitwise(register: 1, mask: [0xff, 0xf0, 0, 0], xor: [0, 0, 0, 0]),
+                .compare(.equal, register: 1, data: [172, 16, 0, 0]),
             ])
+    }
+
+    /// `ip daddr { 1.2.3.4, 1.2.3.5 }`: single hosts make a plain set, not merged intervals.
+    @Test func hostsMakeAPlainSet() throws {
+        let hosts = try ["1.2.3.4", "1.2.3.5"].map { try IPNetwork(parsing: $0) }
+        guard
+            case .lookup(_, let set, _) = RuleCompiler.expressions(for: .destinationAddress(hosts, negated: false)).last
+        else {
+            Issue.record("expected a lookup")
+            return
+        }
+        #expect(!set.isInterval)
+        #expect(set.elements.map(\.key) == [[1, 2, 3, 4], [1, 2, 3, 5]])
     }
 
     @Test func ipv6Host() {
