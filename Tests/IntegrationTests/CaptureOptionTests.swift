@@ -49,12 +49,31 @@ import Testing
         }
     }
 
+    @Test func aProxyGIDBypassesCapture() async throws {
+        try await PodTopology.with { topology in
+            try topology.startServer(inPod: false, port: 9000)
+            try topology.sidecarInit("install")
+            let appInProxyGroup = [
+                "ip", "netns", "exec", topology.pod, "setpriv", "--reuid", "1000", "--regid", "1337", "--clear-groups",
+            ]
+            #expect(try PeerClient.reaches(appInProxyGroup, host: topology.upstreamIPv4, port: 9000))
+            #expect(try !PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9000))
+        }
+    }
+
+    /// An excluded interface is never captured, outbound (oifname) or inbound (iifname: the app sees the peer).
     @Test func anExcludedInterfaceIsNeverCaptured() async throws {
         try await PodTopology.with { topology in
             try topology.startServer(inPod: false, port: 9000)
+            try topology.startServer(inPod: true, port: 8080)
             try topology.sidecarInit("install", "--exclude-interfaces", "\(topology.podLink),wg0")
+            try topology.startProxy()
 
-            #expect(try PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9000))
+            let outbound = try PeerClient.call(topology.inPod([]), host: topology.upstreamIPv4, port: 9000)
+            #expect(outbound.hello.peer == topology.podIPv4)
+            #expect(try topology.rulePackets(comment: "sidecar: redirect outbound tcp") == 0)
+            let inbound = try PeerClient.call(topology.inPeer([]), host: topology.podIPv4, port: 8080)
+            #expect(inbound.hello.peer == topology.peerIPv4, "not delivered by the proxy")
         }
     }
 
@@ -94,6 +113,10 @@ import Testing
 
             let app = try PeerClient.udpCall(topology.inPod([]), host: topology.upstreamIPv4, port: 53)
             #expect(app == "sidecar dns")
+            // DNS over TCP goes to the same port: nothing listens there on TCP here, so the query is refused.
+            let tcp = try PeerClient.probe(topology.inPod([]), host: topology.upstreamIPv4, port: 53)
+            #expect(tcp.outcome == "refused")
+            #expect(try topology.rulePackets(comment: "sidecar: redirect dns") >= 2)
             let proxy = try PeerClient.udpCall(topology.inPod(uid: 1337, []), host: topology.upstreamIPv4, port: 53)
             #expect(proxy == "upstream dns")
         }
