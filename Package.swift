@@ -24,7 +24,7 @@ let package = Package(
         ),
         .target(name: "Interception"),
         .target(name: "Netfilter", dependencies: ["CNetfilter", "Interception"]),
-        .target(name: "Policy"),
+        .target(name: "Policy", dependencies: ["Interception", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "Proxy",
             dependencies: [
@@ -80,6 +80,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "InterceptionTests", dependencies: ["Interception"], exclude: ["Golden"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Interception"]),
         .testTarget(name: "NetfilterTests", dependencies: ["Netfilter", "Interception", "SidecarCLI"]),
         .testTarget(
             name: "ProxyTests",

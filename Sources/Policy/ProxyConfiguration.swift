@@ -23,6 +23,8 @@ public struct ProxyConfiguration: Sendable, Hashable {
         public var connect: Duration = .seconds(1)
         /// With no byte in either direction for this long, a relayed connection is closed.
         public var idle: Duration = .seconds(3600)
+        /// For the client's first bytes, when protocol detection needs them.
+        public var detect: Duration = .milliseconds(300)
         /// After SIGTERM, for open connections to finish before they are closed.
         public var drain: Duration = .seconds(30)
 
@@ -31,6 +33,15 @@ public struct ProxyConfiguration: Sendable, Hashable {
 
     public var listeners = Listeners()
     public var timeouts = Timeouts()
+    /// Connections the app makes.
+    public var outboundPolicy = DirectionPolicy()
+    /// Connections into the pod.
+    public var inboundPolicy = DirectionPolicy()
+
+    /// The policy for one direction.
+    public func policy(for direction: TrafficDirection) -> DirectionPolicy {
+        direction == .outbound ? outboundPolicy : inboundPolicy
+    }
 
     public init() {}
 }

@@ -1,3 +1,5 @@
+import Policy
+
 /// One listening socket of the proxy: which traffic it receives and where it is bound.
 struct CaptureListener: Sendable {
     let direction: TrafficDirection

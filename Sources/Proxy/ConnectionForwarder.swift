@@ -29,6 +29,18 @@ struct ConnectionForwarder: Sendable {
                     metadata: ["direction": "\(direction)", "source": "\(source)", "destination": "\(destination)"])
                 client.reset()
             case .success(let destination):
+                let decision = decide(client, destination)
+                guard decision.action == .allow else {
+                    logger.warning(
+                        "connection denied by policy",
+                        metadata: [
+                            "direction": "\(direction)", "source": "\(source)", "destination": "\(destination)",
+                            "rule": "\(decision.ruleName)",
+                            "ruleIndex": "\(decision.ruleIndex.map(String.init) ?? "default")",
+                        ])
+                    client.reset()
+                    return
+                }
                 connect(client, to: destination, source: source)
             }
         }
@@ -85,6 +97,14 @@ struct ConnectionForwarder: Sendable {
                     client.reset()
                 }
             }
+    }
+
+    /// The L4 policy decision for the connection, made once, before anything is connected.
+    private func decide(_ client: Channel, _ destination: OriginalDestination) -> PolicyDecision {
+        let facts = ConnectionFacts(
+            direction: direction, destinationAddress: destination.address.addressBytes ?? [],
+            destinationPort: UInt16(destination.port), sourceAddress: client.remoteAddress?.addressBytes ?? [])
+        return PolicyEvaluator.decide(configuration.policy(for: direction), for: facts)
     }
 
     /// `IP_BIND_ADDRESS_NO_PORT` from <linux/in.h>, which Swift's Glibc module does not export.

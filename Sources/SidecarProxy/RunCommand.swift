@@ -20,7 +20,14 @@ struct RunCommand: AsyncParsableCommand {
         })
     var logLevel: Logger.Level = .info
 
+    @Option(
+        help:
+            "Configuration file; when the default is absent, the built-in defaults serve. (default: /etc/sidecar/sidecar.yaml)"
+    )
+    var config: String?
+
     func run() async throws {
+        let configuration = try ConfigurationFile.load(path: config)
         let level = logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -28,7 +35,6 @@ struct RunCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "sidecar-proxy")
-        let configuration = ProxyConfiguration()
         let health = HealthState()
         let registry = ConnectionRegistry()
         let proxy = ProxyService(

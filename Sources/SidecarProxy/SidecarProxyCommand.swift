@@ -6,6 +6,6 @@ struct SidecarProxyCommand: AsyncParsableCommand {
         commandName: "sidecar-proxy",
         abstract: "Relay a pod's redirected TCP connections to their original destinations.",
         discussion: "Exit codes: 0 success, 1 runtime failure, 2 bad input.",
-        subcommands: [RunCommand.self, WaitReadyCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, WaitReadyCommand.self]
     )
 }

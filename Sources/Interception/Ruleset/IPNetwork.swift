@@ -82,6 +82,20 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
             && Self.mask(other.address, prefixLength: prefixLength) == address
     }
 
+    /// True when `address` (network-order bytes of this family) lies in the network. Compares in place, without
+    /// allocating: it runs for every connection a policy evaluates.
+    public func contains(address other: [UInt8]) -> Bool {
+        guard other.count == address.count else { return false }
+        var remaining = prefixLength
+        for index in address.indices where remaining > 0 {
+            let bits = min(remaining, 8)
+            let mask = ~UInt8(0xff >> bits)
+            if other[index] & mask != address[index] & mask { return false }
+            remaining -= bits
+        }
+        return true
+    }
+
     /// Sorted, of one family each, with duplicates and networks inside another dropped: a list written two ways
     /// plans the same rules.
     public static func normalized(_ networks: [IPNetwork]) -> [IPNetwork] {

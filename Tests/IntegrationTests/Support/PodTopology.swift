@@ -91,10 +91,14 @@ final class PodTopology: @unchecked Sendable {
         try Shell.run([Binaries.sidecarInit] + arguments + ["--netns", podNamespacePath])
     }
 
-    /// Starts the proxy as uid 1337 and returns once it reports ready.
+    /// Starts the proxy as uid 1337, with `configuration` (YAML) when given, and returns once it reports ready.
     @discardableResult
-    func startProxy() throws -> BackgroundProcess {
-        let proxy = try start(name: "proxy", inPod(uid: 1337, [Binaries.sidecarProxy, "run"]))
+    func startProxy(configuration: String? = nil) throws -> BackgroundProcess {
+        var command = [Binaries.sidecarProxy, "run"]
+        if let configuration {
+            command += ["--config", try writeReadableFile(named: "\(pod).yaml", configuration)]
+        }
+        let proxy = try start(name: "proxy", inPod(uid: 1337, command))
         do {
             try Shell.run(inPod(uid: 1337, [Binaries.sidecarProxy, "wait-ready", "--timeout", "20s"]))
         } catch {
@@ -123,6 +127,14 @@ final class PodTopology: @unchecked Sendable {
         let server = try start(name: "udp-\(name)", inPod ? self.inPod(command) : inPeer(command))
         try server.waitForOutput("READY")
         return server
+    }
+
+    /// Writes a file the proxy's and the app's uids can read, next to the copied binaries.
+    func writeReadableFile(named name: String, _ contents: String) throws -> String {
+        let path = "\(Binaries.directory)/\(name)"
+        try contents.write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        return path
     }
 
     /// `sidecar-status --json` for the pod, decoded.

@@ -1,0 +1,157 @@
+import Interception
+import Yams
+
+/// Reads the proxy's YAML configuration (DESIGN.md's keys; every key optional) into a validated
+/// `ProxyConfiguration`. Values are read as written, never through YAML's type guessing; unknown keys and wrong
+/// types are errors; every error is collected with its key path, so one run shows them all.
+public enum ConfigurationLoader {
+    public static func load(yaml text: String) -> Result<ProxyConfiguration, ConfigurationError> {
+        var reader = NodeReader()
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            return .failure(ConfigurationError(problems: ["not valid YAML (quote values with ':'): \(error)"]))
+        }
+        var configuration = ProxyConfiguration()
+        if let root, let fields = reader.mapping(root, at: "", keys: ["listeners", "timeouts", "policy"]) {
+            if let node = fields["listeners"] { readListeners(node, into: &configuration.listeners, &reader) }
+            if let node = fields["timeouts"] { readTimeouts(node, into: &configuration.timeouts, &reader) }
+            if let node = fields["policy"],
+                let policy = reader.mapping(node, at: "policy", keys: ["outbound", "inbound"])
+            {
+                if let node = policy["outbound"] {
+                    configuration.outboundPolicy = readPolicy(node, at: "policy.outbound", inbound: false, &reader)
+                }
+                if let node = policy["inbound"] {
+                    configuration.inboundPolicy = readPolicy(node, at: "policy.inbound", inbound: true, &reader)
+                }
+            }
+        }
+        let ports = configuration.listeners.all
+        if Set(ports).count != ports.count {
+            reader.problem(
+                "listeners",
+                "every listener needs a port of its own (\(ports.map(String.init).joined(separator: ", ")))")
+        }
+        return reader.problems.isEmpty
+            ? .success(configuration) : .failure(ConfigurationError(problems: reader.problems))
+    }
+
+    private static func readListeners(
+        _ node: Node, into listeners: inout ProxyConfiguration.Listeners, _ reader: inout NodeReader
+    ) {
+        guard let fields = reader.mapping(node, at: "listeners", keys: ["outbound", "inbound", "admin", "telemetry"])
+        else {
+            return
+        }
+        func port(_ key: String) -> Int? {
+            fields[key].flatMap { reader.parse($0, at: "listeners.\(key)") { try PortRange(parsing: $0) } }
+                .flatMap { $0.isSinglePort ? Int($0.low) : nil }
+        }
+        if let value = port("outbound") { listeners.outbound = value }
+        if let value = port("inbound") { listeners.inbound = value }
+        if let value = port("admin") { listeners.admin = value }
+        if let value = port("telemetry") { listeners.telemetry = value }
+    }
+
+    private static func readTimeouts(
+        _ node: Node, into timeouts: inout ProxyConfiguration.Timeouts, _ reader: inout NodeReader
+    ) {
+        guard let fields = reader.mapping(node, at: "timeouts", keys: ["connect", "idle", "detect", "drain"]) else {
+            return
+        }
+        func duration(_ key: String) -> Duration? {
+            guard let node = fields[key] else { return nil }
+            let value = reader.parse(node, at: "timeouts.\(key)") { try DurationText.parse($0) }
+            if let value, value <= .zero {
+                reader.problem("timeouts.\(key)", "must be longer than zero")
+                return nil
+            }
+            return value
+        }
+        if let value = duration("connect") { timeouts.connect = value }
+        if let value = duration("idle") { timeouts.idle = value }
+        if let value = duration("detect") { timeouts.detect = value }
+        if let value = duration("drain") { timeouts.drain = value }
+    }
+
+    private static func readPolicy(_ node: Node, at path: String, inbound: Bool, _ reader: inout NodeReader)
+        -> DirectionPolicy
+    {
+        var policy = DirectionPolicy()
+        guard let fields = reader.mapping(node, at: path, keys: ["default", "rules"]) else { return policy }
+        if let node = fields["default"], let action = reader.action(node, at: "\(path).default") {
+            policy.defaultAction = action
+        }
+        if let node = fields["rules"] {
+            policy.rules = reader.list(node, at: "\(path).rules").compactMap { item, itemPath in
+                readRule(item, at: itemPath, inbound: inbound, &reader)
+            }
+        }
+        return policy
+    }
+
+    private static func readRule(_ node: Node, at path: String, inbound: Bool, _ reader: inout NodeReader)
+        -> PolicyRule?
+    {
+        let keys = ["action", "name", "cidrs", "ports", "sourceCidrs", "sni", "http"]
+        guard let fields = reader.mapping(node, at: path, keys: keys) else { return nil }
+        guard let actionNode = fields["action"] else {
+            reader.problem(path, "a rule needs an action (allow or deny)")
+            return nil
+        }
+        guard let action = reader.action(actionNode, at: "\(path).action") else { return nil }
+        var rule = PolicyRule(action: action)
+        rule.name = fields["name"].flatMap { reader.scalar($0, at: "\(path).name") }
+        rule.cidrs = reader.values(fields["cidrs"], at: "\(path).cidrs") { try IPNetwork(parsing: $0) }
+        rule.ports = reader.values(fields["ports"], at: "\(path).ports") { try PortRange(parsing: $0) }
+        rule.sourceCidrs = reader.values(fields["sourceCidrs"], at: "\(path).sourceCidrs") {
+            try IPNetwork(parsing: $0)
+        }
+        if !rule.sourceCidrs.isEmpty && !inbound {
+            reader.problem("\(path).sourceCidrs", "only inbound rules can match the peer's address")
+        }
+        rule.sni = reader.values(fields["sni"], at: "\(path).sni") { try HostPattern(parsing: $0) }
+        if let node = fields["http"] { rule.http = readHTTP(node, at: "\(path).http", &reader) }
+        if !rule.sni.isEmpty && rule.http != nil {
+            reader.problem(path, "a rule matches TLS (sni) or HTTP (http), not both")
+        }
+        if rule.isLayer7 {
+            // Never accept a rule that would not be enforced: the proxy does not yet look inside connections.
+            reader.problem(path, "sni and http rules are not enforced by this version of sidecar-proxy")
+        }
+        return rule
+    }
+
+    private static func readHTTP(_ node: Node, at path: String, _ reader: inout NodeReader) -> HTTPRuleMatch? {
+        guard let fields = reader.mapping(node, at: path, keys: ["host", "methods", "pathPrefix", "headers"]) else {
+            return nil
+        }
+        var match = HTTPRuleMatch()
+        match.host = fields["host"].flatMap { node in
+            reader.parse(node, at: "\(path).host") { try HostPattern(parsing: $0) }
+        }
+        match.methods = reader.values(fields["methods"], at: "\(path).methods") { text in
+            guard !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isUppercase || $0 == "-") }) else {
+                throw NodeReader.Invalid("'\(text)' is not an HTTP method (upper case, e.g. GET)")
+            }
+            return text
+        }
+        if let node = fields["pathPrefix"], let prefix = reader.scalar(node, at: "\(path).pathPrefix") {
+            if prefix.hasPrefix("/") {
+                match.pathPrefix = prefix
+            } else {
+                reader.problem("\(path).pathPrefix", "'\(prefix)' must start with '/'")
+            }
+        }
+        if let node = fields["headers"], let headers = reader.mapping(node, at: "\(path).headers", keys: nil) {
+            for (name, value) in headers {
+                if let value = reader.scalar(value, at: "\(path).headers.\(name)") {
+                    match.headers[name.lowercased()] = value
+                }
+            }
+        }
+        return match
+    }
+}

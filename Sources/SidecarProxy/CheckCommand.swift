@@ -1,0 +1,30 @@
+import ArgumentParser
+import Policy
+import SidecarCLI
+
+/// `sidecar-proxy check`: validate a configuration file without running anything.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check", abstract: "Validate a configuration file: exit 0 with a summary, or 2 with every problem."
+    )
+
+    @Option(help: "The configuration file to check.")
+    var config: String
+
+    func run() throws {
+        let configuration = try ConfigurationFile.load(path: config)
+        let listeners = configuration.listeners
+        print("\(config): valid")
+        print(
+            "  listeners: outbound \(listeners.outbound), inbound \(listeners.inbound), admin \(listeners.admin), telemetry \(listeners.telemetry)"
+        )
+        let timeouts = configuration.timeouts
+        print(
+            "  timeouts: connect \(timeouts.connect), idle \(timeouts.idle), detect \(timeouts.detect), drain \(timeouts.drain)"
+        )
+        for direction in [TrafficDirection.outbound, .inbound] {
+            let policy = configuration.policy(for: direction)
+            print("  policy \(direction): default \(policy.defaultAction), \(policy.rules.count) rules")
+        }
+    }
+}

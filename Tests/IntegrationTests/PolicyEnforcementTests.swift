@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+/// The policy the config describes is the policy real traffic meets: a denied connection is reset at once and
+/// logged with its rule; the rest flows.
+@Suite struct PolicyEnforcementTests {
+    @Test func denyByCIDR() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            let proxy = try topology.startProxy(
+                configuration: """
+                    policy:
+                      outbound:
+                        rules:
+                          - { action: deny, name: no-upstream, cidrs: ["\(topology.upstreamIPv4)/32", "fd00:77:1::/48"] }
+                    """)
+            try topology.startServer(inPod: false, port: 9000)
+
+            let denied = try PeerClient.probe(topology.inPod([]), host: topology.upstreamIPv4, port: 9000)
+            #expect(denied.outcome == "reset")
+            #expect(denied.elapsed < 1.0)
+            #expect(try !PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv6, port: 9000))
+            #expect(try PeerClient.reaches(topology.inPod([]), host: topology.peerIPv4, port: 9000))
+            #expect(proxy.output.contains("rule=no-upstream"))
+            #expect(proxy.output.contains("ruleIndex=0"))
+        }
+    }
+
+    @Test func denyByPort() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(
+                configuration: "policy: { outbound: { rules: [ { action: deny, ports: [9001, 9100-9200] } ] } }")
+            try topology.startServer(inPod: false, port: 9000)
+            try topology.startServer(inPod: false, port: 9001)
+
+            #expect(try PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9000))
+            #expect(try !PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9001))
+        }
+    }
+
+    @Test func defaultDenyWithAnAllow() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(
+                configuration: """
+                    policy:
+                      outbound:
+                        default: deny
+                        rules:
+                          - { action: allow, cidrs: [10.77.1.0/24], ports: [9000] }
+                    """)
+            try topology.startServer(inPod: false, port: 9000)
+            try topology.startServer(inPod: false, port: 9001)
+
+            let allowed = try PeerClient.call(topology.inPod([]), host: topology.upstreamIPv4, port: 9000)
+            #expect(allowed.hello.local == topology.upstreamIPv4)
+            #expect(try !PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9001))
+            #expect(try !PeerClient.reaches(topology.inPod([]), host: topology.peerIPv4, port: 9000))
+            #expect(try !PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv6, port: 9000))
+        }
+    }
+
+    /// Inbound rules see the connecting peer's address.
+    @Test func inboundDenyBySource() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            let proxy = try topology.startProxy(
+                configuration: """
+                    policy:
+                      inbound:
+                        rules:
+                          - { action: deny, name: not-the-peer, sourceCidrs: ["\(topology.peerIPv4)/32"] }
+                    """)
+            try topology.startServer(inPod: true, port: 8080)
+
+            #expect(try !PeerClient.reaches(topology.inPeer([]), host: topology.podIPv4, port: 8080))
+            let fromElsewhere = try PeerClient.call(topology.inPeer([]), host: topology.podIPv6, port: 8080)
+            #expect(fromElsewhere.receivedSha256 == fromElsewhere.expectedSha256)
+            #expect(proxy.output.contains("rule=not-the-peer"))
+        }
+    }
+
+    /// An invalid file stops the proxy before it serves: exit 2, every problem with its key path.
+    @Test func runRefusesAnInvalidFile() async throws {
+        try await PodTopology.with { topology in
+            let file = try topology.writeReadableFile(
+                named: "\(topology.pod)-bad.yaml",
+                "policy: { outbound: { default: maybe, rules: [ { action: deny, cidrs: [10.1.2.3/8] } ] } }")
+            let run = try Shell.run(
+                topology.inPod(uid: 1337, [Binaries.sidecarProxy, "run", "--config", file]), expectSuccess: false)
+            #expect(run.status == 2)
+            #expect(run.stderr.contains("policy.outbound.default: 'maybe' is not allow or deny"))
+            #expect(run.stderr.contains("policy.outbound.rules[0].cidrs[0]: '10.1.2.3/8' has host bits set"))
+            let check = try Shell.run([Binaries.sidecarProxy, "check", "--config", file], expectSuccess: false)
+            #expect(check.status == 2)
+        }
+    }
+}

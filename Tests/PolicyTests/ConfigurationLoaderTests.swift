@@ -1,0 +1,110 @@
+import Interception
+import Policy
+import Testing
+
+@Suite struct ConfigurationLoaderTests {
+    func problems(_ yaml: String) -> [String] {
+        guard case .failure(let error) = ConfigurationLoader.load(yaml: yaml) else { return [] }
+        return error.problems
+    }
+
+    @Test func anEmptyFileIsTheDefaults() throws {
+        #expect(try ConfigurationLoader.load(yaml: "").get() == ProxyConfiguration())
+        #expect(try ConfigurationLoader.load(yaml: "# nothing\n").get() == ProxyConfiguration())
+    }
+
+    @Test func theDesignExampleLoads() throws {
+        let configuration = try ConfigurationLoader.load(
+            yaml: """
+                listeners: { outbound: 16001, inbound: 16006, admin: 16000, telemetry: 16020 }
+                timeouts: { connect: 2s, idle: 5m, detect: 100ms, drain: 1h }
+                policy:
+                  outbound:
+                    default: deny
+                    rules:
+                      - { action: allow, name: cluster, cidrs: [10.0.0.0/8, "fd00::/8"], ports: [443, 8000-8999] }
+                  inbound:
+                    rules:
+                      - { action: deny, sourceCidrs: [192.0.2.0/24] }
+                """
+        ).get()
+        #expect(configuration.listeners.outbound == 16001 && configuration.listeners.telemetry == 16020)
+        #expect(configuration.timeouts.idle == .seconds(300) && configuration.timeouts.detect == .milliseconds(100))
+        #expect(configuration.outboundPolicy.defaultAction == .deny)
+        let rule = try #require(configuration.outboundPolicy.rules.first)
+        #expect(rule.name == "cluster" && rule.action == .allow)
+        #expect(rule.cidrs.map(\.description) == ["10.0.0.0/8", "fd00::/8"])
+        #expect(rule.ports == [PortRange(443), PortRange(low: 8000, high: 8999)])
+        #expect(configuration.inboundPolicy.defaultAction == .allow)
+        #expect(configuration.inboundPolicy.rules.first?.sourceCidrs.map(\.description) == ["192.0.2.0/24"])
+    }
+
+    /// Every error, each with its key path, in one run.
+    @Test(arguments: [
+        (
+            "policy:\n  outbound:\n    rules:\n      - { action: deny, cidrs: [10.0.0.0/8, 10.1.2.3/8] }\n",
+            "policy.outbound.rules[0].cidrs[1]: '10.1.2.3/8' has host bits set; did you mean 10.0.0.0/8?"
+        ),
+        (
+            "policy: { outbound: { rules: [ { action: deny, ports: [70000] } ] } }",
+            "policy.outbound.rules[0].ports[0]: '70000': ports are whole numbers 1-65535"
+        ),
+        ("policy: { inbound: { default: maybe } }", "policy.inbound.default: 'maybe' is not allow or deny"),
+        ("timeouts: { connect: 10 }", "timeouts.connect: '10' is not a duration"),
+        ("timeouts: { drain: 0s }", "timeouts.drain: must be longer than zero"),
+        ("listeners: { admin: 15020 }", "listeners: every listener needs a port of its own"),
+        ("limits: []", "limits: unknown key (expected one of: listeners, timeouts, policy)"),
+        (
+            "policy: { outbound: { rules: [ { action: deny, color: red } ] } }",
+            "policy.outbound.rules[0].color: unknown key"
+        ),
+        (
+            "policy: { outbound: { rules: [ { cidrs: [10.0.0.0/8] } ] } }",
+            "policy.outbound.rules[0]: a rule needs an action"
+        ),
+        (
+            "policy: { outbound: { rules: [ { action: deny, sourceCidrs: [10.0.0.0/8] } ] } }",
+            "policy.outbound.rules[0].sourceCidrs: only inbound rules can match the peer's address"
+        ),
+        (
+            "policy: { outbound: { rules: [ { action: allow, sni: [\"*.example.com\"] } ] } }",
+            "policy.outbound.rules[0]: sni and http rules are not enforced by this version"
+        ),
+        (
+            "policy: { outbound: { rules: [ { action: allow, sni: [\"ex*ample.com\"] } ] } }",
+            "policy.outbound.rules[0].sni[0]: 'ex*ample.com' is not a host name"
+        ),
+        (
+            "policy: { outbound: { rules: [ { action: deny, http: { pathPrefix: admin } } ] } }",
+            "policy.outbound.rules[0].http.pathPrefix: 'admin' must start with '/'"
+        ),
+        (
+            "policy: { outbound: { rules: [ { action: deny, http: { methods: [get] } } ] } }",
+            "policy.outbound.rules[0].http.methods[0]: 'get' is not an HTTP method"
+        ),
+        ("policy: [1]", "policy: expected a mapping of keys, found a list"),
+        ("listeners: { outbound: [1] }", "listeners.outbound: expected a value, found a list"),
+        (
+            "policy: { outbound: { rules: [ [1] ] } }",
+            "policy.outbound.rules[0]: expected a mapping of keys, found a list"
+        ),
+        ("{ a: [", "not valid YAML"),
+    ])
+    func problemsNameTheirKeyPath(yaml: String, expected: String) {
+        let found = problems(yaml)
+        #expect(found.contains { $0.contains(expected) }, "\(found)")
+    }
+
+    @Test func allProblemsAreCollected() {
+        let found = problems("timeouts: { connect: x, drain: y }\npolicy: { inbound: { default: z } }\n")
+        #expect(found.count == 3)
+    }
+
+    /// YAML's guesses never apply: 0755 is a port written with a zero, not octal.
+    @Test func valuesAreReadAsWritten() throws {
+        let configuration = try ConfigurationLoader.load(
+            yaml: "policy: { outbound: { rules: [ { action: deny, ports: [0755] } ] } }"
+        ).get()
+        #expect(configuration.outboundPolicy.rules.first?.ports == [PortRange(755)])
+    }
+}

@@ -1,0 +1,93 @@
+import Interception
+import Policy
+import Testing
+
+@Suite struct PolicyEvaluatorTests {
+    func rule(_ action: PolicyAction, cidrs: String = "", ports: String = "", sources: String = "", name: String? = nil)
+        throws -> PolicyRule
+    {
+        var rule = PolicyRule(action: action)
+        rule.name = name
+        rule.cidrs = try CaptureListParser.networks(cidrs)
+        rule.ports = try CaptureListParser.ports(ports)
+        rule.sourceCidrs = try CaptureListParser.networks(sources)
+        return rule
+    }
+
+    func facts(
+        _ direction: TrafficDirection = .outbound, to destination: String, port: UInt16,
+        from source: String = "10.0.0.2"
+    )
+        throws -> ConnectionFacts
+    {
+        ConnectionFacts(
+            direction: direction, destinationAddress: try IPNetwork(parsing: destination).address,
+            destinationPort: port, sourceAddress: try IPNetwork(parsing: source).address)
+    }
+
+    @Test func theFirstMatchingRuleWins() throws {
+        var policy = DirectionPolicy()
+        policy.rules = [
+            try rule(.allow, cidrs: "10.1.0.0/16", name: "inner"), try rule(.deny, cidrs: "10.0.0.0/8"),
+        ]
+        let inner = PolicyEvaluator.decide(policy, for: try facts(to: "10.1.2.3", port: 80))
+        #expect(inner == PolicyDecision(action: .allow, ruleIndex: 0, ruleName: "inner"))
+        let outer = PolicyEvaluator.decide(policy, for: try facts(to: "10.2.0.1", port: 80))
+        #expect(outer == PolicyDecision(action: .deny, ruleIndex: 1, ruleName: "rules[1]"))
+        let elsewhere = PolicyEvaluator.decide(policy, for: try facts(to: "192.0.2.1", port: 80))
+        #expect(elsewhere == PolicyDecision(action: .allow, ruleIndex: nil, ruleName: "default"))
+    }
+
+    /// Network edges, port range edges, and both conditions needed together.
+    @Test(arguments: [
+        ("172.16.0.0", 8000, true), ("172.31.255.255", 8999, true), ("172.32.0.0", 8000, false),
+        ("172.15.255.255", 8000, false), ("172.20.0.1", 7999, false), ("172.20.0.1", 9000, false),
+        ("fd00::1", 8000, false),
+    ])
+    func networkAndPortEdges(destination: String, port: Int, denied: Bool) throws {
+        var policy = DirectionPolicy()
+        policy.rules = [try rule(.deny, cidrs: "172.16.0.0/12", ports: "8000-8999")]
+        let decision = PolicyEvaluator.decide(policy, for: try facts(to: destination, port: UInt16(port)))
+        #expect((decision.action == .deny) == denied)
+    }
+
+    @Test func ipv6Networks() throws {
+        var policy = DirectionPolicy()
+        policy.defaultAction = .deny
+        policy.rules = [try rule(.allow, cidrs: "fd00:77::/32")]
+        #expect(
+            PolicyEvaluator.decide(policy, for: try facts(to: "fd00:77:1::5", port: 1, from: "fd00::2")).action
+                == .allow)
+        #expect(
+            PolicyEvaluator.decide(policy, for: try facts(to: "fd00:78::5", port: 1, from: "fd00::2")).action == .deny)
+        #expect(PolicyEvaluator.decide(policy, for: try facts(to: "10.0.0.1", port: 1)).action == .deny)
+    }
+
+    /// Source networks only ever match inbound connections.
+    @Test func sourceNetworksMatchInboundOnly() throws {
+        var policy = DirectionPolicy()
+        policy.rules = [try rule(.deny, sources: "192.0.2.0/24")]
+        #expect(
+            PolicyEvaluator.decide(policy, for: try facts(.inbound, to: "10.0.0.2", port: 80, from: "192.0.2.9")).action
+                == .deny)
+        #expect(
+            PolicyEvaluator.decide(policy, for: try facts(.inbound, to: "10.0.0.2", port: 80, from: "198.51.100.1"))
+                .action == .allow)
+        #expect(
+            PolicyEvaluator.decide(policy, for: try facts(.outbound, to: "10.0.0.2", port: 80, from: "192.0.2.9"))
+                .action == .allow)
+    }
+
+    @Test func hostPatterns() throws {
+        let wildcard = try HostPattern(parsing: "*.Example.com")
+        #expect(
+            wildcard.matches("a.example.com") && wildcard.matches("A.B.EXAMPLE.COM.")
+                && !wildcard.matches("example.com"))
+        #expect(!wildcard.matches("badexample.com"))
+        let exact = try HostPattern(parsing: "api.internal")
+        #expect(exact.matches("API.internal") && !exact.matches("x.api.internal"))
+        for bad in ["", "*", "*.", "a..b", "-a.com", "a*.com", "a b.com"] {
+            #expect(throws: HostPattern.ParseError.self) { try HostPattern(parsing: bad) }
+        }
+    }
+}
