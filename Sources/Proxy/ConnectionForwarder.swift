@@ -6,7 +6,7 @@ import Policy
 /// The pipeline for one accepted connection: original destination, loop check, upstream connect, relay.
 struct ConnectionForwarder: Sendable {
     let direction: TrafficDirection
-    let configuration: ProxyConfiguration
+    let configurations: ConfigurationStore
     let reader: any OriginalDestinationReader
     let registry: ConnectionRegistry
     let logger: Logger
@@ -15,6 +15,8 @@ struct ConnectionForwarder: Sendable {
     /// upstream is connected, so nothing has to be buffered meanwhile.
     func forward(_ client: Channel) {
         registry.register(client)
+        // One snapshot for the whole connection: a reload applies to the next one.
+        let configuration = configurations.current
         let source = client.remoteAddress?.endpoint ?? "unknown"
         reader.originalDestination(of: client).hop(to: client.eventLoop).whenComplete { result in
             switch result {
@@ -23,13 +25,13 @@ struct ConnectionForwarder: Sendable {
                     "connection refused: original destination unreadable",
                     metadata: ["direction": "\(direction)", "source": "\(source)", "error": "\(error)"])
                 client.reset()
-            case .success(let destination) where isLoop(destination):
+            case .success(let destination) where isLoop(destination, configuration):
                 logger.warning(
                     "connection refused: original destination is the proxy itself",
                     metadata: ["direction": "\(direction)", "source": "\(source)", "destination": "\(destination)"])
                 client.reset()
             case .success(let destination):
-                let decision = decide(client, destination)
+                let decision = decide(client, destination, configuration)
                 guard decision.action == .allow else {
                     logger.warning(
                         "connection denied by policy",
@@ -41,12 +43,14 @@ struct ConnectionForwarder: Sendable {
                     client.reset()
                     return
                 }
-                connect(client, to: destination, source: source)
+                connect(client, to: destination, source: source, configuration: configuration)
             }
         }
     }
 
-    private func connect(_ client: Channel, to destination: OriginalDestination, source: String) {
+    private func connect(
+        _ client: Channel, to destination: OriginalDestination, source: String, configuration: ProxyConfiguration
+    ) {
         let (clientEnd, upstreamEnd) = RelayHandler.matchedPair()
         do {
             // Idle means neither direction moved: the client channel sees both (reads one way, writes the other).
@@ -100,7 +104,9 @@ struct ConnectionForwarder: Sendable {
     }
 
     /// The L4 policy decision for the connection, made once, before anything is connected.
-    private func decide(_ client: Channel, _ destination: OriginalDestination) -> PolicyDecision {
+    private func decide(
+        _ client: Channel, _ destination: OriginalDestination, _ configuration: ProxyConfiguration
+    ) -> PolicyDecision {
         let facts = ConnectionFacts(
             direction: direction, destinationAddress: destination.address.addressBytes ?? [],
             destinationPort: UInt16(destination.port), sourceAddress: client.remoteAddress?.addressBytes ?? [])
@@ -116,7 +122,7 @@ struct ConnectionForwarder: Sendable {
     /// A connection aimed at one of the proxy's own ports would come straight back: inbound, any such port is ours
     /// (everything that reaches the inbound listener is for this pod); outbound, only on loopback, where it arrives
     /// unredirected.
-    private func isLoop(_ destination: OriginalDestination) -> Bool {
+    private func isLoop(_ destination: OriginalDestination, _ configuration: ProxyConfiguration) -> Bool {
         guard configuration.listeners.all.contains(destination.port) else { return false }
         return direction == .inbound || destination.isLoopback
     }

@@ -8,7 +8,7 @@ import Telemetry
 /// The capture listeners and everything they accept, as one service: it serves until graceful shutdown, then
 /// stops accepting, gives open connections the drain time to finish, and closes what is left.
 public struct ProxyService: Service {
-    private let configuration: ProxyConfiguration
+    private let configurations: ConfigurationStore
     private let reader: any OriginalDestinationReader
     private let registry: ConnectionRegistry
     private let logger: Logger
@@ -19,11 +19,11 @@ public struct ProxyService: Service {
     ///   - onReady: called once every listener is bound.
     ///   - onDrain: called when graceful shutdown starts, before the listeners close.
     public init(
-        configuration: ProxyConfiguration, reader: any OriginalDestinationReader = KernelOriginalDestinationReader(),
+        configurations: ConfigurationStore, reader: any OriginalDestinationReader = KernelOriginalDestinationReader(),
         registry: ConnectionRegistry, logger: Logger, onReady: @escaping @Sendable () -> Void,
         onDrain: @escaping @Sendable () -> Void
     ) {
-        self.configuration = configuration
+        self.configurations = configurations
         self.reader = reader
         self.registry = registry
         self.logger = logger
@@ -32,6 +32,8 @@ public struct ProxyService: Service {
     }
 
     public func run() async throws {
+        // Listeners and the drain timeout are fixed for the process's life; a reload cannot change them.
+        let configuration = configurations.current
         let listeners = CaptureListener.all(
             outboundPort: configuration.listeners.outbound, inboundPort: configuration.listeners.inbound)
         var channels: [Channel] = []
@@ -53,20 +55,20 @@ public struct ProxyService: Service {
         }
         onDrain()
         for channel in channels { try? await channel.close() }
-        if shutdownRequested { await drain() }
+        if shutdownRequested { await drain(timeout: configuration.timeouts.drain) }
         registry.closeAll()
         await registry.waitUntilEmpty()
         logger.info("proxy stopped")
     }
 
     /// Waits for open connections to finish, up to the drain timeout.
-    private func drain() async {
+    private func drain(timeout: Duration) async {
         let open = registry.count
-        logger.info("draining", metadata: ["open": "\(open)", "timeout": "\(configuration.timeouts.drain)"])
+        logger.info("draining", metadata: ["open": "\(open)", "timeout": "\(timeout)"])
         guard open > 0 else { return }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await registry.waitUntilEmpty() }
-            group.addTask { try? await Task.sleep(for: configuration.timeouts.drain) }
+            group.addTask { try? await Task.sleep(for: timeout) }
             await group.next()
             // Whichever finished first, close the rest so the other task ends too.
             registry.closeAll()
@@ -76,7 +78,7 @@ public struct ProxyService: Service {
 
     private func bind(_ listener: CaptureListener) async throws -> Channel? {
         let forwarder = ConnectionForwarder(
-            direction: listener.direction, configuration: configuration, reader: reader, registry: registry,
+            direction: listener.direction, configurations: configurations, reader: reader, registry: registry,
             logger: logger)
         return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 1024)

@@ -37,8 +37,10 @@ struct RunCommand: AsyncParsableCommand {
         let logger = Logger(label: "sidecar-proxy")
         let health = HealthState()
         let registry = ConnectionRegistry()
+        let store = ConfigurationStore(configuration)
+        let reloader = ConfigurationReloader(path: config, store: store, logger: logger)
         let proxy = ProxyService(
-            configuration: configuration, registry: registry, logger: logger,
+            configurations: store, registry: registry, logger: logger,
             onReady: {
                 health.markReady()
                 logger.info("ready")
@@ -50,10 +52,23 @@ struct RunCommand: AsyncParsableCommand {
             logger: logger)
         let admin = HTTPEndpointServer(
             name: "admin", hosts: ["127.0.0.1"], port: configuration.listeners.admin,
-            endpoints: [.readiness(path: "/ready", health: health)], logger: logger)
+            endpoints: [
+                .readiness(path: "/ready", health: health),
+                HTTPEndpoint(method: .POST, path: "/reload") {
+                    switch reloader.reload() {
+                    case .applied(let generation): HTTPEndpointResponse(body: "reloaded: generation \(generation)\n")
+                    case .refused(let reason):
+                        HTTPEndpointResponse(status: .unprocessableEntity, body: "reload refused:\n\(reason)\n")
+                    }
+                },
+            ], logger: logger)
         // Shutdown runs in reverse order: the proxy drains first while telemetry still answers "not ready".
         var lifecycle = ServiceGroupConfiguration(
-            services: [.init(service: telemetry), .init(service: admin), .init(service: proxy)],
+            services: [
+                .init(service: telemetry), .init(service: admin),
+                .init(service: ReloadOnHangupService(reloader: reloader)),
+                .init(service: proxy),
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         // A backstop: the drain itself is bounded, but no shutdown may outlast it by more than a moment.

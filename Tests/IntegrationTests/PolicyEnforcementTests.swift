@@ -97,3 +97,53 @@ import Testing
         }
     }
 }
+
+/// Reloading: a good file applies to new connections at once, open ones are untouched, a bad file changes nothing.
+@Suite struct PolicyReloadTests {
+    @Test func reloadAppliesToNewConnectionsAndKeepsOpenOnes() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            let denyPort = { (port: Int) in "policy: { outbound: { rules: [ { action: deny, ports: [\(port)] } ] } }" }
+            let proxy = try topology.startProxy(configuration: denyPort(9001))
+            try topology.startServer(inPod: false, port: 9000)
+            try topology.startServer(inPod: false, port: 9001)
+            #expect(try PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9000))
+            #expect(try !PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9001))
+
+            // A transfer opened under the old policy, held until after the reload.
+            let size = 8 * 1024 * 1024
+            let held = try topology.start(
+                name: "held-client",
+                topology.inPod([
+                    "/usr/bin/python3", "-B", Binaries.peer, "call", topology.upstreamIPv4, "9000", "--send", "\(size)",
+                    "--expect", "\(size)", "--source-hold",
+                ]))
+            try held.waitForOutput("HOLDING")
+
+            _ = try topology.writeReadableFile(named: "\(topology.pod).yaml", denyPort(9000))
+            proxy.signal(SIGHUP)
+            try proxy.waitForOutput("generation=2")
+            #expect(try !PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9000))
+            #expect(try PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9001))
+
+            held.closeInput()
+            #expect(held.waitForExit(timeout: .seconds(30)) == 0)
+            let report = try #require(held.output.split(separator: "\n").last)
+            let result = try JSONDecoder().decode(PeerClient.CallResult.self, from: Data(report.utf8))
+            #expect(result.server.received == size && result.server.sha256 == result.sentSha256)
+            #expect(result.receivedSha256 == result.expectedSha256)
+
+            // A bad file is refused over the admin API; the policy in force stays.
+            _ = try topology.writeReadableFile(
+                named: "\(topology.pod).yaml", "policy: { outbound: { default: maybe } }")
+            let reload = try Shell.run([
+                "ip", "netns", "exec", topology.pod, "curl", "-s", "-w", "%{http_code}", "-X", "POST",
+                "http://127.0.0.1:15000/reload",
+            ])
+            #expect(reload.stdout.contains("policy.outbound.default: 'maybe' is not allow or deny"))
+            #expect(reload.stdout.hasSuffix("422"))
+            #expect(try !PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9000))
+            #expect(try PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9001))
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Policy
+import Synchronization
+
+/// The configuration in force, replaced whole on reload. Connections read it once, when they are accepted, so a
+/// reload applies to new connections at once and never disturbs open ones.
+public final class ConfigurationStore: Sendable {
+    /// A reload's outcome, kept for the admin API and the logs.
+    public struct Status: Sendable {
+        public var configuration: ProxyConfiguration
+        /// 1 for the configuration loaded at start, plus one per successful reload.
+        public var generation: Int
+        public var failedReloads: Int
+        public var lastReloadError: String?
+    }
+
+    private let state: Mutex<Status>
+
+    public init(_ configuration: ProxyConfiguration) {
+        state = Mutex(Status(configuration: configuration, generation: 1, failedReloads: 0, lastReloadError: nil))
+    }
+
+    public var current: ProxyConfiguration { state.withLock { $0.configuration } }
+
+    public var status: Status { state.withLock { $0 } }
+
+    /// Puts `configuration` in force unless it changes what cannot change while running (the listeners' ports);
+    /// returns the new generation, or the reason it was refused.
+    public func replace(with configuration: ProxyConfiguration) -> Result<Int, ReloadRefused> {
+        state.withLock { status in
+            guard configuration.listeners == status.configuration.listeners else {
+                let refusal = ReloadRefused(reason: "listeners cannot change while running; restart the proxy")
+                status.failedReloads += 1
+                status.lastReloadError = refusal.reason
+                return .failure(refusal)
+            }
+            status.configuration = configuration
+            status.generation += 1
+            status.lastReloadError = nil
+            return .success(status.generation)
+        }
+    }
+
+    /// Counts a reload whose file was invalid; the configuration in force stays.
+    public func recordFailedReload(_ reason: String) {
+        state.withLock { status in
+            status.failedReloads += 1
+            status.lastReloadError = reason
+        }
+    }
+
+    /// Why a reload was not applied.
+    public struct ReloadRefused: Error, CustomStringConvertible {
+        public let reason: String
+        public var description: String { reason }
+    }
+}

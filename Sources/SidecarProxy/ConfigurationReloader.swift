@@ -1,0 +1,37 @@
+import Logging
+import Policy
+import Proxy
+import SidecarCLI
+
+/// Reloads the configuration file on request (SIGHUP, `POST /reload`): the new file is validated first, and a bad
+/// one is refused with its problems logged while the configuration in force keeps serving.
+struct ConfigurationReloader: Sendable {
+    let path: String?
+    let store: ConfigurationStore
+    let logger: Logger
+
+    /// What a reload did, in words for the log and the admin API's answer.
+    enum Outcome {
+        case applied(generation: Int)
+        case refused(String)
+    }
+
+    func reload() -> Outcome {
+        let loaded: ProxyConfiguration
+        do {
+            loaded = try ConfigurationFile.load(path: path)
+        } catch {
+            store.recordFailedReload(error.message)
+            logger.error("configuration reload refused", metadata: ["problems": "\(error.message)"])
+            return .refused(error.message)
+        }
+        switch store.replace(with: loaded) {
+        case .success(let generation):
+            logger.notice("configuration reloaded", metadata: ["generation": "\(generation)"])
+            return .applied(generation: generation)
+        case .failure(let refusal):
+            logger.error("configuration reload refused", metadata: ["problems": "\(refusal.reason)"])
+            return .refused(refusal.reason)
+        }
+    }
+}
