@@ -1,0 +1,97 @@
+import Policy
+import Testing
+
+@Suite struct ProtocolDetectorTests {
+    /// A ClientHello captured from `openssl s_client -servername api.example.com -alpn h2,http/1.1` (OpenSSL 3.0).
+    static let clientHello = bytes(
+        "160301014e0100014a03036376db100f929a95dfe8bbcd5bc3d8f8352b4423eb39a6c39950189b6146d8372056519c78766aedb2370b8b50f00bfed91e1691efe60d83f7c358f3d942944ede003e130213031301c02cc030009fcca9cca8ccaac02bc02f009ec024c028006bc023c0270067c00ac0140039c009c0130033009d009c003d003c0035002f00ff010000c300000014001200000f6170692e6578616d706c652e636f6d000b000403000102000a00160014001d0017001e0019001801000101010201030104002300000010000e000c02683208687474702f312e310016000000170000000d002a0028040305030603080708080809080a080b080408050806040105010601030303010302040205020602002b0009080304030303020301002d00020101003300260024001d002085313f5f1ad818b863e840f0fcada83bda6fdf06c3a1c0c5320f525191882979"
+    )
+
+    static func bytes(_ hex: String) -> [UInt8] {
+        var result: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            result.append(UInt8(hex[index..<next], radix: 16)!)
+            index = next
+        }
+        return result
+    }
+
+    @Test func aWholeClientHelloGivesItsServerNameAndALPN() {
+        #expect(
+            ClientHelloParser.parse(Self.clientHello)
+                == .clientHello(serverName: "api.example.com", alpn: ["h2", "http/1.1"]))
+        #expect(
+            ProtocolDetector.detect(Self.clientHello) == .tls(serverName: "api.example.com", alpn: ["h2", "http/1.1"]))
+    }
+
+    /// Split at every point, as TCP may deliver it: undecided until the last byte, then the same answer.
+    @Test func aClientHelloSplitAnywhereWaitsForTheRest() {
+        for cut in 1..<Self.clientHello.count {
+            #expect(ClientHelloParser.parse(Array(Self.clientHello.prefix(cut))) == .needMoreData, "cut at \(cut)")
+        }
+    }
+
+    /// The same handshake message split over several TLS records (allowed by RFC 8446 §5.1).
+    @Test func aClientHelloSplitOverRecordsIsReassembled() {
+        let handshake = Array(Self.clientHello.dropFirst(5))
+        var records: [UInt8] = []
+        for start in stride(from: 0, to: handshake.count, by: 100) {
+            let fragment = handshake[start..<min(start + 100, handshake.count)]
+            records += [22, 3, 1, UInt8(fragment.count >> 8), UInt8(fragment.count & 0xff)] + fragment
+        }
+        #expect(
+            ClientHelloParser.parse(records) == .clientHello(serverName: "api.example.com", alpn: ["h2", "http/1.1"]))
+    }
+
+    @Test(arguments: [
+        ("GET / HTTP/1.1\r\nHost: a\r\n\r\n", DetectedProtocol?.some(.http1)),
+        ("DELETE /admin?x=1 HTTP/1.0\r\n", .some(.http1)),
+        ("GET / HTT", nil),
+        ("GET", nil),
+        ("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", .some(.http2)),
+        ("PRI * HTTP/2.0\r\n", nil),
+        ("SSH-2.0-OpenSSH_9.2\r\n", .some(.opaque)),
+        ("GET  / HTTP/1.1\r\n", .some(.opaque)),
+        ("get / HTTP/2.0\r\n", .some(.opaque)),
+        ("\u{0}\u{1}\u{2}", .some(.opaque)),
+    ])
+    func httpAndOpaque(text: String, expected: DetectedProtocol?) {
+        #expect(ProtocolDetector.detect(Array(text.utf8)) == expected)
+    }
+
+    @Test func malformedTLSIsOpaqueNotACrash() {
+        var truncatedLength = Self.clientHello
+        truncatedLength[5 + 4 + 2 + 32] = 0xff  // a session id longer than the message
+        #expect(ClientHelloParser.parse(truncatedLength) == .notTLS)
+        #expect(ClientHelloParser.parse([22, 9, 9, 0, 1, 1]) == .notTLS)
+        #expect(ClientHelloParser.parse([22, 3, 1, 0, 4, 2, 0, 0, 0]) == .notTLS)
+    }
+
+    /// Random input, and random damage to a real ClientHello, for a bounded time: an answer every time, never a crash.
+    @Test func fuzzTheSniffers() {
+        var generator = SystemRandomNumberGenerator()
+        let deadline = ContinuousClock.now + .seconds(2)
+        var runs = 0
+        while ContinuousClock.now < deadline {
+            var input = Self.clientHello
+            if runs % 2 == 0 {
+                input = (0..<Int.random(in: 0...600, using: &generator)).map { _ in
+                    UInt8.random(in: 0...255, using: &generator)
+                }
+                if runs % 4 == 0, !input.isEmpty { input[0] = 22 }
+            } else {
+                for _ in 0..<Int.random(in: 1...8, using: &generator) {
+                    input[Int.random(in: 0..<input.count, using: &generator)] = UInt8.random(
+                        in: 0...255, using: &generator)
+                }
+                input = Array(input.prefix(Int.random(in: 0...input.count, using: &generator)))
+            }
+            _ = ProtocolDetector.detect(input)
+            _ = HTTPPrefaceSniffer.sniff(input)
+            runs += 1
+        }
+        #expect(runs > 1000)
+    }
+}
