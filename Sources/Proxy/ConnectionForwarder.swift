@@ -31,26 +31,79 @@ struct ConnectionForwarder: Sendable {
                     metadata: ["direction": "\(direction)", "source": "\(source)", "destination": "\(destination)"])
                 client.reset()
             case .success(let destination):
-                let decision = decide(client, destination, configuration)
-                guard decision.action == .allow else {
-                    logger.warning(
-                        "connection denied by policy",
-                        metadata: [
-                            "direction": "\(direction)", "source": "\(source)", "destination": "\(destination)",
-                            "rule": "\(decision.ruleName)",
-                            "ruleIndex": "\(decision.ruleIndex.map(String.init) ?? "default")",
-                        ])
-                    client.reset()
-                    return
+                let facts = ConnectionFacts(
+                    direction: direction, destinationAddress: destination.address.addressBytes ?? [],
+                    destinationPort: UInt16(destination.port),
+                    sourceAddress: client.remoteAddress?.addressBytes ?? [])
+                let admission = Admission(
+                    client: client, destination: destination, source: source, facts: facts,
+                    configuration: configuration)
+                if PolicyEvaluator.needsDetection(configuration.policy(for: direction), for: facts) {
+                    detectThenAdmit(admission)
+                } else {
+                    admit(admission, sniffed: nil)
                 }
-                connect(client, to: destination, source: source, configuration: configuration)
             }
         }
     }
 
+    /// One connection on its way through policy to its upstream.
+    private struct Admission {
+        let client: Channel
+        let destination: OriginalDestination
+        let source: String
+        let facts: ConnectionFacts
+        let configuration: ProxyConfiguration
+
+        var logMetadata: Logger.Metadata {
+            ["source": "\(source)", "destination": "\(destination)"]
+        }
+    }
+
+    /// Reads the first bytes until the protocol is known, one read at a time so that nothing arrives after the
+    /// decision, then admits the connection with those bytes.
+    private func detectThenAdmit(_ admission: Admission) {
+        let client = admission.client
+        let outcome = client.eventLoop.makePromise(of: ProtocolSniffingHandler.Outcome.self)
+        let sniffer = ProtocolSniffingHandler(
+            timeout: TimeAmount(admission.configuration.timeouts.detect), outcome: outcome)
+        do {
+            try client.syncOptions?.setOption(.maxMessagesPerRead, value: 1)
+            try client.pipeline.syncOperations.addHandler(sniffer)
+        } catch {
+            client.reset()
+            return
+        }
+        outcome.futureResult.assumeIsolated().whenSuccess { sniffed in
+            client.pipeline.syncOperations.removeHandler(sniffer, promise: nil)
+            try? client.syncOptions?.setOption(.maxMessagesPerRead, value: Self.maxMessagesPerRead)
+            admit(admission, sniffed: sniffed)
+        }
+    }
+
+    /// Decides with everything known, then resets or connects.
+    private func admit(_ admission: Admission, sniffed: ProtocolSniffingHandler.Outcome?) {
+        let decision = PolicyEvaluator.decide(
+            admission.configuration.policy(for: direction), for: admission.facts, detected: sniffed?.detected)
+        var metadata = admission.logMetadata
+        metadata["direction"] = "\(direction)"
+        if let detected = sniffed?.detected { metadata["protocol"] = "\(detected)" }
+        guard decision.action == .allow else {
+            metadata["rule"] = "\(decision.ruleName)"
+            metadata["ruleIndex"] = "\(decision.ruleIndex.map(String.init) ?? "default")"
+            logger.warning("connection denied by policy", metadata: metadata)
+            admission.client.reset()
+            return
+        }
+        connect(admission, firstBytes: sniffed, metadata: metadata)
+    }
+
     private func connect(
-        _ client: Channel, to destination: OriginalDestination, source: String, configuration: ProxyConfiguration
+        _ admission: Admission, firstBytes sniffed: ProtocolSniffingHandler.Outcome?, metadata: Logger.Metadata
     ) {
+        let client = admission.client
+        let destination = admission.destination
+        let configuration = admission.configuration
         let (clientEnd, upstreamEnd) = RelayHandler.matchedPair()
         do {
             // Idle means neither direction moved: the client channel sees both (reads one way, writes the other).
@@ -85,33 +138,29 @@ struct ConnectionForwarder: Sendable {
             .connect(to: destination.address)
             .whenComplete { result in
                 switch result {
-                case .success:
-                    logger.debug(
-                        "connection forwarded",
-                        metadata: ["direction": "\(direction)", "source": "\(source)", "destination": "\(destination)"])
-                    // Fails only if the client has already gone, and then the relay closes the upstream itself.
-                    try? client.syncOptions?.setOption(.autoRead, value: true)
+                case .success(let upstream):
+                    logger.debug("connection forwarded", metadata: metadata)
+                    // The bytes read for detection go first, unchanged; a half-close seen meanwhile follows them.
+                    if let sniffed, sniffed.firstBytes.readableBytes > 0 {
+                        upstream.writeAndFlush(sniffed.firstBytes, promise: nil)
+                    }
+                    if sniffed?.inputClosed == true {
+                        client.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+                    } else {
+                        // Fails only if the client has already gone, and then the relay closes the upstream itself.
+                        try? client.syncOptions?.setOption(.autoRead, value: true)
+                    }
                 case .failure(let error):
-                    logger.info(
-                        "upstream connect failed",
-                        metadata: [
-                            "direction": "\(direction)", "source": "\(source)", "destination": "\(destination)",
-                            "error": "\(error)",
-                        ])
+                    var metadata = metadata
+                    metadata["error"] = "\(error)"
+                    logger.info("upstream connect failed", metadata: metadata)
                     client.reset()
                 }
             }
     }
 
-    /// The L4 policy decision for the connection, made once, before anything is connected.
-    private func decide(
-        _ client: Channel, _ destination: OriginalDestination, _ configuration: ProxyConfiguration
-    ) -> PolicyDecision {
-        let facts = ConnectionFacts(
-            direction: direction, destinationAddress: destination.address.addressBytes ?? [],
-            destinationPort: UInt16(destination.port), sourceAddress: client.remoteAddress?.addressBytes ?? [])
-        return PolicyEvaluator.decide(configuration.policy(for: direction), for: facts)
-    }
+    /// NIO's default reads per event-loop turn, restored once detection is over.
+    private static let maxMessagesPerRead: UInt = 4
 
     /// `IP_BIND_ADDRESS_NO_PORT` from <linux/in.h>, which Swift's Glibc module does not export.
     private static let bindAddressNoPort = NIOBSDSocket.Option(rawValue: 24)

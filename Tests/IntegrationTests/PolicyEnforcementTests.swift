@@ -147,3 +147,73 @@ import Testing
         }
     }
 }
+
+/// Rules on the TLS server name: the proxy reads the ClientHello (never changing a byte), decides, and relays.
+@Suite struct ServerNamePolicyTests {
+    /// `openssl s_server` in the peer, `openssl s_client -servername` in the app.
+    @Test func anSNIAllowListLetsOnlyMatchingNamesThrough() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            let proxy = try topology.startProxy(
+                configuration: """
+                    policy:
+                      outbound:
+                        rules:
+                          - { action: allow, name: allowed-names, sni: ["*.allowed.test"] }
+                          - { action: deny, name: other-tls, ports: [8443] }
+                    """)
+            let key = try topology.writeReadableFile(named: "\(topology.pod)-key.pem", "")
+            let certificate = try topology.writeReadableFile(named: "\(topology.pod)-cert.pem", "")
+            try Shell.run([
+                "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-subj", "/CN=api.allowed.test", "-days", "1", "-keyout", key, "-out", certificate,
+            ])
+            let server = try topology.start(
+                name: "tls-server",
+                topology.inPeer([
+                    "openssl", "s_server", "-accept", "\(topology.upstreamIPv4):8443", "-cert", certificate, "-key",
+                    key,
+                    "-www",
+                ]))
+            try server.waitForOutput("ACCEPT")
+
+            func handshake(_ name: String) throws -> CommandResult {
+                try Shell.run(
+                    topology.inPod([
+                        "openssl", "s_client", "-connect", "\(topology.upstreamIPv4):8443", "-servername", name,
+                        "-brief",
+                    ]), expectSuccess: false, stdin: "")
+            }
+            let allowed = try handshake("api.allowed.test")
+            #expect(allowed.status == 0, "\(allowed.stderr)")
+            #expect(allowed.stderr.contains("CONNECTION ESTABLISHED"), "\(allowed.stderr)")
+            let denied = try handshake("api.other.test")
+            #expect(denied.status != 0)
+            #expect(!denied.stderr.contains("CONNECTION ESTABLISHED"))
+            #expect(proxy.output.contains("rule=other-tls"))
+            #expect(proxy.output.contains("serverName: Optional(\"api.other.test\")"))
+        }
+    }
+
+    /// A server that speaks first (here the test peer, which greets before reading) must not stall behind
+    /// detection: after the detect timeout the connection is relayed as opaque bytes, intact.
+    @Test func aServerSpeaksFirstProtocolIsNotStalled() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(
+                configuration: """
+                    timeouts: { detect: 200ms }
+                    policy: { outbound: { rules: [ { action: deny, sni: ["*.blocked.test"] } ] } }
+                    """)
+            try topology.startServer(inPod: false, port: 9000)
+
+            let clock = ContinuousClock()
+            let started = clock.now
+            let result = try PeerClient.call(
+                topology.inPod([]), host: topology.upstreamIPv4, port: 9000, send: 100_000, expect: 100_000)
+            #expect(clock.now - started >= .milliseconds(200))
+            #expect(result.server.sha256 == result.sentSha256)
+            #expect(result.receivedSha256 == result.expectedSha256)
+        }
+    }
+}

@@ -67,8 +67,8 @@ import Testing
             "policy.outbound.rules[0].sourceCidrs: only inbound rules can match the peer's address"
         ),
         (
-            "policy: { outbound: { rules: [ { action: allow, sni: [\"*.example.com\"] } ] } }",
-            "policy.outbound.rules[0]: sni and http rules are not enforced by this version"
+            "policy: { outbound: { rules: [ { action: allow, http: { host: a.b } } ] } }",
+            "policy.outbound.rules[0].http: http rules are not enforced by this version"
         ),
         (
             "policy: { outbound: { rules: [ { action: allow, sni: [\"ex*ample.com\"] } ] } }",

@@ -117,9 +117,9 @@ public enum ConfigurationLoader {
         if !rule.sni.isEmpty && rule.http != nil {
             reader.problem(path, "a rule matches TLS (sni) or HTTP (http), not both")
         }
-        if rule.isLayer7 {
-            // Never accept a rule that would not be enforced: the proxy does not yet look inside connections.
-            reader.problem(path, "sni and http rules are not enforced by this version of sidecar-proxy")
+        if rule.http != nil {
+            // Never accept a rule that would not be enforced: the proxy does not yet proxy HTTP per request.
+            reader.problem("\(path).http", "http rules are not enforced by this version of sidecar-proxy")
         }
         return rule
     }
