@@ -20,8 +20,19 @@ final class RelayHandler: ChannelDuplexHandler {
     private var readDeferred = false
     /// Completes once the partner's FIN has been passed on (our output shut down after our pending writes).
     private var outputShutDown: EventLoopFuture<Void>?
+    /// This channel's peer sent its FIN: an end of stream, not an abort.
+    private var sawEnd = false
+    /// This side closed the channel itself (its partner closed, or it went idle).
+    private var closingLocally = false
     /// This channel ended on an error (typically a reset by its peer) rather than an orderly close.
     private var endedWithError = false
+
+    /// A channel that went away without an orderly end and without our asking was cut off: a reset noticed on a write
+    /// closes the channel without an error event. An orderly end is the peer's FIN, or, once we had passed a FIN on
+    /// (our output shut), the EOF that NIO then turns straight into a full close without an input-closed event.
+    private var endedAbortively: Bool {
+        endedWithError || !(sawEnd || closingLocally || outputShutDown != nil)
+    }
 
     /// Once the partner has closed, how long our pending bytes may take to drain to a peer that stopped reading.
     static let flushDeadline: TimeAmount = .seconds(10)
@@ -55,16 +66,18 @@ final class RelayHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        partner?.partnerClosed(abortively: endedWithError)
+        partner?.partnerClosed(abortively: endedAbortively)
         context.fireChannelInactive()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
         case ChannelEvent.inputClosed:
+            sawEnd = true
             partner?.partnerReachedEnd()
         case is IdleStateHandler.IdleStateEvent:
             // Nothing moved either way for the idle timeout: end the connection in both directions.
+            closingLocally = true
             context.close(promise: nil)
         default:
             break
@@ -122,10 +135,12 @@ final class RelayHandler: ChannelDuplexHandler {
     private func partnerClosed(abortively: Bool) {
         guard let context else { return }
         if abortively {
+            closingLocally = true
             context.channel.reset()
             return
         }
         let finished = outputShutDown ?? flushPendingWrites(context)
+        closingLocally = true
         let deadline = context.eventLoop.assumeIsolated().scheduleTask(in: Self.flushDeadline) {
             context.close(promise: nil)
         }

@@ -104,9 +104,10 @@ import Testing
         let relay = try Relay()
         defer { relay.finish() }
         relay.upstream.pipeline.fireChannelRead(ByteBuffer(string: "tail"))
+        relay.upstream.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
         try relay.upstream.close().wait()
 
-        #expect(relay.clientSocket.events == ["write tail", "flush", "close all"])
+        #expect(relay.clientSocket.events == ["write tail", "flush", "close output", "close all"])
         #expect(try relay.client.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "tail"))
         #expect(!relay.client.isActive)
     }
@@ -122,6 +123,31 @@ import Testing
         #expect(!relay.client.isActive)
         #expect(!relay.clientSocket.events.contains("flush"))
         #expect(try relay.client.readOutbound(as: ByteBuffer.self) == nil)
+    }
+
+    /// A channel that goes away without its peer's FIN (a reset noticed on a write closes it without an error event)
+    /// is an abort too: the partner is not flushed as if the stream had ended cleanly.
+    @Test func aCloseWithoutAnEndIsAnAbort() throws {
+        let relay = try Relay()
+        defer { relay.finish() }
+        relay.upstream.pipeline.fireChannelRead(ByteBuffer(string: "truncated"))
+        try relay.upstream.close().wait()
+
+        #expect(!relay.client.isActive)
+        #expect(!relay.clientSocket.events.contains("flush"))
+    }
+
+    /// After we passed the client's FIN on, the upstream's EOF closes it outright (NIO sends no input-closed event
+    /// then): still an orderly end, so what it sent before is flushed to the client.
+    @Test func anEndAfterOurHalfCloseIsOrderly() throws {
+        let relay = try Relay()
+        defer { relay.finish() }
+        relay.client.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        relay.upstream.pipeline.fireChannelRead(ByteBuffer(string: "response"))
+        try relay.upstream.close().wait()
+
+        #expect(relay.clientSocket.events.contains("flush"))
+        #expect(try relay.client.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "response"))
     }
 
     /// Nothing moved either way for the idle timeout: both connections end.
