@@ -81,6 +81,16 @@ import Testing
         }
     }
 
+    /// The configuration the image ships is valid.
+    @Test func theShippedConfigurationIsValid() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let check = try Shell.run([
+            Binaries.sidecarProxy, "check", "--config", root.appendingPathComponent("init/sidecar.yaml").path,
+        ])
+        #expect(check.stdout.contains("policy outbound: default allow, 0 rules"))
+    }
+
     /// An invalid file stops the proxy before it serves: exit 2, every problem with its key path.
     @Test func runRefusesAnInvalidFile() async throws {
         try await PodTopology.with { topology in
