@@ -54,7 +54,7 @@ struct RunCommand: AsyncParsableCommand {
             name: "admin", hosts: ["127.0.0.1"], port: configuration.listeners.admin,
             endpoints: [
                 .readiness(path: "/ready", health: health),
-                HTTPEndpoint(method: .POST, path: "/reload") {
+                HTTPEndpoint(method: .POST, path: "/reload", mayBlock: true) {
                     switch reloader.reload() {
                     case .applied(let generation): HTTPEndpointResponse(body: "reloaded: generation \(generation)\n")
                     case .refused(let reason):

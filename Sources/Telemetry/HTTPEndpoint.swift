@@ -5,10 +5,16 @@ public struct HTTPEndpoint: Sendable {
     public var method: HTTPMethod
     public var path: String
     public var respond: @Sendable () -> HTTPEndpointResponse
+    /// The answer may block (file I/O): it is computed on a thread pool, never on an event loop.
+    public var mayBlock: Bool
 
-    public init(method: HTTPMethod = .GET, path: String, respond: @escaping @Sendable () -> HTTPEndpointResponse) {
+    public init(
+        method: HTTPMethod = .GET, path: String, mayBlock: Bool = false,
+        respond: @escaping @Sendable () -> HTTPEndpointResponse
+    ) {
         self.method = method
         self.path = path
+        self.mayBlock = mayBlock
         self.respond = respond
     }
 

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// Answers HTTP/1.1 requests from a fixed route table, with keep-alive; request bodies are ignored.
 final class HTTPEndpointHandler: ChannelInboundHandler {
@@ -28,14 +29,30 @@ final class HTTPEndpointHandler: ChannelInboundHandler {
 
     private func respond(context: ChannelHandlerContext, to head: HTTPRequestHead) {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
-        let response: HTTPEndpointResponse
-        if let endpoint = endpoints.first(where: { $0.path == path && $0.method == head.method }) {
-            response = endpoint.respond()
-        } else if endpoints.contains(where: { $0.path == path }) {
-            response = HTTPEndpointResponse(status: .methodNotAllowed, body: "method not allowed\n")
-        } else {
-            response = HTTPEndpointResponse(status: .notFound, body: "not found\n")
+        guard let endpoint = endpoints.first(where: { $0.path == path && $0.method == head.method }) else {
+            let known = endpoints.contains { $0.path == path }
+            write(
+                known
+                    ? HTTPEndpointResponse(status: .methodNotAllowed, body: "method not allowed\n")
+                    : HTTPEndpointResponse(status: .notFound, body: "not found\n"),
+                for: head, context: context)
+            return
         }
+        guard endpoint.mayBlock else {
+            write(endpoint.respond(), for: head, context: context)
+            return
+        }
+        // Work that may block (reading a file) runs on NIO's thread pool: these event loops also carry the relay.
+        NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) { endpoint.respond() }
+            .assumeIsolated().whenComplete { result in
+                switch result {
+                case .success(let response): self.write(response, for: head, context: context)
+                case .failure: context.close(promise: nil)
+                }
+            }
+    }
+
+    private func write(_ response: HTTPEndpointResponse, for head: HTTPRequestHead, context: ChannelHandlerContext) {
         var body = context.channel.allocator.buffer(capacity: response.body.utf8.count)
         body.writeString(response.body)
         var headers = HTTPHeaders()
