@@ -23,12 +23,16 @@ public final class ConfigurationStore: Sendable {
 
     public var status: Status { state.withLock { $0 } }
 
-    /// Puts `configuration` in force unless it changes what cannot change while running (the listeners' ports);
+    /// Puts `configuration` in force unless it changes what cannot change while running (the listeners' ports, the
+    /// drain timeout the shutdown was set up with);
     /// returns the new generation, or the reason it was refused.
     public func replace(with configuration: ProxyConfiguration) -> Result<Int, ReloadRefused> {
         state.withLock { status in
-            guard configuration.listeners == status.configuration.listeners else {
-                let refusal = ReloadRefused(reason: "listeners cannot change while running; restart the proxy")
+            guard configuration.listeners == status.configuration.listeners,
+                configuration.timeouts.drain == status.configuration.timeouts.drain
+            else {
+                let refusal = ReloadRefused(
+                    reason: "listeners and the drain timeout cannot change while running; restart the proxy")
                 status.failedReloads += 1
                 status.lastReloadError = refusal.reason
                 return .failure(refusal)

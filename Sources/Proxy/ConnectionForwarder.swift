@@ -11,8 +11,9 @@ struct ConnectionForwarder: Sendable {
     let registry: ConnectionRegistry
     let logger: Logger
 
-    /// Runs on the client channel's event loop as the channel is accepted. The channel does not read until the
-    /// upstream is connected, so nothing has to be buffered meanwhile.
+    /// Runs on the client channel's event loop as the channel is accepted. The channel asks for no read until the
+    /// upstream is connected; what NIO still reads (it always drains a socket on the peer's FIN) reaches the relay,
+    /// which queues it on the connecting upstream, in order.
     func forward(_ client: Channel) {
         registry.register(client)
         // One snapshot for the whole connection: a reload applies to the next one.
@@ -64,6 +65,7 @@ struct ConnectionForwarder: Sendable {
     /// decision, then admits the connection with those bytes.
     private func detectThenAdmit(_ admission: Admission) {
         let client = admission.client
+        let readsPerTurn = (try? client.syncOptions?.getOption(.maxMessagesPerRead)) ?? Self.maxMessagesPerRead
         let outcome = client.eventLoop.makePromise(of: ProtocolSniffingHandler.Outcome.self)
         let sniffer = ProtocolSniffingHandler(
             timeout: TimeAmount(admission.configuration.timeouts.detect), outcome: outcome)
@@ -75,8 +77,9 @@ struct ConnectionForwarder: Sendable {
             return
         }
         outcome.futureResult.assumeIsolated().whenSuccess { sniffed in
+            // Bytes read from here on pass the relay, which queues them behind the sniffed ones.
             client.pipeline.syncOperations.removeHandler(sniffer, promise: nil)
-            try? client.syncOptions?.setOption(.maxMessagesPerRead, value: Self.maxMessagesPerRead)
+            try? client.syncOptions?.setOption(.maxMessagesPerRead, value: readsPerTurn)
             admit(admission, sniffed: sniffed)
         }
     }
@@ -87,7 +90,16 @@ struct ConnectionForwarder: Sendable {
             admission.configuration.policy(for: direction), for: admission.facts, detected: sniffed?.detected)
         var metadata = admission.logMetadata
         metadata["direction"] = "\(direction)"
-        if let detected = sniffed?.detected { metadata["protocol"] = "\(detected)" }
+        switch sniffed?.detected {
+        case .tls(let serverName, let alpn)?:
+            metadata["protocol"] = "tls"
+            metadata["sni"] = "\(serverName ?? "unknown")"
+            if !alpn.isEmpty { metadata["alpn"] = "\(alpn.joined(separator: ","))" }
+        case let detected?:
+            metadata["protocol"] = "\(detected)"
+        case nil:
+            break
+        }
         guard decision.action == .allow else {
             metadata["rule"] = "\(decision.ruleName)"
             metadata["ruleIndex"] = "\(decision.ruleIndex.map(String.init) ?? "default")"
@@ -133,6 +145,11 @@ struct ConnectionForwarder: Sendable {
             .channelInitializer { upstream in
                 upstream.eventLoop.makeCompletedFuture {
                     try upstream.pipeline.syncOperations.addHandler(upstreamHandler.value)
+                    // The bytes read for detection go first, unchanged. Written here, while the connect is still
+                    // under way, they queue ahead of anything the relay reads from the client from now on.
+                    if let sniffed, sniffed.firstBytes.readableBytes > 0 {
+                        upstream.write(sniffed.firstBytes, promise: nil)
+                    }
                 }
             }
             .connect(to: destination.address)
@@ -140,10 +157,8 @@ struct ConnectionForwarder: Sendable {
                 switch result {
                 case .success(let upstream):
                     logger.debug("connection forwarded", metadata: metadata)
-                    // The bytes read for detection go first, unchanged; a half-close seen meanwhile follows them.
-                    if let sniffed, sniffed.firstBytes.readableBytes > 0 {
-                        upstream.writeAndFlush(sniffed.firstBytes, promise: nil)
-                    }
+                    upstream.flush()
+                    // A half-close seen during detection follows the bytes before it.
                     if sniffed?.inputClosed == true {
                         client.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
                     } else {
@@ -159,7 +174,7 @@ struct ConnectionForwarder: Sendable {
             }
     }
 
-    /// NIO's default reads per event-loop turn, restored once detection is over.
+    /// NIO's default reads per event-loop turn, should the channel not tell its own.
     private static let maxMessagesPerRead: UInt = 4
 
     /// `IP_BIND_ADDRESS_NO_PORT` from <linux/in.h>, which Swift's Glibc module does not export.

@@ -54,14 +54,15 @@ public final class ConnectionRegistry: Sendable {
         }
     }
 
-    /// Closes every open connection; they leave the registry as their close completes.
+    /// Cuts every open connection with a reset (the drain time is over: a FIN would make a cut stream look complete);
+    /// they leave the registry as their close completes.
     public func closeAll() {
         let open = state.withLock { state in
             state.isClosing = true
             return Array(state.open.values)
         }
         for channel in open {
-            channel.close(promise: nil)
+            channel.reset()
         }
     }
 }

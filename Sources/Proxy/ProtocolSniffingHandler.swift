@@ -40,7 +40,7 @@ final class ProtocolSniffingHandler: ChannelInboundHandler, RemovableChannelHand
         guard timer == nil else { return }
         // Server-speaks-first protocols send nothing until they hear from the server: never stall them.
         timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
-            self.decide(.opaque, context: context)
+            self.decide(self.detectedSoFar, context: context)
         }
         context.read()
     }
@@ -64,7 +64,7 @@ final class ProtocolSniffingHandler: ChannelInboundHandler, RemovableChannelHand
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event {
             inputClosed = true
-            decide(.opaque, context: context)
+            decide(detectedSoFar, context: context)
         }
     }
 
@@ -77,6 +77,11 @@ final class ProtocolSniffingHandler: ChannelInboundHandler, RemovableChannelHand
     }
 
     private var inputClosed = false
+
+    /// What the bytes so far are, now that no more will be waited for.
+    private var detectedSoFar: DetectedProtocol {
+        ProtocolDetector.detectAtTimeout(buffered.map { Array($0.readableBytesView) } ?? [])
+    }
 
     private func decide(_ detected: DetectedProtocol, context: ChannelHandlerContext) {
         guard !decided else { return }

@@ -2,13 +2,23 @@ import Logging
 import Policy
 import Proxy
 import SidecarCLI
+import Synchronization
 
 /// Reloads the configuration file on request (SIGHUP, `POST /reload`): the new file is validated first, and a bad
 /// one is refused with its problems logged while the configuration in force keeps serving.
-struct ConfigurationReloader: Sendable {
+final class ConfigurationReloader: Sendable {
     let path: String?
     let store: ConfigurationStore
     let logger: Logger
+    /// One reload at a time (SIGHUP and `POST /reload` arrive on different threads): an older file must never be
+    /// applied after a newer one.
+    private let serial = Mutex(())
+
+    init(path: String?, store: ConfigurationStore, logger: Logger) {
+        self.path = path
+        self.store = store
+        self.logger = logger
+    }
 
     /// What a reload did, in words for the log and the admin API's answer.
     enum Outcome {
@@ -17,6 +27,10 @@ struct ConfigurationReloader: Sendable {
     }
 
     func reload() -> Outcome {
+        serial.withLock { _ in reloadNow() }
+    }
+
+    private func reloadNow() -> Outcome {
         let loaded: ProxyConfiguration
         do {
             loaded = try ConfigurationFile.load(path: path)

@@ -201,7 +201,25 @@ import Testing
             #expect(denied.status != 0)
             #expect(!denied.stderr.contains("CONNECTION ESTABLISHED"))
             #expect(proxy.output.contains("rule=other-tls"))
-            #expect(proxy.output.contains("serverName: Optional(\"api.other.test\")"))
+            #expect(proxy.output.contains("sni=api.other.test"), "\(proxy.output)")
+        }
+    }
+
+    /// A client that sends everything and half-closes at once, while detection and the upstream connect are still
+    /// under way: every byte reaches the server, in order, and the half-close after them.
+    @Test func bytesSentDuringDetectionArriveInOrder() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(
+                configuration: "policy: { outbound: { rules: [ { action: deny, sni: [\"*.blocked.test\"] } ] } }")
+            try topology.startServer(inPod: false, port: 9000)
+            for _ in 0..<5 {
+                let result = try PeerClient.call(
+                    topology.inPod([]), host: topology.upstreamIPv4, port: 9000, send: 30000, expect: 1000, eager: true)
+                #expect(result.server.received == 30000)
+                #expect(result.server.sha256 == result.sentSha256)
+                #expect(result.receivedSha256 == result.expectedSha256)
+            }
         }
     }
 

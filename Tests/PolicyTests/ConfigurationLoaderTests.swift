@@ -89,6 +89,14 @@ import Testing
             "policy.outbound.rules[0]: expected a mapping of keys, found a list"
         ),
         ("{ a: [", "not valid YAML"),
+        ("listeners: { outbound: 15001-15002 }", "listeners.outbound: '15001-15002': a listener is one port"),
+        ("timeouts: { detect: 1h }", "timeouts.detect: must be longer than zero and at most"),
+        ("timeouts: { drain: 2562047788015215h }", "timeouts.drain: must be longer than zero and at most"),
+        (
+            "policy: { outbound: { rules: [ { action: deny, sni: [] } ] } }",
+            "policy.outbound.rules[0].sni: an empty list; leave the key out to match anything"
+        ),
+        ("7", "(top level): expected a mapping of keys, found a value"),
     ])
     func problemsNameTheirKeyPath(yaml: String, expected: String) {
         let found = problems(yaml)

@@ -91,3 +91,52 @@ import Testing
         }
     }
 }
+
+@Suite struct ServerNameRuleTests {
+    func policy(_ rules: [PolicyRule], default action: PolicyAction = .allow) -> DirectionPolicy {
+        var policy = DirectionPolicy()
+        policy.defaultAction = action
+        policy.rules = rules
+        return policy
+    }
+
+    func sniRule(_ action: PolicyAction, _ patterns: String...) throws -> PolicyRule {
+        var rule = PolicyRule(action: action)
+        rule.sni = try patterns.map { try HostPattern(parsing: $0) }
+        return rule
+    }
+
+    let facts = ConnectionFacts(
+        direction: .outbound, destinationAddress: [192, 0, 2, 1], destinationPort: 443, sourceAddress: [10, 0, 0, 2])
+
+    @Test func namesDecide() throws {
+        let rules = policy([try sniRule(.deny, "*.blocked.test")])
+        #expect(
+            PolicyEvaluator.decide(rules, for: facts, detected: .tls(serverName: "a.blocked.test", alpn: [])).action
+                == .deny)
+        #expect(
+            PolicyEvaluator.decide(rules, for: facts, detected: .tls(serverName: "ok.test", alpn: [])).action == .allow)
+        #expect(PolicyEvaluator.decide(rules, for: facts, detected: .opaque).action == .allow)
+    }
+
+    /// TLS whose name could not be read matches deny rules and no allow rule: never a way around a deny.
+    @Test func anUnreadableNameFailsClosed() throws {
+        let unknown = DetectedProtocol.tls(serverName: nil, alpn: [])
+        #expect(
+            PolicyEvaluator.decide(policy([try sniRule(.deny, "x.test")]), for: facts, detected: unknown).action
+                == .deny)
+        let allowList = policy([try sniRule(.allow, "x.test")], default: .deny)
+        #expect(PolicyEvaluator.decide(allowList, for: facts, detected: unknown).action == .deny)
+    }
+
+    /// Detection is needed only when the first rule that matches at L4 is an SNI rule.
+    @Test func detectionOnlyWhenAnSNIRuleCouldDecide() throws {
+        var earlier = PolicyRule(action: .allow)
+        earlier.ports = [PortRange(443)]
+        #expect(!PolicyEvaluator.needsDetection(policy([earlier, try sniRule(.deny, "x.test")]), for: facts))
+        #expect(PolicyEvaluator.needsDetection(policy([try sniRule(.deny, "x.test"), earlier]), for: facts))
+        var elsewhere = try sniRule(.deny, "x.test")
+        elsewhere.ports = [PortRange(8443)]
+        #expect(!PolicyEvaluator.needsDetection(policy([elsewhere]), for: facts))
+    }
+}

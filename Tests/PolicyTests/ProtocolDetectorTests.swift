@@ -94,4 +94,22 @@ import Testing
         }
         #expect(runs > 1000)
     }
+
+    /// A TLS record begun but cut off by the detect timeout is TLS with an unknown name, not opaque.
+    @Test func aClientHelloCutOffIsTLSWithAnUnknownName() {
+        #expect(ProtocolDetector.detectAtTimeout(Array(Self.clientHello.prefix(40))) == .tls(serverName: nil, alpn: []))
+        #expect(ProtocolDetector.detectAtTimeout([]) == .opaque)
+        #expect(ProtocolDetector.detectAtTimeout(Array("GET / HT".utf8)) == .opaque)
+    }
+
+    /// ALPN ids are arbitrary bytes: unprintable ones are kept (escaped), the server name still read.
+    @Test func unprintableALPNIsKept() throws {
+        var hello = Self.clientHello
+        let h2 = try #require(hello.firstRange(of: [2, 0x68, 0x32]))
+        hello[h2.lowerBound + 1] = 1
+        hello[h2.lowerBound + 2] = 2
+        #expect(
+            ClientHelloParser.parse(hello)
+                == .clientHello(serverName: "api.example.com", alpn: ["\\x1\\x2", "http/1.1"]))
+    }
 }

@@ -13,6 +13,12 @@ struct ByteReader {
         bytes.allSatisfy { (0x21...0x7e).contains($0) } ? String(decoding: bytes, as: UTF8.self) : nil
     }
 
+    /// The bytes as text, with anything outside printable ASCII written `\xNN`.
+    var escapedText: String {
+        bytes.map { (0x21...0x7e).contains($0) ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16) }
+            .joined()
+    }
+
     mutating func integer(bytes count: Int) -> Int? {
         guard bytes.count >= count else { return nil }
         defer { bytes = bytes.dropFirst(count) }

@@ -56,22 +56,23 @@ public enum ClientHelloParser {
                 return .notTLS
             }
             switch type {
-            case 0:  // server_name: a list of (type, name); type 0 is a DNS host name
+            case 0:  // server_name: a list of (type, name); type 0 is a DNS host name, at most one (RFC 6066 §3)
                 guard var names = data.vector(lengthBytes: 2) else { return .notTLS }
                 while !names.isAtEnd {
                     guard let nameType = names.integer(bytes: 1), let name = names.vector(lengthBytes: 2) else {
                         return .notTLS
                     }
-                    if nameType == 0, serverName == nil {
-                        guard let text = name.text, !text.isEmpty else { return .notTLS }
+                    if nameType == 0 {
+                        guard serverName == nil, let text = name.text, !text.isEmpty else { return .notTLS }
                         serverName = text
                     }
                 }
             case 16:  // application_layer_protocol_negotiation: a list of length-prefixed names
                 guard var protocols = data.vector(lengthBytes: 2) else { return .notTLS }
                 while !protocols.isAtEnd {
-                    guard let name = protocols.vector(lengthBytes: 1)?.text else { return .notTLS }
-                    alpn.append(name)
+                    // Protocol ids are arbitrary bytes (RFC 7301); unprintable ones are kept, escaped.
+                    guard let name = protocols.vector(lengthBytes: 1) else { return .notTLS }
+                    alpn.append(name.escapedText)
                 }
             default:
                 break

@@ -46,8 +46,16 @@ public enum ConfigurationLoader {
             return
         }
         func port(_ key: String) -> Int? {
-            fields[key].flatMap { reader.parse($0, at: "listeners.\(key)") { try PortRange(parsing: $0) } }
-                .flatMap { $0.isSinglePort ? Int($0.low) : nil }
+            guard
+                let range = fields[key].flatMap({
+                    reader.parse($0, at: "listeners.\(key)") { try PortRange(parsing: $0) }
+                })
+            else { return nil }
+            guard range.isSinglePort else {
+                reader.problem("listeners.\(key)", "'\(range)': a listener is one port")
+                return nil
+            }
+            return Int(range.low)
         }
         if let value = port("outbound") { listeners.outbound = value }
         if let value = port("inbound") { listeners.inbound = value }
@@ -64,8 +72,8 @@ public enum ConfigurationLoader {
         func duration(_ key: String) -> Duration? {
             guard let node = fields[key] else { return nil }
             let value = reader.parse(node, at: "timeouts.\(key)") { try DurationText.parse($0) }
-            if let value, value <= .zero {
-                reader.problem("timeouts.\(key)", "must be longer than zero")
+            if let value, value <= .zero || value > Self.longestTimeouts[key]! {
+                reader.problem("timeouts.\(key)", "must be longer than zero and at most \(Self.longestTimeouts[key]!)")
                 return nil
             }
             return value
@@ -75,6 +83,12 @@ public enum ConfigurationLoader {
         if let value = duration("detect") { timeouts.detect = value }
         if let value = duration("drain") { timeouts.drain = value }
     }
+
+    /// Bounds that keep a typo from stalling connections (a detect of an hour) or overflowing arithmetic.
+    static let longestTimeouts: [String: Duration] = [
+        "connect": .seconds(60), "detect": .seconds(60), "idle": .seconds(7 * 24 * 3600),
+        "drain": .seconds(24 * 3600),
+    ]
 
     private static func readPolicy(_ node: Node, at path: String, inbound: Bool, _ reader: inout NodeReader)
         -> DirectionPolicy

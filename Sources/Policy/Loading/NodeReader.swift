@@ -18,7 +18,7 @@ struct NodeReader {
     /// A mapping's fields by key; with `keys`, any other key is a problem.
     mutating func mapping(_ node: Node, at path: String, keys: [String]?) -> [String: Node]? {
         guard let mapping = node.mapping else {
-            problem(path, "expected a mapping of keys, found \(kind(node))")
+            problem(path.isEmpty ? "(top level)" : path, "expected a mapping of keys, found \(kind(node))")
             return nil
         }
         var fields: [String: Node] = [:]
@@ -67,7 +67,12 @@ struct NodeReader {
     mutating func values<Value>(_ node: Node?, at path: String, _ parse: (String) throws -> Value) -> [Value] {
         guard let node else { return [] }
         if node.scalar != nil { return self.parse(node, at: path, parse).map { [$0] } ?? [] }
-        return list(node, at: path).compactMap { item, itemPath in self.parse(item, at: itemPath, parse) }
+        let items = list(node, at: path)
+        if items.isEmpty && node.sequence != nil {
+            // An empty list would be a condition that holds for everything: almost certainly a mistake.
+            problem(path, "an empty list; leave the key out to match anything")
+        }
+        return items.compactMap { item, itemPath in self.parse(item, at: itemPath, parse) }
     }
 
     mutating func action(_ node: Node, at path: String) -> PolicyAction? {

@@ -1,5 +1,5 @@
 /// Decides connections against a direction's policy: the first rule whose conditions all hold wins, else the
-/// default. Pure, and allocation-free per decision: it runs once per connection, never per chunk.
+/// default. Pure; it runs once per connection, never per chunk (L4 matching compares addresses in place).
 public enum PolicyEvaluator {
     /// - Parameter detected: what the connection speaks, when it was detected; rules that need the application
     ///   protocol (SNI) match only when it is known and fits.
@@ -13,16 +13,20 @@ public enum PolicyEvaluator {
         return PolicyDecision(action: policy.defaultAction, ruleIndex: nil, ruleName: "default")
     }
 
-    /// True when some rule that could apply to this connection needs its first bytes to decide: then the proxy
-    /// detects the protocol before deciding. Connections no such rule could match pay nothing.
+    /// True when the rule that could decide this connection first needs its first bytes: walking the rules in
+    /// order, the first one whose L4 conditions hold is an SNI rule. Connections an earlier L4 rule (or the default)
+    /// decides are never delayed.
     public static func needsDetection(_ policy: DirectionPolicy, for connection: ConnectionFacts) -> Bool {
-        policy.rules.contains { $0.isLayer7 && matches($0, connection) }
+        policy.rules.first { matches($0, connection) }?.isLayer7 ?? false
     }
 
-    /// The application conditions: every SNI rule needs a TLS ClientHello whose server name fits one of its patterns.
+    /// The application conditions. An SNI rule needs a TLS ClientHello whose server name fits one of its patterns.
+    /// A connection that began as TLS but whose name could not be read (malformed, too large, cut off by the detect
+    /// timeout) matches deny rules and no allow rule: it fails closed, never through to a later rule.
     static func matchesApplication(_ rule: PolicyRule, _ detected: DetectedProtocol?) -> Bool {
         guard !rule.sni.isEmpty else { return true }
-        guard case .tls(let serverName?, _) = detected else { return false }
+        guard case .tls(let serverName, _) = detected else { return false }
+        guard let serverName else { return rule.action == .deny }
         return rule.sni.contains { $0.matches(serverName) }
     }
 

@@ -25,7 +25,7 @@ Subcommands:
         closes that connection only, with a one-line reason on stderr.
         --reset: send the hello line, then reset the connection (RST).
 
-    call HOST PORT --send N --expect M [--timeout S] [--source-hold]
+    call HOST PORT --send N --expect M [--timeout S] [--source-hold] [--eager]
         Run the protocol as the client and print one JSON object:
         {"hello": {...}, "sent": N, "sentSha256": HEX, "server": {...},
          "received": COUNT, "receivedSha256": HEX, "expectedSha256": HEX}
@@ -35,6 +35,8 @@ Subcommands:
         --source-hold: after the hello line, print HOLDING on stderr and send
         nothing until a line or EOF arrives on stdin, so a test can keep a
         connection in flight across an event (drain, reload) and release it.
+        --eager: send the request, the payload and the half-close before
+        reading the greeting, as a client that speaks first does.
 
     udp-serve --port P --name NAME [--bind ADDR]
         Answer every UDP datagram with NAME; print READY once bound.
@@ -214,7 +216,8 @@ def call(args):
     try:
         with connect(args.host, args.port, args.timeout) as sock:
             stream = LineStream(sock)
-            hello = stream.read_json_line("hello")
+            # --eager sends everything before reading the greeting, as clients that speak first do.
+            hello = None if args.eager else stream.read_json_line("hello")
             if args.source_hold:
                 print("HOLDING", file=sys.stderr, flush=True)
                 sys.stdin.readline()
@@ -227,6 +230,8 @@ def call(args):
                 sock.sendall(chunk)
                 remaining -= len(chunk)
             sock.shutdown(socket.SHUT_WR)  # half-close: the reply still flows back
+            if hello is None:
+                hello = stream.read_json_line("hello")
             server = stream.read_json_line("result")
             received, received_sha = stream.read_to_eof()
     except (OSError, ValueError, PeerClosed) as error:
@@ -305,6 +310,7 @@ def main():
     call_parser.add_argument("--expect", type=int, required=True, help="bytes to ask the server for")
     call_parser.add_argument("--timeout", type=float, default=30.0, help="seconds per socket operation")
     call_parser.add_argument("--source-hold", action="store_true", help="wait for stdin before sending")
+    call_parser.add_argument("--eager", action="store_true", help="send before reading the server's greeting")
     call_parser.set_defaults(run=call)
 
     probe_parser = commands.add_parser("probe", help="report the first event on a new connection")

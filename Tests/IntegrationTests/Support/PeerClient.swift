@@ -36,14 +36,15 @@ enum PeerClient {
     }
 
     /// Uploads `send` bytes, half-closes, and downloads `expect` bytes; throws `CallError` when the peer could not.
-    static func call(_ command: [String], host: String, port: Int, send: Int = 1000, expect: Int = 1000) throws
-        -> CallResult
-    {
+    /// `eager` sends before reading the server's greeting, as clients that speak first do.
+    static func call(
+        _ command: [String], host: String, port: Int, send: Int = 1000, expect: Int = 1000, eager: Bool = false
+    ) throws -> CallResult {
         let result = try Shell.run(
             command + [
                 "/usr/bin/python3", "-B", Binaries.peer, "call", host, "\(port)", "--send", "\(send)", "--expect",
                 "\(expect)",
-            ],
+            ] + (eager ? ["--eager"] : []),
             expectSuccess: false)
         let data = Data(result.stdout.utf8)
         if result.status == 3 { throw try JSONDecoder().decode(CallError.self, from: data) }
