@@ -81,12 +81,13 @@ let package = Package(
             ]
         ),
         .testTarget(name: "InterceptionTests", dependencies: ["Interception"], exclude: ["Golden"]),
-        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Interception"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Interception", "TestSupport"]),
         .testTarget(name: "NetfilterTests", dependencies: ["Netfilter", "Interception", "SidecarCLI"]),
         .testTarget(
             name: "ProxyTests",
             dependencies: [
-                "Proxy", "Policy",
+                "Proxy", "Policy", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
