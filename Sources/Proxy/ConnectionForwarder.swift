@@ -61,8 +61,8 @@ struct ConnectionForwarder: Sendable {
         }
     }
 
-    /// Reads the first bytes until the protocol is known, one read at a time so that nothing arrives after the
-    /// decision, then admits the connection with those bytes.
+    /// Reads the first bytes until the protocol is known, one read at a time so the decision comes as early as the
+    /// bytes allow, then admits the connection with those bytes.
     private func detectThenAdmit(_ admission: Admission) {
         let client = admission.client
         let readsPerTurn = (try? client.syncOptions?.getOption(.maxMessagesPerRead)) ?? Self.maxMessagesPerRead
