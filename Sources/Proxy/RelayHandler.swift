@@ -27,11 +27,14 @@ final class RelayHandler: ChannelDuplexHandler {
     /// This channel ended on an error (typically a reset by its peer) rather than an orderly close.
     private var endedWithError = false
 
+    /// Our FIN went out: NIO reported the output shut down (only after everything before it was written).
+    private var sentEnd = false
+
     /// A channel that went away without an orderly end and without our asking was cut off: a reset noticed on a write
-    /// closes the channel without an error event. An orderly end is the peer's FIN, or, once we had passed a FIN on
-    /// (our output shut), the EOF that NIO then turns straight into a full close without an input-closed event.
+    /// closes the channel without an error event. An orderly end is the peer's FIN, or, once our own FIN went out,
+    /// the EOF that NIO then turns straight into a full close without an input-closed event.
     private var endedAbortively: Bool {
-        endedWithError || !(sawEnd || closingLocally || outputShutDown != nil)
+        endedWithError || !(sawEnd || closingLocally || sentEnd)
     }
 
     /// Once the partner has closed, how long our pending bytes may take to drain to a peer that stopped reading.
@@ -75,6 +78,8 @@ final class RelayHandler: ChannelDuplexHandler {
         case ChannelEvent.inputClosed:
             sawEnd = true
             partner?.partnerReachedEnd()
+        case ChannelEvent.outputClosed:
+            sentEnd = true
         case is IdleStateHandler.IdleStateEvent:
             // Nothing moved either way for the idle timeout: end the connection in both directions.
             closingLocally = true

@@ -143,11 +143,24 @@ import Testing
         let relay = try Relay()
         defer { relay.finish() }
         relay.client.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        relay.upstream.pipeline.fireUserInboundEventTriggered(ChannelEvent.outputClosed)  // as NIO reports the FIN sent
         relay.upstream.pipeline.fireChannelRead(ByteBuffer(string: "response"))
         try relay.upstream.close().wait()
 
         #expect(relay.clientSocket.events.contains("flush"))
         #expect(try relay.client.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "response"))
+    }
+
+    /// A reset found on a write while our FIN was still queued behind pending bytes is an abort, not an end.
+    @Test func aCloseBeforeOurFINWentOutIsAnAbort() throws {
+        let relay = try Relay()
+        defer { relay.finish() }
+        relay.client.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        relay.upstream.pipeline.fireChannelRead(ByteBuffer(string: "truncated"))
+        try relay.upstream.close().wait()
+
+        #expect(!relay.client.isActive)
+        #expect(!relay.clientSocket.events.contains("flush"))
     }
 
     /// Nothing moved either way for the idle timeout: both connections end.
