@@ -46,4 +46,13 @@ import Testing
         let written = try CaptureListParser.networks("10.1.0.0/16,192.168.0.0/16,10.0.0.0/8,10.0.0.0/8")
         #expect(IPNetwork.normalized(written).map(\.description) == ["10.0.0.0/8", "192.168.0.0/16"])
     }
+
+    @Test func ipv4MappedAddressesAreRefusedWithTheIPv4Form() {
+        #expect(throws: IPNetwork.ParseError.ipv4Mapped("::ffff:10.0.0.0/104", suggestion: "10.0.0.0/8")) {
+            try IPNetwork(parsing: "::ffff:10.0.0.0/104")
+        }
+        #expect(throws: IPNetwork.ParseError.ipv4Mapped("::ffff:192.0.2.1", suggestion: "192.0.2.1")) {
+            try IPNetwork(parsing: "::ffff:192.0.2.1")
+        }
+    }
 }

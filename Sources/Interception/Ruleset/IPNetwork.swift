@@ -25,12 +25,16 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
         case badPrefixLength(String)
         /// The address has bits set past the prefix; `suggestion` is the network the operator probably meant.
         case hostBitsSet(String, suggestion: String)
+        /// An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`): packets never carry one, so it would match nothing.
+        case ipv4Mapped(String, suggestion: String)
 
         public var description: String {
             switch self {
             case .notAnAddress(let text): "'\(text)' is not an IPv4 or IPv6 address"
             case .badPrefixLength(let text): "'\(text)' has an invalid prefix length"
             case .hostBitsSet(let text, let suggestion): "'\(text)' has host bits set; did you mean \(suggestion)?"
+            case .ipv4Mapped(let text, let suggestion):
+                "'\(text)' is an IPv4-mapped address, which no packet carries; write it as IPv4: \(suggestion)"
             }
         }
     }
@@ -48,6 +52,12 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
             }
             prefix = parsed
         }
+        if family == .ipv6, bytes.prefix(12) == Self.ipv4MappedPrefix[...], prefix >= 96 {
+            let ipv4 = IPNetwork(
+                family: .ipv4, address: Self.mask(Array(bytes.suffix(4)), prefixLength: prefix - 96),
+                prefixLength: prefix - 96)
+            throw .ipv4Mapped(text, suggestion: ipv4.description)
+        }
         let masked = Self.mask(bytes, prefixLength: prefix)
         guard masked == bytes else {
             let suggestion = IPNetwork(family: family, address: masked, prefixLength: prefix)
@@ -63,6 +73,9 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
         self.address = address
         self.prefixLength = prefixLength
     }
+
+    /// `::ffff:0:0/96`.
+    private static let ipv4MappedPrefix: [UInt8] = [UInt8](repeating: 0, count: 10) + [0xff, 0xff]
 
     public static let ipv4Loopback = IPNetwork(family: .ipv4, address: [127, 0, 0, 0], prefixLength: 8)
     public static let ipv6Loopback = IPNetwork(
