@@ -18,18 +18,23 @@ struct ConnectionForwarder: Sendable {
         registry.register(client)
         // One snapshot for the whole connection: a reload applies to the next one.
         let configuration = configurations.current
-        let source = client.remoteAddress?.endpoint ?? "unknown"
+        let source = client.remoteAddress
         reader.originalDestination(of: client).hop(to: client.eventLoop).whenComplete { result in
             switch result {
             case .failure(let error):
                 logger.warning(
                     "connection refused: original destination unreadable",
-                    metadata: ["direction": "\(direction)", "source": "\(source)", "error": "\(error)"])
+                    metadata: [
+                        "direction": "\(direction)", "source": "\(source?.endpoint ?? "unknown")", "error": "\(error)",
+                    ])
                 client.reset()
             case .success(let destination) where isLoop(destination, configuration):
                 logger.warning(
                     "connection refused: original destination is the proxy itself",
-                    metadata: ["direction": "\(direction)", "source": "\(source)", "destination": "\(destination)"])
+                    metadata: [
+                        "direction": "\(direction)", "source": "\(source?.endpoint ?? "unknown")",
+                        "destination": "\(destination)",
+                    ])
                 client.reset()
             case .success(let destination):
                 let facts = ConnectionFacts(
@@ -52,12 +57,27 @@ struct ConnectionForwarder: Sendable {
     private struct Admission {
         let client: Channel
         let destination: OriginalDestination
-        let source: String
+        let source: SocketAddress?
         let facts: ConnectionFacts
         let configuration: ProxyConfiguration
 
-        var logMetadata: Logger.Metadata {
-            ["source": "\(source)", "destination": "\(destination)"]
+        /// What the logs say of the connection; built only when a log line is written (log calls take it lazily).
+        func logMetadata(_ sniffed: ProtocolSniffingHandler.Outcome?) -> Logger.Metadata {
+            var metadata: Logger.Metadata = [
+                "direction": "\(facts.direction)", "source": "\(source?.endpoint ?? "unknown")",
+                "destination": "\(destination)",
+            ]
+            switch sniffed?.detected {
+            case .tls(let serverName, let alpn)?:
+                metadata["protocol"] = "tls"
+                metadata["sni"] = "\(serverName ?? "unknown")"
+                if !alpn.isEmpty { metadata["alpn"] = "\(alpn.joined(separator: ","))" }
+            case let detected?:
+                metadata["protocol"] = "\(detected)"
+            case nil:
+                break
+            }
+            return metadata
         }
     }
 
@@ -88,30 +108,21 @@ struct ConnectionForwarder: Sendable {
     private func admit(_ admission: Admission, sniffed: ProtocolSniffingHandler.Outcome?) {
         let decision = PolicyEvaluator.decide(
             admission.configuration.policy(for: direction), for: admission.facts, detected: sniffed?.detected)
-        var metadata = admission.logMetadata
-        metadata["direction"] = "\(direction)"
-        switch sniffed?.detected {
-        case .tls(let serverName, let alpn)?:
-            metadata["protocol"] = "tls"
-            metadata["sni"] = "\(serverName ?? "unknown")"
-            if !alpn.isEmpty { metadata["alpn"] = "\(alpn.joined(separator: ","))" }
-        case let detected?:
-            metadata["protocol"] = "\(detected)"
-        case nil:
-            break
-        }
         guard decision.action == .allow else {
-            metadata["rule"] = "\(decision.ruleName)"
-            metadata["ruleIndex"] = "\(decision.ruleIndex.map(String.init) ?? "default")"
-            logger.warning("connection denied by policy", metadata: metadata)
+            logger.warning(
+                "connection denied by policy",
+                metadata: admission.logMetadata(sniffed).merging([
+                    "rule": "\(decision.ruleName)",
+                    "ruleIndex": "\(decision.ruleIndex.map(String.init) ?? "default")",
+                ]) { $1 })
             admission.client.reset()
             return
         }
-        connect(admission, firstBytes: sniffed, metadata: metadata)
+        connect(admission, firstBytes: sniffed)
     }
 
     private func connect(
-        _ admission: Admission, firstBytes sniffed: ProtocolSniffingHandler.Outcome?, metadata: Logger.Metadata
+        _ admission: Admission, firstBytes sniffed: ProtocolSniffingHandler.Outcome?
     ) {
         let client = admission.client
         let destination = admission.destination
@@ -156,7 +167,7 @@ struct ConnectionForwarder: Sendable {
             .whenComplete { result in
                 switch result {
                 case .success(let upstream):
-                    logger.debug("connection forwarded", metadata: metadata)
+                    logger.debug("connection forwarded", metadata: admission.logMetadata(sniffed))
                     upstream.flush()
                     // A half-close seen during detection follows the bytes before it.
                     if sniffed?.inputClosed == true {
@@ -166,9 +177,9 @@ struct ConnectionForwarder: Sendable {
                         try? client.syncOptions?.setOption(.autoRead, value: true)
                     }
                 case .failure(let error):
-                    var metadata = metadata
-                    metadata["error"] = "\(error)"
-                    logger.info("upstream connect failed", metadata: metadata)
+                    logger.info(
+                        "upstream connect failed",
+                        metadata: admission.logMetadata(sniffed).merging(["error": "\(error)"]) { $1 })
                     client.reset()
                 }
             }
