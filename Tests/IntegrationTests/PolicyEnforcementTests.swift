@@ -122,13 +122,7 @@ import Testing
 
             // A transfer opened under the old policy, held until after the reload.
             let size = 8 * 1024 * 1024
-            let held = try topology.start(
-                name: "held-client",
-                topology.inPod([
-                    "/usr/bin/python3", "-B", Binaries.peer, "call", topology.upstreamIPv4, "9000", "--send", "\(size)",
-                    "--expect", "\(size)", "--source-hold",
-                ]))
-            try held.waitForOutput("HOLDING")
+            let held = try topology.startHeldCall(port: 9000, size: size)
 
             _ = try topology.writeReadableFile(named: "\(topology.pod).yaml", denyPort(9000))
             proxy.signal(SIGHUP)

@@ -8,14 +8,7 @@ import Testing
             try topology.sidecarInit("install")
             let proxy = try topology.startProxy()
             try topology.startServer(inPod: false, port: 9000)
-            // A client that connects through the proxy, then holds its upload until its input closes.
-            let held = try topology.start(
-                name: "held-client",
-                topology.inPod([
-                    "/usr/bin/python3", "-B", Binaries.peer, "call", topology.upstreamIPv4, "9000", "--send", "4096",
-                    "--expect", "4096", "--source-hold",
-                ]))
-            try held.waitForOutput("HOLDING")
+            let held = try topology.startHeldCall(port: 9000, size: 4096)
 
             proxy.signal(SIGTERM)
             try proxy.waitForOutput("] draining")

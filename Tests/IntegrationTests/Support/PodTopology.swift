@@ -129,6 +129,19 @@ final class PodTopology: @unchecked Sendable {
         return server
     }
 
+    /// An app connection to the upstream through the proxy, held after the greeting until `closeInput()`; it then
+    /// uploads and downloads `size` bytes and prints the peer's report. Returns once the connection is held.
+    func startHeldCall(port: Int, size: Int) throws -> BackgroundProcess {
+        let held = try start(
+            name: "held-client",
+            inPod([
+                "/usr/bin/python3", "-B", Binaries.peer, "call", upstreamIPv4, "\(port)", "--send", "\(size)",
+                "--expect", "\(size)", "--source-hold",
+            ]))
+        try held.waitForOutput("HOLDING")
+        return held
+    }
+
     /// Writes a file the proxy's and the app's uids can read, next to the copied binaries.
     func writeReadableFile(named name: String, _ contents: String) throws -> String {
         let path = "\(Binaries.directory)/\(name)"
