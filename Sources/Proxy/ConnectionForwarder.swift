@@ -104,11 +104,18 @@ struct ConnectionForwarder: Sendable {
         }
     }
 
-    /// Decides with everything known, then resets or connects.
+    /// Decides with everything known, then resets, relays, or proxies HTTP request by request.
     private func admit(_ admission: Admission, sniffed: ProtocolSniffingHandler.Outcome?) {
-        let decision = PolicyEvaluator.decide(
-            admission.configuration.policy(for: direction), for: admission.facts, detected: sniffed?.detected)
-        guard decision.action == .allow else {
+        let verdict = PolicyEvaluator.verdict(
+            admission.configuration.policy(for: direction), for: admission.facts, detected: sniffed?.detected,
+            proxiesHTTP: sniffed?.detected == .http1)
+        switch verdict {
+        case .perRequest:
+            guard let sniffed else { return }
+            proxyRequests(admission, firstBytes: sniffed)
+        case .decided(let decision) where decision.action == .allow:
+            relay(admission, firstBytes: sniffed)
+        case .decided(let decision):
             logger.warning(
                 "connection denied by policy",
                 metadata: admission.logMetadata(sniffed).merging([
@@ -116,83 +123,86 @@ struct ConnectionForwarder: Sendable {
                     "ruleIndex": "\(decision.ruleIndex.map(String.init) ?? "default")",
                 ]) { $1 })
             admission.client.reset()
-            return
         }
-        connect(admission, firstBytes: sniffed)
     }
 
-    private func connect(
-        _ admission: Admission, firstBytes sniffed: ProtocolSniffingHandler.Outcome?
-    ) {
+    private func dialer(for admission: Admission) -> UpstreamDialer {
+        UpstreamDialer(
+            direction: direction, destination: admission.destination,
+            connectTimeout: TimeAmount(admission.configuration.timeouts.connect))
+    }
+
+    /// HTTP/1.1 with an HTTP rule in reach: every request is decided on its own. The bytes read for detection are
+    /// the start of the first request, so they go to the request decoder first.
+    private func proxyRequests(_ admission: Admission, firstBytes sniffed: ProtocolSniffingHandler.Outcome) {
         let client = admission.client
-        let destination = admission.destination
-        let configuration = admission.configuration
+        let handler = HTTP1ClientHandler(
+            connection: HTTP1ClientHandler.Connection(
+                facts: admission.facts, dialer: dialer(for: admission), configurations: configurations,
+                logger: logger, logMetadata: admission.logMetadata(sniffed)))
+        do {
+            try client.pipeline.syncOperations.addHandler(
+                IdleStateHandler(allTimeout: TimeAmount(admission.configuration.timeouts.idle)))
+            try handler.install(on: client)
+        } catch {
+            client.reset()
+            return
+        }
+        client.pipeline.fireChannelRead(sniffed.firstBytes)
+        client.pipeline.fireChannelReadComplete()
+        if sniffed.inputClosed {
+            client.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        } else {
+            try? client.syncOptions?.setOption(.autoRead, value: true)
+        }
+    }
+
+    /// Relays bytes both ways, the ones read for detection first.
+    private func relay(_ admission: Admission, firstBytes sniffed: ProtocolSniffingHandler.Outcome?) {
+        let client = admission.client
         let (clientEnd, upstreamEnd) = RelayHandler.matchedPair()
         do {
             // Idle means neither direction moved: the client channel sees both (reads one way, writes the other).
             try client.pipeline.syncOperations.addHandlers([
-                IdleStateHandler(allTimeout: TimeAmount(configuration.timeouts.idle)), clientEnd,
+                IdleStateHandler(allTimeout: TimeAmount(admission.configuration.timeouts.idle)), clientEnd,
             ])
         } catch {
             client.reset()
             return
         }
         let upstreamHandler = NIOLoopBound(upstreamEnd, eventLoop: client.eventLoop)
-        var bootstrap = ClientBootstrap(group: client.eventLoop)
-        if direction == .inbound, destination.address.protocol == .inet {
-            // Delivered from 127.0.0.6, which the rules let pass: a connection from the proxy to the pod's own
-            // address would otherwise be taken for a self-call and sent back to the inbound listener.
-            // IP_BIND_ADDRESS_NO_PORT: the port is picked at connect time, per destination, so deliveries are not
-            // capped by the ephemeral port range.
-            bootstrap =
-                bootstrap
-                .channelOption(ChannelOptions.Types.SocketOption(level: .ip, name: Self.bindAddressNoPort), value: 1)
-                .bind(to: Self.inboundDeliverySource)
+        dialer(for: admission).connect(on: client.eventLoop) { upstream in
+            upstream.eventLoop.makeCompletedFuture {
+                try upstream.pipeline.syncOperations.addHandler(upstreamHandler.value)
+                // The bytes read for detection go first, unchanged. Written here, while the connect is still
+                // under way, they queue ahead of anything the relay reads from the client from now on.
+                if let sniffed, sniffed.firstBytes.readableBytes > 0 {
+                    upstream.write(sniffed.firstBytes, promise: nil)
+                }
+            }
+        }.whenComplete { result in
+            switch result {
+            case .success(let upstream):
+                logger.debug("connection forwarded", metadata: admission.logMetadata(sniffed))
+                upstream.flush()
+                // A half-close seen during detection follows the bytes before it.
+                if sniffed?.inputClosed == true {
+                    client.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+                } else {
+                    // Fails only if the client has already gone, and then the relay closes the upstream itself.
+                    try? client.syncOptions?.setOption(.autoRead, value: true)
+                }
+            case .failure(let error):
+                logger.info(
+                    "upstream connect failed",
+                    metadata: admission.logMetadata(sniffed).merging(["error": "\(error)"]) { $1 })
+                client.reset()
+            }
         }
-        bootstrap
-            .connectTimeout(TimeAmount(configuration.timeouts.connect))
-            .channelOption(.allowRemoteHalfClosure, value: true)
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .channelInitializer { upstream in
-                upstream.eventLoop.makeCompletedFuture {
-                    try upstream.pipeline.syncOperations.addHandler(upstreamHandler.value)
-                    // The bytes read for detection go first, unchanged. Written here, while the connect is still
-                    // under way, they queue ahead of anything the relay reads from the client from now on.
-                    if let sniffed, sniffed.firstBytes.readableBytes > 0 {
-                        upstream.write(sniffed.firstBytes, promise: nil)
-                    }
-                }
-            }
-            .connect(to: destination.address)
-            .whenComplete { result in
-                switch result {
-                case .success(let upstream):
-                    logger.debug("connection forwarded", metadata: admission.logMetadata(sniffed))
-                    upstream.flush()
-                    // A half-close seen during detection follows the bytes before it.
-                    if sniffed?.inputClosed == true {
-                        client.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
-                    } else {
-                        // Fails only if the client has already gone, and then the relay closes the upstream itself.
-                        try? client.syncOptions?.setOption(.autoRead, value: true)
-                    }
-                case .failure(let error):
-                    logger.info(
-                        "upstream connect failed",
-                        metadata: admission.logMetadata(sniffed).merging(["error": "\(error)"]) { $1 })
-                    client.reset()
-                }
-            }
     }
 
     /// NIO's default reads per event-loop turn, should the channel not tell its own.
     private static let maxMessagesPerRead: UInt = 4
-
-    /// `IP_BIND_ADDRESS_NO_PORT` from <linux/in.h>, which Swift's Glibc module does not export.
-    private static let bindAddressNoPort = NIOBSDSocket.Option(rawValue: 24)
-
-    /// `InterceptionConfig.inboundDeliverySource`: the address the capture rules let through from the proxy.
-    private static let inboundDeliverySource = try! SocketAddress(ipAddress: "127.0.0.6", port: 0)
 
     /// A connection aimed at one of the proxy's own ports would come straight back: inbound, any such port is ours
     /// (everything that reaches the inbound listener is for this pod); outbound, only on loopback, where it arrives

@@ -67,8 +67,24 @@ import Testing
             "policy.outbound.rules[0].sourceCidrs: only inbound rules can match the peer's address"
         ),
         (
-            "policy: { outbound: { rules: [ { action: allow, http: { host: a.b } } ] } }",
-            "policy.outbound.rules[0].http: http rules are not enforced by this version"
+            "policy: { outbound: { rules: [ { action: allow, http: { host: a.b, colour: red } } ] } }",
+            "policy.outbound.rules[0].http.colour: unknown key"
+        ),
+        (
+            "policy: { outbound: { rules: [ { action: deny, http: { pathPrefix: /a/../admin } } ] } }",
+            "policy.outbound.rules[0].http.pathPrefix: '/a/../admin' is not a normalized path; write '/admin'"
+        ),
+        (
+            "policy: { outbound: { rules: [ { action: deny, http: { pathPrefix: \"/a?b\" } } ] } }",
+            "policy.outbound.rules[0].http.pathPrefix: '/a?b' must be a path starting with '/'"
+        ),
+        (
+            "policy: { outbound: { rules: [ { action: deny, http: { headers: { \"x team\": blue } } } ] } }",
+            "policy.outbound.rules[0].http.headers: 'x team' is not a header name"
+        ),
+        (
+            "policy: { outbound: { rules: [ { action: deny, sni: [a.test], http: { methods: [GET] } } ] } }",
+            "policy.outbound.rules[0]: a rule matches TLS (sni) or HTTP (http), not both"
         ),
         (
             "policy: { outbound: { rules: [ { action: allow, sni: [\"ex*ample.com\"] } ] } }",
@@ -76,7 +92,7 @@ import Testing
         ),
         (
             "policy: { outbound: { rules: [ { action: deny, http: { pathPrefix: admin } } ] } }",
-            "policy.outbound.rules[0].http.pathPrefix: 'admin' must start with '/'"
+            "policy.outbound.rules[0].http.pathPrefix: 'admin' must be a path starting with '/'"
         ),
         (
             "policy: { outbound: { rules: [ { action: deny, http: { methods: [get] } } ] } }",

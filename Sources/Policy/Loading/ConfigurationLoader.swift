@@ -131,10 +131,6 @@ public enum ConfigurationLoader {
         if !rule.sni.isEmpty && rule.http != nil {
             reader.problem(path, "a rule matches TLS (sni) or HTTP (http), not both")
         }
-        if rule.http != nil {
-            // Never accept a rule that would not be enforced: the proxy does not yet proxy HTTP per request.
-            reader.problem("\(path).http", "http rules are not enforced by this version of sidecar-proxy")
-        }
         return rule
     }
 
@@ -153,19 +149,35 @@ public enum ConfigurationLoader {
             return text
         }
         if let node = fields["pathPrefix"], let prefix = reader.scalar(node, at: "\(path).pathPrefix") {
-            if prefix.hasPrefix("/") {
-                match.pathPrefix = prefix
+            // Requests are matched on their normalized path, so a prefix in any other form would never match.
+            let normal = prefix.hasPrefix("/") ? RequestTarget(parsing: prefix, isConnect: false)?.path : nil
+            if !prefix.hasPrefix("/") || prefix.contains("?") || prefix.contains("#") {
+                reader.problem("\(path).pathPrefix", "'\(prefix)' must be a path starting with '/'")
+            } else if normal != prefix {
+                reader.problem("\(path).pathPrefix", "'\(prefix)' is not a normalized path; write '\(normal ?? "/")'")
             } else {
-                reader.problem("\(path).pathPrefix", "'\(prefix)' must start with '/'")
+                match.pathPrefix = prefix
             }
         }
         if let node = fields["headers"], let headers = reader.mapping(node, at: "\(path).headers", keys: nil) {
             for (name, value) in headers {
+                guard Self.isToken(name) else {
+                    reader.problem("\(path).headers", "'\(name)' is not a header name")
+                    continue
+                }
                 if let value = reader.scalar(value, at: "\(path).headers.\(name)") {
                     match.headers[name.lowercased()] = value
                 }
             }
         }
         return match
+    }
+
+    /// An HTTP field name: RFC 9110 token characters only.
+    private static func isToken(_ name: String) -> Bool {
+        !name.isEmpty
+            && name.utf8.allSatisfy { byte in
+                byte > 0x20 && byte < 0x7F && !Array("\"(),/:;<=>?@[\\]{}".utf8).contains(byte)
+            }
     }
 }

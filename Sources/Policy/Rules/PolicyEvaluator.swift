@@ -1,23 +1,61 @@
-/// Decides connections against a direction's policy: the first rule whose conditions all hold wins, else the
-/// default. Pure; it runs once per connection, never per chunk (L4 matching compares addresses in place).
+/// Decides connections and HTTP requests against a direction's policy: the first rule whose conditions all hold wins,
+/// else the default. Pure; it runs once per connection and once per HTTP request, never per chunk (L4 matching
+/// compares addresses in place).
 public enum PolicyEvaluator {
+    /// Decides a connection without regard to HTTP rules: for connections whose protocol was not detected, or that
+    /// are proxied as bytes.
     /// - Parameter detected: what the connection speaks, when it was detected; rules that need the application
     ///   protocol (SNI) match only when it is known and fits.
     public static func decide(
         _ policy: DirectionPolicy, for connection: ConnectionFacts, detected: DetectedProtocol? = nil
     ) -> PolicyDecision {
+        switch verdict(policy, for: connection, detected: detected, proxiesHTTP: false) {
+        case .decided(let decision): decision
+        case .perRequest: preconditionFailure("no per-request verdict without HTTP proxying")
+        }
+    }
+
+    /// Decides a connection once its first bytes are known. Walking the rules in order, an HTTP rule whose L4
+    /// conditions hold on an HTTP connection the proxy can parse means every request is decided on its own.
+    /// - Parameter proxiesHTTP: whether the proxy can parse what was detected request by request. An HTTP rule on an
+    ///   HTTP connection it cannot parse fails closed: a deny rule matches, an allow rule does not.
+    public static func verdict(
+        _ policy: DirectionPolicy, for connection: ConnectionFacts, detected: DetectedProtocol?, proxiesHTTP: Bool
+    ) -> ConnectionVerdict {
+        for (index, rule) in policy.rules.enumerated() where matches(rule, connection) {
+            if rule.http != nil {
+                guard detected == .http1 || detected == .http2 else { continue }
+                if proxiesHTTP { return .perRequest }
+                guard rule.action == .deny else { continue }
+            } else if !matchesApplication(rule, detected) {
+                continue
+            }
+            return .decided(decision(rule, at: index))
+        }
+        return .decided(PolicyDecision(action: policy.defaultAction, ruleIndex: nil, ruleName: "default"))
+    }
+
+    /// Decides one HTTP request of a connection proxied request by request: SNI rules never match (the connection
+    /// is not TLS), HTTP rules match on the request, L4 rules on the connection.
+    public static func decide(
+        _ policy: DirectionPolicy, for connection: ConnectionFacts, request: some HTTPRequestFacts
+    ) -> PolicyDecision {
         for (index, rule) in policy.rules.enumerated()
-        where matches(rule, connection) && matchesApplication(rule, detected) {
-            return PolicyDecision(action: rule.action, ruleIndex: index, ruleName: rule.name ?? "rules[\(index)]")
+        where rule.sni.isEmpty && matches(rule, connection) && (rule.http.map { matches($0, request) } ?? true) {
+            return decision(rule, at: index)
         }
         return PolicyDecision(action: policy.defaultAction, ruleIndex: nil, ruleName: "default")
     }
 
     /// True when the rule that could decide this connection first needs its first bytes: walking the rules in
-    /// order, the first one whose L4 conditions hold is an SNI rule. Connections an earlier L4 rule (or the default)
-    /// decides are never delayed.
+    /// order, the first one whose L4 conditions hold is an SNI or HTTP rule. Connections an earlier L4 rule (or the
+    /// default) decides are never delayed.
     public static func needsDetection(_ policy: DirectionPolicy, for connection: ConnectionFacts) -> Bool {
         policy.rules.first { matches($0, connection) }?.isLayer7 ?? false
+    }
+
+    private static func decision(_ rule: PolicyRule, at index: Int) -> PolicyDecision {
+        PolicyDecision(action: rule.action, ruleIndex: index, ruleName: rule.name ?? "rules[\(index)]")
     }
 
     /// The application conditions. An SNI rule needs a TLS ClientHello whose server name fits one of its patterns.
@@ -28,6 +66,16 @@ public enum PolicyEvaluator {
         guard case .tls(let serverName, _) = detected else { return false }
         guard let serverName else { return rule.action == .deny }
         return rule.sni.contains { $0.matches(serverName) }
+    }
+
+    /// The HTTP conditions: every one given holds. A request that names no host matches no host condition.
+    static func matches(_ match: HTTPRuleMatch, _ request: some HTTPRequestFacts) -> Bool {
+        if let host = match.host {
+            guard let requestHost = request.host, host.matches(String(requestHost)) else { return false }
+        }
+        if !match.methods.isEmpty && !match.methods.contains(request.method) { return false }
+        if let prefix = match.pathPrefix, !request.target.path.hasPrefix(prefix) { return false }
+        return match.headers.allSatisfy { request.hasHeader($0.key, value: $0.value) }
     }
 
     /// The L4 conditions: destination networks and ports, and for inbound the peer's networks.

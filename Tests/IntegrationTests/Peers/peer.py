@@ -49,6 +49,28 @@ Subcommands:
         exit 0. O is refused, unreachable, reset, eof, data or timeout.
         Any other socket error is reported as call reports it, exit 3.
 
+    http-serve --port P [--bind ADDR]
+        An HTTP/1.1 keep-alive server; print READY once listening. Every
+        request gets 200 with a JSON body {"method", "path", "local",
+        "localPort", "peerPort", "bodyLength", "bodySha256", "headers"}; a request with
+        "Upgrade: echo" gets 101 and the connection then echoes raw bytes
+        until EOF.
+
+    http-requests HOST PORT REQUEST... [--timeout S]
+        Send each REQUEST ("METHOD PATH" or "METHOD PATH BODYSIZE") in turn
+        on one keep-alive connection; print a JSON list of {"status", "body",
+        "connection"} and exit 0. On a socket error print the error object
+        and exit 3.
+
+    http-raw HOST PORT [--timeout S]
+        Send stdin as is, then print everything received until the server
+        closes or S seconds pass without data, as {"received": TEXT,
+        "closed": BOOL}.
+
+    http-upgrade HOST PORT [--timeout S]
+        Ask for "Upgrade: echo", and after the 101 send "ping" raw and read
+        it back: print {"status": N, "echo": TEXT}.
+
 Error kinds (call) and outcomes (probe) share one vocabulary: refused
 (ECONNREFUSED), unreachable (EHOSTUNREACH, ENETUNREACH), reset (ECONNRESET,
 EPIPE), timeout, eof (the peer closed before a line the protocol needs),
@@ -58,6 +80,7 @@ other.
 import argparse
 import errno
 import hashlib
+import http.client
 import json
 import os
 import random
@@ -66,6 +89,7 @@ import struct
 import sys
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # A multiple of 4 bytes: randbytes draws 32-bit words, so chunks of whole
 # words concatenate to exactly the bytes of one randbytes(total) call.
@@ -293,6 +317,121 @@ def udp_call(args):
             print_json({"error": "timeout"})
 
 
+# --- http --------------------------------------------------------------------
+
+
+class EchoHTTPHandler(BaseHTTPRequestHandler):
+    """Answers every method with what it saw; "Upgrade: echo" becomes a raw echo."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):
+        pass
+
+    def answer(self):
+        if self.headers.get("Upgrade") == "echo":
+            self.send_response(101)
+            self.send_header("Upgrade", "echo")
+            self.send_header("Connection", "Upgrade")
+            self.end_headers()
+            self.wfile.flush()
+            while data := self.connection.recv(65536):
+                self.connection.sendall(data)
+            self.close_connection = True
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        local, peer = self.connection.getsockname(), self.connection.getpeername()
+        reply = json.dumps({
+            "method": self.command, "path": self.path, "local": plain_ip(local[0]), "localPort": local[1],
+            "peerPort": peer[1],
+            "bodyLength": len(body), "bodySha256": hashlib.sha256(body).hexdigest(),
+            "headers": {name.lower(): value for name, value in self.headers.items()},
+        }).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(reply)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = answer
+
+
+class DualStackHTTPServer(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+    daemon_threads = True
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+
+
+def http_serve(args):
+    server = DualStackHTTPServer((args.bind, args.port), EchoHTTPHandler)
+    print("READY", flush=True)
+    server.serve_forever()
+
+
+def http_requests(args):
+    started = time.monotonic()
+    results = []
+    try:
+        connection = http.client.HTTPConnection(args.host, args.port, timeout=args.timeout)
+        for request in args.requests:
+            method, path, *size = request.split()
+            body = bytes(int(size[0])) if size else None
+            connection.request(method, path, body=body)
+            response = connection.getresponse()
+            data = response.read().decode(errors="replace")
+            try:
+                data = json.loads(data)
+            except ValueError:
+                pass
+            results.append({"status": response.status, "body": data,
+                            "connection": response.getheader("Connection")})
+    except (OSError, http.client.HTTPException) as error:
+        return fail(error, started)
+    print_json(results)
+    return 0
+
+
+def http_raw(args):
+    with connect(args.host, args.port, args.timeout) as sock:
+        sock.sendall(sys.stdin.buffer.read())
+        received, closed = b"", False
+        try:
+            while data := sock.recv(65536):
+                received += data
+            closed = True
+        except socket.timeout:
+            pass
+        except ConnectionResetError:
+            closed = True
+    print_json({"received": received.decode(errors="replace"), "closed": closed})
+    return 0
+
+
+def http_upgrade(args):
+    with connect(args.host, args.port, args.timeout) as sock:
+        sock.sendall(f"GET /ws HTTP/1.1\r\nHost: {args.host}\r\nUpgrade: echo\r\n"
+                     "Connection: Upgrade\r\n\r\n".encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            data = sock.recv(1)
+            if not data:
+                break
+            head += data
+        status = int(head.split(b" ", 2)[1]) if head else 0
+        echo = b""
+        if status == 101:
+            sock.sendall(b"ping")
+            while len(echo) < 4 and (data := sock.recv(64)):
+                echo += data
+    print_json({"status": status, "echo": echo.decode(errors="replace")})
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description="Test peer for swift-sidecar integration tests.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -330,6 +469,30 @@ def main():
     udp_call_parser.add_argument("port", type=int)
     udp_call_parser.add_argument("--timeout", type=float, default=2.0)
     udp_call_parser.set_defaults(run=udp_call)
+
+    http_serve_parser = commands.add_parser("http-serve", help="run the HTTP/1.1 echo server")
+    http_serve_parser.add_argument("--port", type=int, required=True)
+    http_serve_parser.add_argument("--bind", default="::")
+    http_serve_parser.set_defaults(run=http_serve)
+
+    http_requests_parser = commands.add_parser("http-requests", help="send requests on one keep-alive connection")
+    http_requests_parser.add_argument("host")
+    http_requests_parser.add_argument("port", type=int)
+    http_requests_parser.add_argument("requests", nargs="+")
+    http_requests_parser.add_argument("--timeout", type=float, default=10.0)
+    http_requests_parser.set_defaults(run=http_requests)
+
+    http_raw_parser = commands.add_parser("http-raw", help="send stdin, print what comes back")
+    http_raw_parser.add_argument("host")
+    http_raw_parser.add_argument("port", type=int)
+    http_raw_parser.add_argument("--timeout", type=float, default=2.0)
+    http_raw_parser.set_defaults(run=http_raw)
+
+    http_upgrade_parser = commands.add_parser("http-upgrade", help="upgrade to a raw echo and use it")
+    http_upgrade_parser.add_argument("host")
+    http_upgrade_parser.add_argument("port", type=int)
+    http_upgrade_parser.add_argument("--timeout", type=float, default=5.0)
+    http_upgrade_parser.set_defaults(run=http_upgrade)
 
     args = parser.parse_args()
     return args.run(args)

@@ -73,4 +73,77 @@ enum PeerClient {
             return false
         }
     }
+
+    /// What the HTTP echo server saw of a request.
+    struct EchoedRequest: Decodable {
+        var method: String
+        var path: String
+        var local: String
+        var peerPort: Int
+        var bodyLength: Int
+        var headers: [String: String]
+    }
+
+    /// One response of `http-requests`: the echo when the server answered, the proxy's text when it did.
+    struct HTTPResponse: Decodable {
+        var status: Int
+        var echo: EchoedRequest?
+        var text: String?
+        var connection: String?
+
+        enum CodingKeys: String, CodingKey {
+            case status, body, connection
+        }
+
+        init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            status = try container.decode(Int.self, forKey: .status)
+            connection = try container.decodeIfPresent(String.self, forKey: .connection)
+            echo = try? container.decode(EchoedRequest.self, forKey: .body)
+            text = try? container.decode(String.self, forKey: .body)
+        }
+    }
+
+    /// Sends `requests` ("METHOD PATH [BODYSIZE]") in turn on one keep-alive connection.
+    static func httpRequests(_ command: [String], host: String, port: Int, _ requests: [String]) throws
+        -> [HTTPResponse]
+    {
+        let result = try Shell.run(
+            command + ["/usr/bin/python3", "-B", Binaries.peer, "http-requests", host, "\(port)"] + requests,
+            expectSuccess: false)
+        let data = Data(result.stdout.utf8)
+        if result.status == 3 { throw try JSONDecoder().decode(CallError.self, from: data) }
+        guard result.status == 0 else { throw CommandFailed(arguments: command, result: result) }
+        return try JSONDecoder().decode([HTTPResponse].self, from: data)
+    }
+
+    struct RawExchange: Decodable {
+        var received: String
+        var closed: Bool
+
+        /// The status code of the first response line, or nil when none came.
+        var status: Int? {
+            guard received.hasPrefix("HTTP/1.") else { return nil }
+            return Int(received.split(separator: " ", maxSplits: 2).dropFirst().first ?? "")
+        }
+    }
+
+    /// Sends `bytes` as they are and returns what came back before the server closed or went quiet.
+    static func httpRaw(_ command: [String], host: String, port: Int, _ bytes: String) throws -> RawExchange {
+        let result = try Shell.run(
+            command + ["/usr/bin/python3", "-B", Binaries.peer, "http-raw", host, "\(port)"], stdin: bytes)
+        return try JSONDecoder().decode(RawExchange.self, from: Data(result.stdout.utf8))
+    }
+
+    struct UpgradeResult: Decodable {
+        var status: Int
+        var echo: String
+    }
+
+    /// Asks for `Upgrade: echo`, then sends raw bytes over the upgraded connection.
+    static func httpUpgrade(_ command: [String], host: String, port: Int) throws -> UpgradeResult {
+        let result = try Shell.run(
+            command + ["/usr/bin/python3", "-B", Binaries.peer, "http-upgrade", host, "\(port)"])
+        return try JSONDecoder().decode(UpgradeResult.self, from: Data(result.stdout.utf8))
+    }
 }

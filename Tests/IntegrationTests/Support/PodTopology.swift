@@ -118,6 +118,16 @@ final class PodTopology: @unchecked Sendable {
         return server
     }
 
+    /// Starts the HTTP/1.1 echo server in the peer, and returns once it listens.
+    @discardableResult
+    func startHTTPServer(port: Int) throws -> BackgroundProcess {
+        let server = try start(
+            name: "http-server-\(port)",
+            inPeer(["/usr/bin/python3", "-B", Binaries.peer, "http-serve", "--port", "\(port)"]))
+        try server.waitForOutput("READY")
+        return server
+    }
+
     /// Starts a UDP server that answers every datagram with `name`, and returns once it is bound.
     @discardableResult
     func startUDPServer(inPod: Bool, bind: String, port: Int, name: String) throws -> BackgroundProcess {

@@ -1,0 +1,12 @@
+/// What a policy sees of one HTTP request (HTTP/1.1 or an HTTP/2 stream), read in place from the proxy's own header
+/// storage so that matching copies nothing.
+public protocol HTTPRequestFacts {
+    /// The method, as sent (methods are case-sensitive).
+    var method: String { get }
+    /// The host the request is for (target authority, `:authority` or `Host`), without port; nil when it names none.
+    var host: Substring? { get }
+    /// The target parsed for matching.
+    var target: RequestTarget { get }
+    /// True when the request carries header `name` (lower case) with exactly `value` in one of its fields.
+    func hasHeader(_ name: String, value: String) -> Bool
+}

@@ -1,0 +1,439 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import Policy
+
+/// Proxies one HTTP/1.1 client connection request by request, so that policy applies to every request of a
+/// keep-alive connection, not only the first.
+///
+/// Each request is checked (framing and Host, against smuggling), then decided with the configuration in force when
+/// it arrives. A denied request gets a `403` naming the rule and the connection stays usable; an allowed one goes to
+/// the original destination over one upstream connection, opened for the first allowed request and kept while both
+/// sides keep it. Requests are answered one at a time, in order (`HTTPServerPipelineHandler` holds pipelined ones
+/// back). An upgrade that the upstream accepts with `101`, or an allowed `CONNECT`, turns the connection into a byte
+/// tunnel. Back-pressure holds both ways: a side that cannot take more stops reads on the other.
+final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// What the proxy knows of the connection, fixed when it was accepted.
+    struct Connection {
+        let facts: ConnectionFacts
+        let dialer: UpstreamDialer
+        let configurations: ConfigurationStore
+        let logger: Logger
+        /// What every log line of this connection carries.
+        let logMetadata: Logger.Metadata
+    }
+
+    /// Where the parts of the request being read go.
+    private enum RequestState {
+        case idle
+        case forwarding
+        /// Denied or refused: its remaining parts are read and dropped.
+        case discarding
+    }
+
+    /// The upstream connection, opened for the first allowed request and kept for those after it.
+    private enum Upstream {
+        case none
+        /// Parts forwarded before the connect completed, sent once it does; reads wait meanwhile.
+        case connecting(pending: [HTTPClientRequestPart])
+        case connected(HTTP1UpstreamHandler)
+        case closed
+    }
+
+    /// A forwarded request whose response has not ended yet.
+    private struct Exchange {
+        let method: HTTPMethod
+        /// The request asked to leave HTTP: `Upgrade` (the upstream may agree with 101) or `CONNECT`.
+        let leavesHTTP: Bool
+        var responseStarted = false
+        var switchingProtocols = false
+    }
+
+    private let connection: Connection
+    /// Framing is the upstream's own, so the encoder must not add any.
+    private let encoder = HTTPResponseEncoder(configuration: .preservingFraming)
+    /// After an upgrade request the decoder stops parsing; on removal it passes on what the client sent after it.
+    private let decoder: ByteToMessageHandler<HTTPRequestDecoder>
+    private let pipelining = HTTPServerPipelineHandler()
+    private var context: ChannelHandlerContext?
+    private var request = RequestState.idle
+    private var upstream = Upstream.none
+    private var exchange: Exchange?
+    /// The client will send no more requests (it asked to close, half-closed, or its parser stopped).
+    private var closeAfterResponse = false
+    /// A CONNECT was forwarded: the connection becomes a tunnel once the upstream is connected.
+    private var tunnelRequested = false
+    private var readDeferred = false
+    /// Completes when the last response written so far has reached the socket.
+    private var lastResponseEnd: EventLoopFuture<Void>?
+
+    /// Header limits, as Envoy's defaults: beyond them a request gets 431.
+    static let decoderLimits: NIOHTTPDecoderLimitConfiguration = {
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderListSize = 60 * 1024
+        limits.maxHeaderFieldSize = 60 * 1024
+        limits.maxHeaderFieldCount = 100
+        return limits
+    }()
+
+    init(connection: Connection) {
+        self.connection = connection
+        decoder = ByteToMessageHandler(
+            HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, limitConfiguration: Self.decoderLimits))
+    }
+
+    /// Adds the codecs and this handler at the end of the client pipeline.
+    func install(on channel: Channel) throws {
+        try channel.pipeline.syncOperations.addHandlers([encoder, decoder, pipelining, self])
+    }
+
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    // MARK: Requests
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            receive(head, context: context)
+        case .body(let body):
+            if request == .forwarding { sendUpstream(.body(.byteBuffer(body))) }
+        case .end(let trailers):
+            let forwarded = request == .forwarding
+            request = .idle
+            guard forwarded else { return }
+            sendUpstream(.end(trailers))
+            if case .connected(let handler) = upstream { handler.flush() }
+            if tunnelRequested, case .connected = upstream { becomeTunnel() }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        // A body is written as it is read, and flushed per read, so the upstream's writability (which gates our
+        // reads) moves as its socket drains.
+        if case .connected(let handler) = upstream { handler.flush() }
+        context.fireChannelReadComplete()
+    }
+
+    private func receive(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        if case .closed = upstream {
+            // The upstream closed and the client is being closed after it: it gets what a direct client would.
+            request = .discarding
+            return
+        }
+        let isConnect = head.method == .CONNECT
+        let check = HTTPRequestRejection.check(
+            isHTTP11: head.version == .http1_1, hosts: head.headers["host"],
+            transferEncodings: head.headers["transfer-encoding"], target: head.uri, isConnect: isConnect)
+        let target: RequestTarget
+        switch check {
+        case .failure(let rejection):
+            connection.logger.info(
+                "request refused", metadata: connection.logMetadata.merging(["reason": "\(rejection.reason)"]) { $1 })
+            request = .discarding
+            closeAfterResponse = true
+            respondLocally(
+                LocalResponse(
+                    status: HTTPResponseStatus(statusCode: rejection.status), body: rejection.reason + "\n",
+                    closesConnection: true), to: head)
+            return
+        case .success(let parsed):
+            target = parsed
+        }
+        let facts = HTTP1RequestFacts(head: head, target: target)
+        let leavesHTTP = isConnect || Self.asksForUpgrade(head)
+        // The configuration in force now: a reload applies from the next request on, also on open connections.
+        let policy = connection.configurations.current.policy(for: connection.facts.direction)
+        let decision = PolicyEvaluator.decide(policy, for: connection.facts, request: facts)
+        guard decision.action == .allow else {
+            connection.logger.warning(
+                "request denied by policy",
+                metadata: connection.logMetadata.merging([
+                    "method": "\(head.method.rawValue)", "host": "\(facts.host ?? "")", "path": "\(target.path)",
+                    "rule": "\(decision.ruleName)", "ruleIndex": "\(decision.ruleIndex.map(String.init) ?? "default")",
+                ]) { $1 })
+            request = .discarding
+            // After an upgrade request the parser reads no further request: the connection cannot go on.
+            let closes = leavesHTTP || !head.isKeepAlive
+            closeAfterResponse = closeAfterResponse || closes
+            respondLocally(
+                LocalResponse(
+                    status: .forbidden, body: "denied by sidecar policy: rule \(decision.ruleName)\n",
+                    closesConnection: closes), to: head)
+            return
+        }
+        request = .forwarding
+        exchange = Exchange(method: head.method, leavesHTTP: leavesHTTP)
+        closeAfterResponse = closeAfterResponse || !head.isKeepAlive
+        tunnelRequested = isConnect
+        sendUpstream(.head(head))
+    }
+
+    /// `Upgrade` with `Connection: upgrade`: the parser stops after such a request, whatever the answer.
+    private static func asksForUpgrade(_ head: HTTPRequestHead) -> Bool {
+        head.headers.contains(name: "upgrade")
+            && head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
+    }
+
+    private func sendUpstream(_ part: HTTPClientRequestPart) {
+        switch upstream {
+        case .connected(let handler):
+            handler.write(part)
+        case .connecting(var pending):
+            pending.append(part)
+            upstream = .connecting(pending: pending)
+        case .none:
+            upstream = .connecting(pending: [part])
+            dial()
+        case .closed:
+            break
+        }
+    }
+
+    private func dial() {
+        guard let context else { return }
+        let handler = HTTP1UpstreamHandler(client: self)
+        let boundHandler = NIOLoopBound(handler, eventLoop: context.eventLoop)
+        connection.dialer.connect(on: context.eventLoop) { channel in
+            channel.eventLoop.makeCompletedFuture { try boundHandler.value.install(on: channel) }
+        }.assumeIsolated().whenComplete { result in
+            self.dialed(result, handler: handler)
+        }
+    }
+
+    private func dialed(_ result: Result<Channel, Error>, handler: HTTP1UpstreamHandler) {
+        guard case .connecting(let pending) = upstream else {
+            // The client went away while the upstream was connecting.
+            if case .success(let channel) = result { channel.close(promise: nil) }
+            return
+        }
+        switch result {
+        case .success:
+            upstream = .connected(handler)
+            for part in pending { handler.write(part) }
+            handler.flush()
+            if tunnelRequested && request == .idle {
+                becomeTunnel()
+            } else if readDeferred {
+                readDeferred = false
+                context?.read()
+            }
+        case .failure(let error):
+            upstream = .closed
+            connection.logger.info(
+                "upstream connect failed", metadata: connection.logMetadata.merging(["error": "\(error)"]) { $1 })
+            if request == .forwarding { request = .discarding }
+            exchange = nil
+            closeAfterResponse = true
+            respondLocally(
+                LocalResponse(
+                    status: .badGateway, body: "upstream \(connection.dialer.destination) unreachable\n",
+                    closesConnection: true), version: .http1_1, method: .GET)
+        }
+    }
+
+    // MARK: Responses
+
+    /// A part of the upstream's response to the forwarded request.
+    func upstreamResponded(_ part: HTTPClientResponsePart) {
+        guard let context, var current = exchange else { return }
+        switch part {
+        case .head(var head):
+            if head.status == .switchingProtocols && current.leavesHTTP {
+                current.switchingProtocols = true
+            } else if !Self.mayCarryBody(head.status, answering: current.method) {
+                // The encoder would frame a chunked terminator that such a response must not have.
+                head.headers.remove(name: "transfer-encoding")
+            }
+            if head.status.code >= 200 || head.status == .switchingProtocols { current.responseStarted = true }
+            exchange = current
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+        case .body(let body):
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        case .end(let trailers):
+            exchange = nil
+            if current.switchingProtocols {
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                becomeTunnel()
+                return
+            }
+            // A request that asked to leave HTTP and was answered otherwise ends the connection: the parser reads
+            // no request after it.
+            let closes = closeAfterResponse || current.leavesHTTP
+            let written = context.eventLoop.makePromise(of: Void.self)
+            lastResponseEnd = written.futureResult
+            // May deliver the next pipelined request at once, so the state is settled before.
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: written)
+            if closes { closeOnceWritten(context) }
+        }
+    }
+
+    func upstreamReadComplete() {
+        context?.flush()
+    }
+
+    /// The upstream connection closed. Mid-response, the client must see a truncated exchange as such (a reset);
+    /// otherwise the client sees the close the upstream made, after what it already sent.
+    func upstreamClosed(abortively: Bool) {
+        upstream = .closed
+        guard let context else { return }
+        if let exchange, abortively || exchange.responseStarted {
+            context.channel.reset()
+        } else {
+            closeOnceWritten(context)
+        }
+    }
+
+    /// Closes once the last response written has reached the socket (writes complete in order), so a client that
+    /// reads slowly still gets all of it. One that stops reading is closed by the idle timeout.
+    private func closeOnceWritten(_ context: ChannelHandlerContext) {
+        guard let lastResponseEnd else {
+            context.close(promise: nil)
+            return
+        }
+        lastResponseEnd.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+
+    func upstreamBecameWritable() {
+        guard readDeferred, let context else { return }
+        readDeferred = false
+        context.read()
+    }
+
+    // MARK: Local responses
+
+    private func respondLocally(_ response: LocalResponse, to head: HTTPRequestHead) {
+        respondLocally(response, version: head.version, method: head.method)
+    }
+
+    private func respondLocally(_ response: LocalResponse, version: HTTPVersion, method: HTTPMethod) {
+        guard let context else { return }
+        lastResponseEnd = response.write(to: context, version: version, method: method) { self.wrapOutboundOut($0) }
+        if response.closesConnection { closeOnceWritten(context) }
+    }
+
+    /// Responses to HEAD, and 1xx, 204 and 304 responses, never have a body (RFC 9110 section 6.4.1).
+    private static func mayCarryBody(_ status: HTTPResponseStatus, answering method: HTTPMethod) -> Bool {
+        method != .HEAD && status.code >= 200 && status != .noContent && status != .notModified
+    }
+
+    // MARK: Tunnel
+
+    /// Turns both sides into a byte relay, after a 101 or for an allowed CONNECT. The HTTP handlers and encoders
+    /// leave first, the relay ends take their place, and the decoders go last: on removal they pass on what each
+    /// peer sent after its last HTTP message.
+    private func becomeTunnel() {
+        guard let context, case .connected(let upstreamHandler) = upstream else { return }
+        let client = context.channel
+        let (clientEnd, upstreamEnd) = RelayHandler.matchedPair()
+        upstream = .closed
+        do {
+            guard let upstreamChannel = try upstreamHandler.beginTunnel(relayEnd: upstreamEnd) else {
+                client.reset()
+                return
+            }
+            let operations = client.pipeline.syncOperations
+            operations.removeHandler(self, promise: nil)
+            operations.removeHandler(pipelining, promise: nil)
+            operations.removeHandler(encoder, promise: nil)
+            try operations.addHandler(clientEnd)
+            let clientDecoderRemoved = client.eventLoop.makePromise(of: Void.self)
+            operations.removeHandler(decoder, promise: clientDecoderRemoved)
+            let upstreamDecoderRemoved = upstreamHandler.removeDecoder(from: upstreamChannel)
+            clientDecoderRemoved.futureResult.and(upstreamDecoderRemoved).whenComplete { _ in
+                // What the decoders passed on was written without a flush; reads the HTTP handlers held back resume.
+                for channel in [client, upstreamChannel] {
+                    channel.flush()
+                    channel.read()
+                }
+            }
+            connection.logger.debug("connection became a tunnel", metadata: connection.logMetadata)
+        } catch {
+            client.reset()
+        }
+    }
+
+    // MARK: Connection events
+
+    func read(context: ChannelHandlerContext) {
+        switch upstream {
+        case .connecting:
+            readDeferred = true
+        case .connected(let handler) where !handler.isWritable:
+            readDeferred = true
+        default:
+            context.read()
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, case .connected(let handler) = upstream { handler.clientBecameWritable() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case ChannelEvent.inputClosed:
+            // No further request will come; the one in flight still gets its response.
+            if request == .idle && exchange == nil {
+                context.close(promise: nil)
+            } else {
+                closeAfterResponse = true
+            }
+        case is IdleStateHandler.IdleStateEvent:
+            context.close(promise: nil)
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // A request that does not parse gets its status when nothing else is under way; the parser stops after it.
+        if let parseError = error as? HTTPParserError, exchange == nil, request == .idle {
+            connection.logger.info(
+                "request refused", metadata: connection.logMetadata.merging(["reason": "\(parseError)"]) { $1 })
+            request = .discarding
+            closeAfterResponse = true
+            let status: HTTPResponseStatus =
+                parseError == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest
+            let reason = parseError == .headerOverflow ? "request headers too large" : "malformed request"
+            respondLocally(
+                LocalResponse(status: status, body: reason + "\n", closesConnection: true), version: .http1_1,
+                method: .GET)
+            return
+        }
+        // A reset, or a request that broke off mid-way: the exchange cannot complete.
+        if case .connected(let handler) = upstream { handler.close(abortively: true) }
+        upstream = .closed
+        context.channel.reset()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        // A client gone mid-exchange aborted it, and the upstream hears so; between requests, it just closed.
+        if case .connected(let handler) = upstream {
+            handler.close(abortively: exchange != nil || request == .forwarding)
+        }
+        upstream = .closed
+        context.fireChannelInactive()
+    }
+}
+
+extension HTTPResponseEncoder.Configuration {
+    /// Framing headers passed through as received.
+    static var preservingFraming: Self {
+        var configuration = Self()
+        configuration.automaticallySetFramingHeaders = false
+        return configuration
+    }
+}

@@ -1,0 +1,128 @@
+import NIOCore
+import NIOHTTP1
+
+/// The upstream side of a connection proxied request by request: encodes the requests the client side forwards and
+/// hands each decoded response part back to it. Both sides share one event loop, so they call each other directly.
+final class HTTP1UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    /// Framing is the client's own (Content-Length or chunked, as it sent it), so the encoder must not add any.
+    private let encoder = HTTPRequestEncoder(configuration: .preservingFraming)
+    /// Informational responses (100 Continue) go through; on removal, bytes after a 101 go to the tunnel.
+    private let decoder = ByteToMessageHandler(
+        HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .forward))
+    private var client: HTTP1ClientHandler?
+    private var context: ChannelHandlerContext?
+    private var readDeferred = false
+    private var endedWithError = false
+
+    init(client: HTTP1ClientHandler) {
+        self.client = client
+    }
+
+    /// Adds the codecs and this handler to a new upstream channel.
+    func install(on channel: Channel) throws {
+        try channel.pipeline.syncOperations.addHandlers([encoder, decoder, self])
+    }
+
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    func write(_ part: HTTPClientRequestPart) {
+        context?.write(wrapOutboundOut(part), promise: nil)
+    }
+
+    func flush() {
+        context?.flush()
+    }
+
+    func close(abortively: Bool) {
+        guard let channel = context?.channel else { return }
+        client = nil
+        if abortively { channel.reset() } else { channel.close(promise: nil) }
+    }
+
+    /// First step to a tunnel: the encoder and this handler leave the upstream pipeline and `relayEnd` takes their
+    /// place. The decoder stays until `removeDecoder`, once both sides have their relay ends, since on removal it
+    /// passes on the bytes the upstream sent after its 101.
+    func beginTunnel(relayEnd: RelayHandler) throws -> Channel? {
+        guard let channel = context?.channel else { return nil }
+        let operations = channel.pipeline.syncOperations
+        client = nil
+        operations.removeHandler(self, promise: nil)
+        operations.removeHandler(encoder, promise: nil)
+        try operations.addHandler(relayEnd)
+        return channel
+    }
+
+    func removeDecoder(from channel: Channel) -> EventLoopFuture<Void> {
+        let removed = channel.eventLoop.makePromise(of: Void.self)
+        channel.pipeline.syncOperations.removeHandler(decoder, promise: removed)
+        return removed.futureResult
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        client?.upstreamResponded(unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        client?.upstreamReadComplete()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // The upstream finished: the decoder has already seen the EOF (ending a body read until close), and nothing
+        // more can come. A server closing its keep-alive connection does this between requests.
+        if case ChannelEvent.inputClosed = event { context.close(promise: nil) }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // A reset, or a response that does not parse: either way the exchange cannot be completed.
+        endedWithError = true
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        client?.upstreamClosed(abortively: endedWithError)
+        client = nil
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { client?.upstreamBecameWritable() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if client?.isWritable ?? true {
+            context.read()
+        } else {
+            readDeferred = true
+        }
+    }
+
+    /// The client can take more of the response.
+    func clientBecameWritable() {
+        guard readDeferred, let context else { return }
+        readDeferred = false
+        context.read()
+    }
+}
+
+extension HTTPRequestEncoder.Configuration {
+    /// Framing headers passed through as received.
+    static var preservingFraming: Self {
+        var configuration = Self()
+        configuration.automaticallySetFramingHeaders = false
+        return configuration
+    }
+}

@@ -1,0 +1,42 @@
+import NIOCore
+import NIOPosix
+import Policy
+
+/// Opens the proxy's side of a connection: to the original destination, from the right source, within the connect
+/// timeout, with the socket options both the byte relay and the HTTP proxy need.
+struct UpstreamDialer: Sendable {
+    let direction: TrafficDirection
+    let destination: OriginalDestination
+    let connectTimeout: TimeAmount
+
+    /// Connects on `eventLoop` (the client's, so both sides share one loop and need no locks); `initializer` sets
+    /// up the new channel's pipeline before it connects.
+    func connect(
+        on eventLoop: EventLoop, initializer: @escaping @Sendable (Channel) -> EventLoopFuture<Void>
+    ) -> EventLoopFuture<Channel> {
+        var bootstrap = ClientBootstrap(group: eventLoop)
+        if direction == .inbound, destination.address.protocol == .inet {
+            // Delivered from 127.0.0.6, which the rules let pass: a connection from the proxy to the pod's own
+            // address would otherwise be taken for a self-call and sent back to the inbound listener.
+            // IP_BIND_ADDRESS_NO_PORT: the port is picked at connect time, per destination, so deliveries are not
+            // capped by the ephemeral port range.
+            bootstrap =
+                bootstrap
+                .channelOption(ChannelOptions.Types.SocketOption(level: .ip, name: Self.bindAddressNoPort), value: 1)
+                .bind(to: Self.inboundDeliverySource)
+        }
+        return
+            bootstrap
+            .connectTimeout(connectTimeout)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer(initializer)
+            .connect(to: destination.address)
+    }
+
+    /// `IP_BIND_ADDRESS_NO_PORT` from <linux/in.h>, which Swift's Glibc module does not export.
+    private static let bindAddressNoPort = NIOBSDSocket.Option(rawValue: 24)
+
+    /// `InterceptionConfig.inboundDeliverySource`: the address the capture rules let through from the proxy.
+    private static let inboundDeliverySource = try! SocketAddress(ipAddress: "127.0.0.6", port: 0)
+}

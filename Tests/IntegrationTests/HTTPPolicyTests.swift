@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+
+/// HTTP/1.1 proxied request by request: every request of a keep-alive connection meets the policy, a denied one gets
+/// 403 and the connection goes on, and requests a server could frame differently are refused before any upstream.
+@Suite struct HTTPPolicyTests {
+    static let policy = """
+        policy:
+          outbound:
+            rules:
+              - { action: deny, name: no-admin, http: { pathPrefix: /admin } }
+              - { action: deny, name: no-delete, http: { methods: [DELETE] } }
+              - { action: allow, name: blue-team, http: { headers: { x-team: blue } } }
+              - { action: deny, name: only-blue-on-9100, ports: [9100] }
+        """
+
+    /// A denied path gets 403 naming the rule, and the next request on the same connection gets the upstream's 200
+    /// over the same upstream connection (the server sees one source port), from the original destination.
+    @Test func aDeniedPathLeavesTheKeepAliveConnectionUsable() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            let proxy = try topology.startProxy(configuration: Self.policy)
+            try topology.startHTTPServer(port: 9080)
+
+            let responses = try PeerClient.httpRequests(
+                topology.inPod([]), host: topology.upstreamIPv4, port: 9080,
+                [
+                    "GET /public", "GET /admin/users", "POST /upload 200000", "GET /x/../admin", "GET /%61dmin",
+                    "DELETE /public", "HEAD /public", "GET /public",
+                ])
+            #expect(responses.map(\.status) == [200, 403, 200, 403, 403, 403, 200, 200])
+            #expect(responses[1].text == "denied by sidecar policy: rule no-admin\n")
+            #expect(responses[5].text == "denied by sidecar policy: rule no-delete\n")
+            let first = try #require(responses[0].echo)
+            #expect(first.local == topology.upstreamIPv4 && first.path == "/public")
+            #expect(responses[2].echo?.bodyLength == 200_000)
+            #expect(responses[7].echo?.peerPort == first.peerPort)
+            #expect(responses.allSatisfy { $0.connection != "close" })
+            #expect(proxy.output.contains("rule=no-admin"))
+            #expect(proxy.output.contains("path=/admin"))
+        }
+    }
+
+    /// The first matching rule decides each request: an allow on a header comes before a port-wide deny.
+    @Test func headerAllowBeforeAPortDeny() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(configuration: Self.policy)
+            try topology.startHTTPServer(port: 9100)
+
+            let blue = try PeerClient.httpRaw(
+                topology.inPod([]), host: topology.upstreamIPv4, port: 9100,
+                "GET /a HTTP/1.1\r\nHost: api\r\nX-Team: blue\r\n\r\nGET /b HTTP/1.1\r\nHost: api\r\n\r\n")
+            let statuses = blue.received.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
+            #expect(statuses == ["200", "403"], "\(blue.received)")
+            #expect(blue.received.contains("rule only-blue-on-9100"))
+        }
+    }
+
+    /// Ambiguous framing, a missing Host and oversized headers are refused with 400 or 431, and never reach the
+    /// upstream.
+    @Test func smugglingVectorsAndOversizedHeadersAreRefused() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(configuration: Self.policy)
+            try topology.startHTTPServer(port: 9080)
+            let bigValue = String(repeating: "a", count: 70 * 1024)
+            let manyHeaders = (0..<120).map { "X-H\($0): v\r\n" }.joined()
+            let cases: [(String, Int)] = [
+                ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+                ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde", 400),
+                ("GET / HTTP/1.1\r\nHost: a\r\nX-Folded: one\r\n two\r\n\r\n", 400),
+                ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 400),
+                ("GET / HTTP/1.1\r\n\r\n", 400),
+                ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+                ("GET / HTTP/1.1\r\nHost: a\r\nX-Big: \(bigValue)\r\n\r\n", 431),
+                ("GET / HTTP/1.1\r\nHost: a\r\n\(manyHeaders)\r\n", 431),
+            ]
+            for (request, status) in cases {
+                let exchange = try PeerClient.httpRaw(
+                    topology.inPod([]), host: topology.upstreamIPv4, port: 9080, request)
+                #expect(exchange.status == status, "\(request.prefix(80)) -> \(exchange.received.prefix(200))")
+                #expect(exchange.closed)
+                #expect(!exchange.received.contains("bodySha256"), "reached the upstream: \(request.prefix(80))")
+            }
+        }
+    }
+
+    /// An upgrade the upstream accepts turns the connection into a tunnel; a denied one gets 403 and is closed.
+    @Test func upgradesBecomeTunnels() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(configuration: Self.policy)
+            try topology.startHTTPServer(port: 9080)
+
+            let upgraded = try PeerClient.httpUpgrade(topology.inPod([]), host: topology.upstreamIPv4, port: 9080)
+            #expect(upgraded.status == 101)
+            #expect(upgraded.echo == "ping")
+            let denied = try PeerClient.httpRaw(
+                topology.inPod([]), host: topology.upstreamIPv4, port: 9080,
+                "GET /admin HTTP/1.1\r\nHost: a\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\nping")
+            #expect(denied.status == 403)
+            #expect(denied.closed)
+            #expect(!denied.received.contains("ping"))
+        }
+    }
+}
