@@ -108,7 +108,7 @@ struct ConnectionForwarder: Sendable {
     private func admit(_ admission: Admission, sniffed: ProtocolSniffingHandler.Outcome?) {
         let verdict = PolicyEvaluator.verdict(
             admission.configuration.policy(for: direction), for: admission.facts, detected: sniffed?.detected,
-            proxiesHTTP: sniffed?.detected == .http1)
+            proxiesHTTP: sniffed?.detected == .http1 || sniffed?.detected == .http2)
         switch verdict {
         case .perRequest:
             guard let sniffed else { return }
@@ -132,29 +132,30 @@ struct ConnectionForwarder: Sendable {
             connectTimeout: TimeAmount(admission.configuration.timeouts.connect))
     }
 
-    /// HTTP/1.1 with an HTTP rule in reach: every request is decided on its own. The bytes read for detection are
-    /// the start of the first request, so they go to the request decoder first.
+    /// HTTP/1.1 or HTTP/2 with an HTTP rule in reach: every request is decided on its own. The bytes read for
+    /// detection are the start of the first request (or the HTTP/2 preface), so they go to the decoder first.
     private func proxyRequests(_ admission: Admission, firstBytes sniffed: ProtocolSniffingHandler.Outcome) {
         let client = admission.client
-        let handler = HTTP1ClientHandler(
-            connection: HTTP1ClientHandler.Connection(
-                facts: admission.facts, dialer: dialer(for: admission), configurations: configurations,
-                logger: logger, logMetadata: admission.logMetadata(sniffed)))
+        let connection = ProxiedConnection(
+            facts: admission.facts, dialer: dialer(for: admission), configurations: configurations, logger: logger,
+            logMetadata: admission.logMetadata(sniffed))
         do {
             try client.pipeline.syncOperations.addHandler(
                 IdleStateHandler(allTimeout: TimeAmount(admission.configuration.timeouts.idle)))
-            try handler.install(on: client)
+            if sniffed.detected == .http2 {
+                try HTTP2Session(connection: connection).install(on: client)
+            } else {
+                try HTTP1ClientHandler(connection: connection).install(on: client)
+            }
         } catch {
             client.reset()
             return
         }
+        // Reading resumes first: HTTP/2 streams opened by the bytes below take their autoRead from the connection.
+        try? client.syncOptions?.setOption(.autoRead, value: true)
         client.pipeline.fireChannelRead(sniffed.firstBytes)
         client.pipeline.fireChannelReadComplete()
-        if sniffed.inputClosed {
-            client.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
-        } else {
-            try? client.syncOptions?.setOption(.autoRead, value: true)
-        }
+        if sniffed.inputClosed { client.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
     }
 
     /// Relays bytes both ways, the ones read for detection first.

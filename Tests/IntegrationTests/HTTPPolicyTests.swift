@@ -57,6 +57,34 @@ import Testing
         }
     }
 
+    /// A reload applies from the next request on, also on a keep-alive connection opened before it.
+    @Test func aReloadAppliesToTheNextRequestOfAnOpenConnection() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            let denyPath = { (path: String) in
+                "policy: { outbound: { rules: [ { action: deny, http: { pathPrefix: \(path) } } ] } }"
+            }
+            let proxy = try topology.startProxy(configuration: denyPath("/b"))
+            try topology.startHTTPServer(port: 9080)
+            let client = try topology.start(
+                name: "http-client",
+                topology.inPod([
+                    "/usr/bin/python3", "-B", Binaries.peer, "http-requests", topology.upstreamIPv4, "9080", "GET /a",
+                    "GET /b", "PAUSE", "GET /a", "GET /b",
+                ]))
+            try client.waitForOutput("HOLDING")
+
+            _ = try topology.writeReadableFile(named: "\(topology.pod).yaml", denyPath("/a"))
+            proxy.signal(SIGHUP)
+            try proxy.waitForOutput("generation=2")
+            client.closeInput()
+            #expect(client.waitForExit(timeout: .seconds(20)) == 0)
+            let report = try #require(client.output.split(separator: "\n").last)
+            let responses = try JSONDecoder().decode([PeerClient.HTTPResponse].self, from: Data(report.utf8))
+            #expect(responses.map(\.status) == [200, 403, 403, 200])
+        }
+    }
+
     /// Ambiguous framing, a missing Host and oversized headers are refused with 400 or 431, and never reach the
     /// upstream.
     @Test func smugglingVectorsAndOversizedHeadersAreRefused() async throws {
@@ -103,5 +131,83 @@ import Testing
             #expect(denied.closed)
             #expect(!denied.received.contains("ping"))
         }
+    }
+
+    /// gRPC-style HTTP/2 (prior knowledge, as gRPC over cleartext speaks it): the allowed call passes with its
+    /// trailers, a denied one gets 403 on its stream, and the next call reuses the same connection.
+    @Test func http2StreamsAreDecidedOneByOne() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            let proxy = try topology.startProxy(
+                configuration: """
+                    policy:
+                      outbound:
+                        rules:
+                          - { action: deny, name: no-admin-rpc, http: { pathPrefix: /admin.Admin/ } }
+                          - action: allow
+                            name: echo-rpc
+                            http: { methods: [POST], pathPrefix: /echo.Echo/, headers: { content-type: application/grpc } }
+                          - { action: deny, name: grpc-only, ports: [9443] }
+                    """)
+            try topology.startHTTP2Server(port: 9443)
+            let base = "http://\(topology.upstreamIPv4):9443"
+            let body = try topology.writeReadableFile(named: "\(topology.pod)-grpc-body", "hello")
+            // Three concurrent streams on one connection.
+            let calls = try Shell.run(
+                topology.inPod([
+                    "nghttp", "-nv", "--timeout=10", "-d", body, "-H", "content-type: application/grpc", "-H",
+                    "te: trailers",
+                    "\(base)/echo.Echo/Say", "\(base)/admin.Admin/Reset", "\(base)/echo.Echo/Hello",
+                ]))
+            let streams = HTTP2Trace(calls.stdout)
+            #expect(streams.status(of: "/echo.Echo/Say") == 200, "\(calls.stdout)")
+            #expect(streams.status(of: "/admin.Admin/Reset") == 403)
+            #expect(streams.status(of: "/echo.Echo/Hello") == 200)
+            #expect(streams.field("grpc-status", of: "/echo.Echo/Say") == "0", "the trailers crossed")
+            #expect(streams.connections == 1)
+            #expect(proxy.output.contains("rule=no-admin-rpc"))
+
+            let plain = try Shell.run(
+                topology.inPod([
+                    "curl", "-s", "--max-time", "10", "--http2-prior-knowledge", "-w", "|%{http_code}", "\(base)/other",
+                ]))
+            #expect(plain.stdout == "denied by sidecar policy: rule grpc-only\n|403")
+        }
+    }
+}
+
+/// What `nghttp -nv` printed, read per request path: the fields each stream received.
+struct HTTP2Trace {
+    private var pathOfStream: [String: String] = [:]
+    private var fields: [String: [String: String]] = [:]
+    /// How many connections the client opened (one SETTINGS frame sent per connection).
+    private(set) var connections = 0
+
+    init(_ output: String) {
+        var openingStream: String?
+        for line in output.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            if line.contains("send SETTINGS frame") && !line.contains("flags=0x01") { connections += 1 }
+            if line.contains("send HEADERS frame"), let id = line.split(separator: "stream_id=").last {
+                openingStream = String(id.dropLast())
+            } else if line.hasPrefix(":path: "), let stream = openingStream {
+                pathOfStream[stream] = String(line.dropFirst(":path: ".count))
+                openingStream = nil
+            } else if line.contains("recv (stream_id="), let open = line.range(of: "stream_id="),
+                let close = line.range(of: ") ")
+            {
+                let stream = String(line[open.upperBound..<close.lowerBound])
+                let field = line[close.upperBound...].split(separator: ": ", maxSplits: 1).map(String.init)
+                if field.count == 2 { fields[stream, default: [:]][field[0]] = field[1] }
+            }
+        }
+    }
+
+    func field(_ name: String, of path: String) -> String? {
+        guard let stream = pathOfStream.first(where: { $0.value == path })?.key else { return nil }
+        return fields[stream]?[name]
+    }
+
+    func status(of path: String) -> Int? {
+        field(":status", of: path).flatMap { Int($0) }
     }
 }

@@ -17,16 +17,6 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    /// What the proxy knows of the connection, fixed when it was accepted.
-    struct Connection {
-        let facts: ConnectionFacts
-        let dialer: UpstreamDialer
-        let configurations: ConfigurationStore
-        let logger: Logger
-        /// What every log line of this connection carries.
-        let logMetadata: Logger.Metadata
-    }
-
     /// Where the parts of the request being read go.
     private enum RequestState {
         case idle
@@ -53,7 +43,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var switchingProtocols = false
     }
 
-    private let connection: Connection
+    private let connection: ProxiedConnection
     /// Framing is the upstream's own, so the encoder must not add any.
     private let encoder = HTTPResponseEncoder(configuration: .preservingFraming)
     /// After an upgrade request the decoder stops parsing; on removal it passes on what the client sent after it.
@@ -80,7 +70,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         return limits
     }()
 
-    init(connection: Connection) {
+    init(connection: ProxiedConnection) {
         self.connection = connection
         decoder = ByteToMessageHandler(
             HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, limitConfiguration: Self.decoderLimits))
@@ -153,24 +143,16 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         let facts = HTTP1RequestFacts(head: head, target: target)
         let leavesHTTP = isConnect || Self.asksForUpgrade(head)
-        // The configuration in force now: a reload applies from the next request on, also on open connections.
-        let policy = connection.configurations.current.policy(for: connection.facts.direction)
-        let decision = PolicyEvaluator.decide(policy, for: connection.facts, request: facts)
+        let decision = connection.decide(facts)
         guard decision.action == .allow else {
-            connection.logger.warning(
-                "request denied by policy",
-                metadata: connection.logMetadata.merging([
-                    "method": "\(head.method.rawValue)", "host": "\(facts.host ?? "")", "path": "\(target.path)",
-                    "rule": "\(decision.ruleName)", "ruleIndex": "\(decision.ruleIndex.map(String.init) ?? "default")",
-                ]) { $1 })
             request = .discarding
             // After an upgrade request the parser reads no further request: the connection cannot go on.
             let closes = leavesHTTP || !head.isKeepAlive
             closeAfterResponse = closeAfterResponse || closes
             respondLocally(
                 LocalResponse(
-                    status: .forbidden, body: "denied by sidecar policy: rule \(decision.ruleName)\n",
-                    closesConnection: closes), to: head)
+                    status: .forbidden, body: ProxiedConnection.denialText(decision), closesConnection: closes),
+                to: head)
             return
         }
         request = .forwarding

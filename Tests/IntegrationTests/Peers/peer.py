@@ -60,7 +60,8 @@ Subcommands:
         Send each REQUEST ("METHOD PATH" or "METHOD PATH BODYSIZE") in turn
         on one keep-alive connection; print a JSON list of {"status", "body",
         "connection"} and exit 0. On a socket error print the error object
-        and exit 3.
+        and exit 3. A REQUEST of PAUSE prints HOLDING on stderr and waits for
+        a line or EOF on stdin, with the connection kept open.
 
     http-raw HOST PORT [--timeout S]
         Send stdin as is, then print everything received until the server
@@ -378,7 +379,14 @@ def http_requests(args):
     results = []
     try:
         connection = http.client.HTTPConnection(args.host, args.port, timeout=args.timeout)
+        # Opening it again would hide a connection the proxy closed: fail instead.
+        connection.auto_open = 0
+        connection.connect()
         for request in args.requests:
+            if request == "PAUSE":
+                print("HOLDING", file=sys.stderr, flush=True)
+                sys.stdin.readline()
+                continue
             method, path, *size = request.split()
             body = bytes(int(size[0])) if size else None
             connection.request(method, path, body=body)

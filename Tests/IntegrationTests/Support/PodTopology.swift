@@ -128,6 +128,47 @@ final class PodTopology: @unchecked Sendable {
         return server
     }
 
+    /// Starts nginx in the peer as an HTTP/2 (prior knowledge) server on the upstream address: gRPC-style answers
+    /// with trailers under `/echo.Echo/`, `ok PATH` elsewhere. Returns once it answers.
+    @discardableResult
+    func startHTTP2Server(port: Int) throws -> BackgroundProcess {
+        let prefix = "\(Binaries.directory)/\(pod)-nginx"
+        try FileManager.default.createDirectory(atPath: prefix, withIntermediateDirectories: true)
+        let configuration = try writeReadableFile(
+            named: "\(pod)-nginx/nginx.conf",
+            """
+            load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;
+            daemon off;
+            master_process off;
+            pid \(prefix)/nginx.pid;
+            error_log stderr;
+            events {}
+            http {
+                access_log off;
+                client_body_temp_path \(prefix);
+                server {
+                    listen \(upstreamIPv4):\(port) http2;
+                    location /echo.Echo/ {
+                        default_type application/grpc;
+                        add_trailer grpc-status 0;
+                        echo "grpc-ok";
+                    }
+                    location / { return 200 "ok $request_uri\\n"; }
+                }
+            }
+            """)
+        let server = try start(name: "nginx-\(port)", inPeer(["nginx", "-p", prefix, "-c", configuration]))
+        let deadline = Date().addingTimeInterval(10)
+        while try Shell.run(
+            inPeer(["curl", "-s", "-o", "/dev/null", "--http2-prior-knowledge", "http://\(upstreamIPv4):\(port)/"]),
+            expectSuccess: false
+        ).status != 0 {
+            guard Date() < deadline else { throw BackgroundProcess.ProcessEnded(name: "nginx", output: server.output) }
+            usleep(50_000)
+        }
+        return server
+    }
+
     /// Starts a UDP server that answers every datagram with `name`, and returns once it is bound.
     @discardableResult
     func startUDPServer(inPod: Bool, bind: String, port: Int, name: String) throws -> BackgroundProcess {

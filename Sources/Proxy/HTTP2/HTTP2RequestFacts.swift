@@ -1,0 +1,38 @@
+import NIOHPACK
+import Policy
+
+/// An HTTP/2 request's header block as policy sees it: read in place from the HPACK headers.
+struct HTTP2RequestFacts: HTTPRequestFacts {
+    let headers: HPACKHeaders
+    let target: RequestTarget
+
+    /// Nil when the pseudo-headers do not make a target (NIO has already refused blocks missing required ones).
+    init?(headers: HPACKHeaders) {
+        self.headers = headers
+        let method = headers.first(name: ":method") ?? ""
+        // Plain CONNECT names only an authority; extended CONNECT (RFC 8441) has a path like any request.
+        let path = headers.first(name: ":path")
+        guard
+            let target = path.flatMap({ RequestTarget(parsing: $0, isConnect: false) })
+                ?? (method == "CONNECT"
+                    ? headers.first(name: ":authority").flatMap {
+                        RequestTarget(parsing: $0, isConnect: true)
+                    } : nil)
+        else { return nil }
+        self.target = target
+    }
+
+    var method: String { headers.first(name: ":method") ?? "" }
+
+    /// `:authority`, or `Host` when a client sent that instead (RFC 9113 section 8.3.1).
+    var host: Substring? {
+        (headers.first(name: ":authority") ?? headers.first(name: "host")).flatMap {
+            RequestTarget.host(ofAuthority: Substring($0))
+        }
+    }
+
+    /// HTTP/2 field names are lower case on the wire (NIO refuses others).
+    func hasHeader(_ name: String, value: String) -> Bool {
+        headers.contains { $0.name == name && $0.value == value }
+    }
+}

@@ -1,0 +1,147 @@
+import NIOCore
+import NIOHPACK
+import NIOHTTP2
+import Policy
+
+/// Stands at the start of each client stream until its request is decided. A denied request gets `403` on its
+/// stream, naming the rule, and the connection's other streams go on; an allowed one gets a stream of its own on the
+/// upstream connection, and the gate hands over to a frame relay between the two.
+final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTP2Frame.FramePayload
+    typealias OutboundIn = HTTP2Frame.FramePayload
+    typealias OutboundOut = HTTP2Frame.FramePayload
+
+    private enum State {
+        case awaitingHeaders
+        /// Allowed; frames read meanwhile wait for the upstream stream, and further reads wait too.
+        case opening(pending: [HTTP2Frame.FramePayload])
+        /// Answered by the proxy; the rest of the request is dropped.
+        case answered
+    }
+
+    private let session: HTTP2Session
+    private var state = State.awaitingHeaders
+    private var context: ChannelHandlerContext?
+    private var readDeferred = false
+    /// The client sent END_STREAM: its half of the stream is done.
+    private var requestEnded = false
+
+    init(session: HTTP2Session) {
+        self.session = session
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let payload = unwrapInboundIn(data)
+        if payload.endsStream { requestEnded = true }
+        switch state {
+        case .awaitingHeaders:
+            guard case .headers(let headers) = payload else {
+                // NIO lets nothing but HEADERS open a stream; anything else here is a broken peer.
+                context.close(promise: nil)
+                return
+            }
+            decide(headers.headers, first: payload, context: context)
+        case .opening(var pending):
+            pending.append(payload)
+            state = .opening(pending: pending)
+        case .answered:
+            break
+        }
+    }
+
+    private func decide(_ headers: HPACKHeaders, first: HTTP2Frame.FramePayload, context: ChannelHandlerContext) {
+        guard let facts = HTTP2RequestFacts(headers: headers) else {
+            respond(status: 400, text: "malformed request target\n", headRequest: false, context: context)
+            return
+        }
+        let decision = session.connection.decide(facts)
+        guard decision.action == .allow else {
+            respond(
+                status: 403, text: ProxiedConnection.denialText(decision), headRequest: facts.method == "HEAD",
+                context: context)
+            return
+        }
+        state = .opening(pending: [first])
+        let (clientEnd, upstreamEnd) = HTTP2StreamRelay.matchedPair()
+        session.openUpstreamStream(with: upstreamEnd) { result in
+            self.opened(result, clientEnd: clientEnd)
+        }
+    }
+
+    private func opened(_ result: Result<Channel, Error>, clientEnd: HTTP2StreamRelay) {
+        guard let context, case .opening(let pending) = state else {
+            // The client stream went away meanwhile.
+            if case .success(let upstream) = result { upstream.close(promise: nil) }
+            return
+        }
+        switch result {
+        case .success(let upstream):
+            for payload in pending { upstream.write(payload, promise: nil) }
+            upstream.flush()
+            do {
+                try context.pipeline.syncOperations.addHandler(clientEnd)
+            } catch {
+                upstream.close(promise: nil)
+                context.close(promise: nil)
+                return
+            }
+            let resumeReading = readDeferred
+            context.pipeline.syncOperations.removeHandler(self, promise: nil)
+            if resumeReading { context.channel.read() }
+        case .failure:
+            respond(
+                status: 502, text: "upstream \(session.connection.dialer.destination) unreachable\n",
+                headRequest: false, context: context)
+        }
+    }
+
+    /// The proxy's own response, complete in itself. A client still sending its request is then told to stop with
+    /// a reset of the stream (RFC 9113 section 8.1).
+    private func respond(status: Int, text: String, headRequest: Bool, context: ChannelHandlerContext) {
+        state = .answered
+        let body = context.channel.allocator.buffer(string: headRequest ? "" : text)
+        let headers: HPACKHeaders = [
+            ":status": "\(status)", "content-type": "text/plain; charset=utf-8", "content-length": "\(text.utf8.count)",
+        ]
+        context.write(
+            wrapOutboundOut(.headers(.init(headers: headers, endStream: body.readableBytes == 0))), promise: nil)
+        let written = context.eventLoop.makePromise(of: Void.self)
+        if body.readableBytes > 0 {
+            context.writeAndFlush(
+                wrapOutboundOut(.data(.init(data: .byteBuffer(body), endStream: true))), promise: written)
+        } else {
+            context.flush()
+            written.succeed()
+        }
+        if !requestEnded {
+            written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if case .opening = state {
+            readDeferred = true
+        } else {
+            context.read()
+        }
+    }
+}
+
+extension HTTP2Frame.FramePayload {
+    /// Whether the frame carries END_STREAM.
+    var endsStream: Bool {
+        switch self {
+        case .headers(let headers): headers.endStream
+        case .data(let data): data.endStream
+        default: false
+        }
+    }
+}

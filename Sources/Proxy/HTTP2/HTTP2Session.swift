@@ -1,0 +1,149 @@
+import NIOCore
+import NIOHTTP2
+
+/// One client connection speaking HTTP/2 with prior knowledge, proxied stream by stream: each request is decided on
+/// its own stream, and the allowed ones are carried over a single upstream HTTP/2 connection to the original
+/// destination, opened for the first of them. Settings, pings and flow control are each side's own; frames of a
+/// request and its response cross unchanged. Sits after the client's `NIOHTTP2Handler`, for the connection's
+/// lifetime.
+final class HTTP2Session: ChannelInboundHandler {
+    typealias InboundIn = HTTP2Frame
+
+    /// An upstream stream asked for before the upstream connection was up.
+    private struct WaitingStream {
+        let relayEnd: HTTP2StreamRelay
+        let opened: (Result<Channel, Error>) -> Void
+    }
+
+    private enum Upstream {
+        case none
+        case connecting([WaitingStream])
+        case connected(NIOHTTP2Handler.StreamMultiplexer)
+        case failed(Error)
+    }
+
+    let connection: ProxiedConnection
+    private var upstream = Upstream.none
+    private var upstreamChannel: Channel?
+    private var upstreamMultiplexer: NIOHTTP2Handler.StreamMultiplexer?
+    private var context: ChannelHandlerContext?
+
+    init(connection: ProxiedConnection) {
+        self.connection = connection
+    }
+
+    /// Adds the HTTP/2 server side, with a gate on every stream the client opens, and this handler after it.
+    func install(on client: Channel) throws {
+        let session = NIOLoopBound(self, eventLoop: client.eventLoop)
+        let operations = client.pipeline.syncOperations
+        _ = try operations.configureHTTP2Pipeline(
+            mode: .server, connectionConfiguration: Self.connectionConfiguration, streamConfiguration: .init()
+        ) { stream in
+            stream.eventLoop.makeCompletedFuture {
+                try stream.pipeline.syncOperations.addHandler(HTTP2RequestGate(session: session.value))
+            }
+        }
+        try operations.addHandler(self)
+    }
+
+    /// Header lists up to 60 KiB, as for HTTP/1.1; the rest is NIO's defaults (100 concurrent streams).
+    private static var connectionConfiguration: NIOHTTP2Handler.ConnectionConfiguration {
+        var configuration = NIOHTTP2Handler.ConnectionConfiguration()
+        configuration.initialSettings = [
+            HTTP2Setting(parameter: .maxConcurrentStreams, value: 100),
+            HTTP2Setting(parameter: .maxHeaderListSize, value: 60 * 1024),
+        ]
+        return configuration
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    /// Opens a stream on the upstream connection with `relayEnd` in its pipeline, connecting first if need be.
+    func openUpstreamStream(
+        with relayEnd: HTTP2StreamRelay, opened: @escaping (Result<Channel, Error>) -> Void
+    ) {
+        switch upstream {
+        case .connected(let multiplexer):
+            createStream(on: multiplexer, with: relayEnd, opened: opened)
+        case .connecting(var waiting):
+            waiting.append(WaitingStream(relayEnd: relayEnd, opened: opened))
+            upstream = .connecting(waiting)
+        case .none:
+            upstream = .connecting([WaitingStream(relayEnd: relayEnd, opened: opened)])
+            dial()
+        case .failed(let error):
+            opened(.failure(error))
+        }
+    }
+
+    private func createStream(
+        on multiplexer: NIOHTTP2Handler.StreamMultiplexer, with relayEnd: HTTP2StreamRelay,
+        opened: @escaping (Result<Channel, Error>) -> Void
+    ) {
+        guard let context else { return opened(.failure(ChannelError.ioOnClosedChannel)) }
+        let end = NIOLoopBound(relayEnd, eventLoop: context.eventLoop)
+        multiplexer.createStreamChannel { stream in
+            stream.eventLoop.makeCompletedFuture { try stream.pipeline.syncOperations.addHandler(end.value) }
+        }.assumeIsolated().whenComplete(opened)
+    }
+
+    private func dial() {
+        guard let context else { return }
+        let session = NIOLoopBound(self, eventLoop: context.eventLoop)
+        connection.dialer.connect(on: context.eventLoop) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                // The upstream never gets to open streams of its own: a push is refused at once.
+                session.value.upstreamMultiplexer = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
+                    mode: .client, connectionConfiguration: .init(), streamConfiguration: .init()
+                ) { pushed in
+                    pushed.close()
+                }
+            }
+        }.assumeIsolated().whenComplete { result in
+            self.dialed(result)
+        }
+    }
+
+    private func dialed(_ result: Result<Channel, Error>) {
+        guard case .connecting(let waiting) = upstream else {
+            if case .success(let channel) = result { channel.close(promise: nil) }
+            return
+        }
+        switch (result, upstreamMultiplexer) {
+        case (.success(let channel), let multiplexer?):
+            upstream = .connected(multiplexer)
+            upstreamChannel = channel
+            // The upstream connection ending ends the client's: its streams cannot be carried any further.
+            channel.closeFuture.assumeIsolated().whenComplete { _ in self.context?.close(promise: nil) }
+            for stream in waiting { createStream(on: multiplexer, with: stream.relayEnd, opened: stream.opened) }
+        case (.failure(let error), _):
+            connection.logger.info(
+                "upstream connect failed", metadata: connection.logMetadata.merging(["error": "\(error)"]) { $1 })
+            upstream = .failed(error)
+            for stream in waiting { stream.opened(.failure(error)) }
+        case (.success(let channel), nil):
+            channel.close(promise: nil)
+            upstream = .failed(ChannelError.inappropriateOperationForState)
+            for stream in waiting { stream.opened(.failure(ChannelError.inappropriateOperationForState)) }
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // Nothing moved either way for the idle timeout: end the connection.
+        if event is IdleStateHandler.IdleStateEvent { context.close(promise: nil) }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        upstreamChannel?.close(promise: nil)
+        upstreamChannel = nil
+        upstream = .failed(ChannelError.ioOnClosedChannel)
+        context.fireChannelInactive()
+    }
+}

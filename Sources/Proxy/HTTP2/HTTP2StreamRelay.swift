@@ -1,0 +1,87 @@
+import NIOCore
+import NIOHTTP2
+
+/// One end of a frame relay between two HTTP/2 streams on the same event loop: a client's stream and the upstream
+/// stream opened for it. Messages go across unchanged (headers, data, trailers, and their END_STREAM flags), reads
+/// stop while the partner stream cannot take more (its flow-control window is spent), and a reset on either side
+/// resets the other. No locks: both connections share one event loop.
+final class HTTP2StreamRelay: ChannelDuplexHandler {
+    typealias InboundIn = HTTP2Frame.FramePayload
+    typealias OutboundIn = HTTP2Frame.FramePayload
+    typealias OutboundOut = HTTP2Frame.FramePayload
+
+    private var partner: HTTP2StreamRelay?
+    private var context: ChannelHandlerContext?
+    private var readDeferred = false
+    /// The stream was reset (by its peer, or on a connection error) rather than ended by both sides.
+    private var endedWithError = false
+
+    private init() {}
+
+    /// Two linked ends: add one to each stream channel's pipeline.
+    static func matchedPair() -> (HTTP2StreamRelay, HTTP2StreamRelay) {
+        let first = HTTP2StreamRelay()
+        let second = HTTP2StreamRelay()
+        first.partner = second
+        second.partner = first
+        return (first, second)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        partner = nil
+    }
+
+    /// Only the request and the response cross: flow control (WINDOW_UPDATE) and priorities are each hop's own,
+    /// and a reset arrives as the stream's error.
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .headers, .data:
+            partner?.context?.write(data, promise: nil)
+        default:
+            break
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        partner?.context?.flush()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        endedWithError = true
+        context.close(promise: nil)
+    }
+
+    /// A stream closes cleanly only once both sides sent END_STREAM, and then the partner has nothing left to
+    /// finish but its writes (the last frames may have come without a read-complete). A reset must reach the
+    /// partner's peer as a reset.
+    func channelInactive(context: ChannelHandlerContext) {
+        if endedWithError {
+            partner?.context?.close(promise: nil)
+        } else {
+            partner?.context?.flush()
+        }
+        partner = nil
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, let partner, partner.readDeferred, let partnerContext = partner.context {
+            partner.readDeferred = false
+            partnerContext.read()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if partner?.context?.channel.isWritable ?? true {
+            context.read()
+        } else {
+            readDeferred = true
+        }
+    }
+}
