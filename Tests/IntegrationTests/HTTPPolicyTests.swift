@@ -124,12 +124,36 @@ import Testing
             let upgraded = try PeerClient.httpUpgrade(topology.inPod([]), host: topology.upstreamIPv4, port: 9080)
             #expect(upgraded.status == 101)
             #expect(upgraded.echo == "ping")
+            // Bytes sent right behind the upgrade request, before the 101, wait for the tunnel and go through it.
+            let eager = try PeerClient.httpRaw(
+                topology.inPod([]), host: topology.upstreamIPv4, port: 9080,
+                "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\nping")
+            #expect(eager.status == 101)
+            #expect(eager.received.hasSuffix("\r\n\r\nping"), "\(eager.received)")
             let denied = try PeerClient.httpRaw(
                 topology.inPod([]), host: topology.upstreamIPv4, port: 9080,
                 "GET /admin HTTP/1.1\r\nHost: a\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\nping")
             #expect(denied.status == 403)
             #expect(denied.closed)
             #expect(!denied.received.contains("ping"))
+
+            // CONNECT: decided on its head, then a tunnel; bytes sent right behind the head go through it.
+            let tunnel = try PeerClient.httpRaw(
+                topology.inPod([]), host: topology.upstreamIPv4, port: 9080,
+                "CONNECT db.internal:5432 HTTP/1.1\r\nHost: db.internal:5432\r\n\r\nping")
+            #expect(tunnel.status == 200)
+            #expect(tunnel.received.hasSuffix("\r\n\r\nping"), "\(tunnel.received)")
+
+            // An offer to switch to cleartext HTTP/2 is taken out: the server answers in HTTP/1.1, then the
+            // connection ends (no request after it could be read).
+            let h2c = try PeerClient.httpRaw(
+                topology.inPod([]), host: topology.upstreamIPv4, port: 9080,
+                "GET /x HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n"
+                    + "Connection: Upgrade, HTTP2-Settings\r\n\r\n")
+            #expect(h2c.status == 200)
+            #expect(h2c.closed)
+            #expect(!h2c.received.contains("\"upgrade\""), "\(h2c.received)")
+            #expect(!h2c.received.contains("http2-settings"))
         }
     }
 

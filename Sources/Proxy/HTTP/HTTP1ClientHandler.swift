@@ -159,7 +159,22 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         exchange = Exchange(method: head.method, leavesHTTP: leavesHTTP)
         closeAfterResponse = closeAfterResponse || !head.isKeepAlive
         tunnelRequested = isConnect
-        sendUpstream(.head(head))
+        sendUpstream(.head(Self.withoutCleartextHTTP2Upgrade(head)))
+    }
+
+    /// An upgrade to HTTP/2 would carry every later request past the rules as tunnel bytes: the upgrade offer is
+    /// taken out, so the server answers in HTTP/1.1 (as Envoy does). The parser still stops after the request, so
+    /// the connection closes after that answer.
+    private static func withoutCleartextHTTP2Upgrade(_ head: HTTPRequestHead) -> HTTPRequestHead {
+        guard head.headers[canonicalForm: "upgrade"].contains(where: { $0.lowercased() == "h2c" }) else { return head }
+        var head = head
+        let kept = head.headers[canonicalForm: "connection"].filter {
+            !["upgrade", "http2-settings"].contains($0.lowercased())
+        }
+        head.headers.remove(name: "upgrade")
+        head.headers.remove(name: "http2-settings")
+        head.headers.replaceOrAdd(name: "connection", value: kept.isEmpty ? "close" : kept.joined(separator: ", "))
+        return head
     }
 
     /// `Upgrade` with `Connection: upgrade`: the parser stops after such a request, whatever the answer.
@@ -330,10 +345,14 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             operations.removeHandler(pipelining, promise: nil)
             operations.removeHandler(encoder, promise: nil)
             try operations.addHandler(clientEnd)
-            let clientDecoderRemoved = client.eventLoop.makePromise(of: Void.self)
-            operations.removeHandler(decoder, promise: clientDecoderRemoved)
-            let upstreamDecoderRemoved = upstreamHandler.removeDecoder(from: upstreamChannel)
-            clientDecoderRemoved.futureResult.and(upstreamDecoderRemoved).whenComplete { _ in
+            // The upstream's response decoder watches the requests written past it, so it must be gone before the
+            // client's decoder passes on what the client sent after its request.
+            let decoder = self.decoder
+            upstreamHandler.removeDecoder(from: upstreamChannel).assumeIsolated().flatMap {
+                let removed = client.eventLoop.makePromise(of: Void.self)
+                client.pipeline.syncOperations.removeHandler(decoder, promise: removed)
+                return removed.futureResult
+            }.whenComplete { _ in
                 // What the decoders passed on was written without a flush; reads the HTTP handlers held back resume.
                 for channel in [client, upstreamChannel] {
                     channel.flush()

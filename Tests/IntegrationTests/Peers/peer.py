@@ -53,8 +53,8 @@ Subcommands:
         An HTTP/1.1 keep-alive server; print READY once listening. Every
         request gets 200 with a JSON body {"method", "path", "local",
         "localPort", "peerPort", "bodyLength", "bodySha256", "headers"}; a request with
-        "Upgrade: echo" gets 101 and the connection then echoes raw bytes
-        until EOF.
+        "Upgrade: echo" gets 101, and CONNECT gets 200, and the connection then
+        echoes raw bytes until EOF.
 
     http-requests HOST PORT REQUEST... [--timeout S]
         Send each REQUEST ("METHOD PATH" or "METHOD PATH BODYSIZE") in turn
@@ -329,16 +329,26 @@ class EchoHTTPHandler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):
         pass
 
+    def echo_raw(self):
+        """After the head just sent, echo raw bytes until EOF."""
+        self.wfile.flush()
+        # rfile may already hold bytes the client sent right behind the head.
+        while data := self.rfile.read1(65536):
+            self.connection.sendall(data)
+        self.close_connection = True
+
+    def do_CONNECT(self):
+        self.send_response(200)
+        self.end_headers()
+        self.echo_raw()
+
     def answer(self):
         if self.headers.get("Upgrade") == "echo":
             self.send_response(101)
             self.send_header("Upgrade", "echo")
             self.send_header("Connection", "Upgrade")
             self.end_headers()
-            self.wfile.flush()
-            while data := self.connection.recv(65536):
-                self.connection.sendall(data)
-            self.close_connection = True
+            self.echo_raw()
             return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
