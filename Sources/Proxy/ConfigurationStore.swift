@@ -1,8 +1,9 @@
 import Policy
 import Synchronization
 
-/// The configuration in force, replaced whole on reload. Connections read it once, when they are accepted, so a
-/// reload applies to new connections at once and never disturbs open ones.
+/// The configuration in force, replaced whole on reload. Connections read it once, when they are accepted, and HTTP
+/// requests when they arrive, so a reload applies to new connections and requests at once and never disturbs a
+/// connection or request under way.
 public final class ConfigurationStore: Sendable {
     /// A reload's outcome, kept for the admin API and the logs.
     public struct Status: Sendable {

@@ -16,7 +16,7 @@ struct ConnectionForwarder: Sendable {
     /// which queues it on the connecting upstream, in order.
     func forward(_ client: Channel) {
         registry.register(client)
-        // One snapshot for the whole connection: a reload applies to the next one.
+        // One snapshot for admitting the connection: a reload applies to the next one (and to its next request).
         let configuration = configurations.current
         let source = client.remoteAddress
         reader.originalDestination(of: client).hop(to: client.eventLoop).whenComplete { result in

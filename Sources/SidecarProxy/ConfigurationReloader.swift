@@ -36,7 +36,7 @@ final class ConfigurationReloader: Sendable {
             loaded = try ConfigurationFile.load(path: path)
         } catch {
             store.recordFailedReload(error.message)
-            logger.error("configuration reload refused", metadata: ["problems": "\(error.message)"])
+            logRefusal(error.message)
             return .refused(error.message)
         }
         switch store.replace(with: loaded) {
@@ -44,8 +44,15 @@ final class ConfigurationReloader: Sendable {
             logger.notice("configuration reloaded", metadata: ["generation": "\(generation)"])
             return .applied(generation: generation)
         case .failure(let refusal):
-            logger.error("configuration reload refused", metadata: ["problems": "\(refusal.reason)"])
+            logRefusal(refusal.reason)
             return .refused(refusal.reason)
         }
+    }
+
+    /// With the count of refused reloads so far, which only rises: an operator sees a bad rollout from the log.
+    private func logRefusal(_ problems: String) {
+        logger.error(
+            "configuration reload refused",
+            metadata: ["problems": "\(problems)", "failedReloads": "\(store.status.failedReloads)"])
     }
 }

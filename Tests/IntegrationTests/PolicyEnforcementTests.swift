@@ -146,6 +146,7 @@ import Testing
             ])
             #expect(reload.stdout.contains("policy.outbound.default: 'maybe' is not allow or deny"))
             #expect(reload.stdout.hasSuffix("422"))
+            #expect(proxy.output.contains("failedReloads=1"))
             #expect(try !PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9000))
             #expect(try PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9001))
         }
