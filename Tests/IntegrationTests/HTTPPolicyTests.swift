@@ -157,6 +157,22 @@ import Testing
         }
     }
 
+    /// An allowed request whose upstream refuses the connection gets 502, over HTTP/1.1 and on its HTTP/2 stream.
+    @Test func anUnreachableUpstreamGets502() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(configuration: Self.policy)
+
+            let http1 = try PeerClient.httpRaw(
+                topology.inPod([]), host: topology.upstreamIPv4, port: 9099, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(http1.status == 502)
+            #expect(http1.closed)
+            let http2 = try Shell.run(
+                topology.inPod(["nghttp", "-nv", "--timeout=10", "http://\(topology.upstreamIPv4):9099/a"]))
+            #expect(HTTP2Trace(http2.stdout).status(of: "/a") == 502, "\(http2.stdout)")
+        }
+    }
+
     /// gRPC-style HTTP/2 (prior knowledge, as gRPC over cleartext speaks it): the allowed call passes with its
     /// trailers, a denied one gets 403 on its stream, and the next call reuses the same connection.
     @Test func http2StreamsAreDecidedOneByOne() async throws {
