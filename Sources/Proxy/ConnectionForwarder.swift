@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Policy
+import Telemetry
 
 /// The pipeline for one accepted connection: original destination, loop check, upstream connect, relay.
 struct ConnectionForwarder: Sendable {
@@ -9,17 +10,24 @@ struct ConnectionForwarder: Sendable {
     let configurations: ConfigurationStore
     let reader: any OriginalDestinationReader
     let registry: ConnectionRegistry
+    let recorder: TrafficRecorder
     let logger: Logger
 
     /// Runs on the client channel's event loop as the channel is accepted. The channel asks for no read until the
     /// upstream is connected; what NIO still reads (it always drains a socket on the peer's FIN) reaches the relay,
     /// which queues it on the connecting upstream, in order.
     func forward(_ client: Channel) {
-        registry.register(client)
+        let record = ConnectionRecord(direction: direction, source: client.remoteAddress)
+        registry.register(client, record: NIOLoopBound(record, eventLoop: client.eventLoop))
+        recorder.connectionOpened(direction: direction.rawValue)
+        try? client.pipeline.syncOperations.addHandler(ByteCountingHandler(record: record), position: .first)
+        client.closeFuture.assumeIsolated().whenComplete { [recorder] _ in
+            recorder.connectionClosed(record.entry(), outcome: record.outcome)
+        }
         // One snapshot for admitting the connection: a reload applies to the next one (and to its next request).
         let configuration = configurations.current
         let source = client.remoteAddress
-        reader.originalDestination(of: client).hop(to: client.eventLoop).whenComplete { result in
+        reader.originalDestination(of: client).hop(to: client.eventLoop).assumeIsolated().whenComplete { result in
             switch result {
             case .failure(let error):
                 logger.warning(
@@ -29,6 +37,8 @@ struct ConnectionForwarder: Sendable {
                     ])
                 client.reset()
             case .success(let destination) where isLoop(destination, configuration):
+                record.destination = destination
+                record.outcome = .loop
                 logger.warning(
                     "connection refused: original destination is the proxy itself",
                     metadata: [
@@ -37,13 +47,14 @@ struct ConnectionForwarder: Sendable {
                     ])
                 client.reset()
             case .success(let destination):
+                record.destination = destination
                 let facts = ConnectionFacts(
                     direction: direction, destinationAddress: destination.address.addressBytes ?? [],
                     destinationPort: UInt16(destination.port),
                     sourceAddress: client.remoteAddress?.addressBytes ?? [])
                 let admission = Admission(
                     client: client, destination: destination, source: source, facts: facts,
-                    configuration: configuration)
+                    configuration: configuration, record: record)
                 if PolicyEvaluator.needsDetection(configuration.policy(for: direction), for: facts) {
                     detectThenAdmit(admission)
                 } else {
@@ -60,6 +71,7 @@ struct ConnectionForwarder: Sendable {
         let source: SocketAddress?
         let facts: ConnectionFacts
         let configuration: ProxyConfiguration
+        let record: ConnectionRecord
 
         /// What the logs say of the connection; built only when a log line is written (log calls take it lazily).
         func logMetadata(_ sniffed: ProtocolSniffingHandler.Outcome?) -> Logger.Metadata {
@@ -106,6 +118,7 @@ struct ConnectionForwarder: Sendable {
 
     /// Decides with everything known, then resets, relays, or proxies HTTP request by request.
     private func admit(_ admission: Admission, sniffed: ProtocolSniffingHandler.Outcome?) {
+        admission.record.detected = sniffed?.detected
         let verdict = PolicyEvaluator.verdict(
             admission.configuration.policy(for: direction), for: admission.facts, detected: sniffed?.detected,
             proxiesHTTP: sniffed?.detected == .http1 || sniffed?.detected == .http2)
@@ -114,8 +127,14 @@ struct ConnectionForwarder: Sendable {
             guard let sniffed else { return }
             proxyRequests(admission, firstBytes: sniffed)
         case .decided(let decision) where decision.action == .allow:
+            admission.record.decision = decision
             relay(admission, firstBytes: sniffed)
         case .decided(let decision):
+            admission.record.decision = decision
+            admission.record.outcome = .denied
+            recorder.denied(
+                direction: direction.rawValue, source: admission.record.source,
+                destination: admission.destination.description, request: nil, rule: decision.ruleName)
             logger.warning(
                 "connection denied by policy",
                 metadata: admission.logMetadata(sniffed).merging([
@@ -136,9 +155,11 @@ struct ConnectionForwarder: Sendable {
     /// detection are the start of the first request (or the HTTP/2 preface), so they go to the decoder first.
     private func proxyRequests(_ admission: Admission, firstBytes sniffed: ProtocolSniffingHandler.Outcome) {
         let client = admission.client
+        admission.record.outcome = .forwarded
         let connection = ProxiedConnection(
-            facts: admission.facts, dialer: dialer(for: admission), configurations: configurations, logger: logger,
-            logMetadata: admission.logMetadata(sniffed))
+            facts: admission.facts, dialer: dialer(for: admission), configurations: configurations,
+            record: admission.record, recorder: recorder, logger: logger, logMetadata: admission.logMetadata(sniffed))
+        let counter: ChannelHandlerContext
         do {
             try client.pipeline.syncOperations.addHandler(
                 IdleStateHandler(allTimeout: TimeAmount(admission.configuration.timeouts.idle)))
@@ -147,15 +168,17 @@ struct ConnectionForwarder: Sendable {
             } else {
                 try HTTP1ClientHandler(connection: connection).install(on: client)
             }
+            counter = try client.pipeline.syncOperations.context(handlerType: ByteCountingHandler.self)
         } catch {
             client.reset()
             return
         }
         // Reading resumes first: HTTP/2 streams opened by the bytes below take their autoRead from the connection.
         try? client.syncOptions?.setOption(.autoRead, value: true)
-        client.pipeline.fireChannelRead(sniffed.firstBytes)
-        client.pipeline.fireChannelReadComplete()
-        if sniffed.inputClosed { client.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
+        // Fired past the byte counter, which counted them when they were read.
+        counter.fireChannelRead(NIOAny(sniffed.firstBytes))
+        counter.fireChannelReadComplete()
+        if sniffed.inputClosed { counter.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
     }
 
     /// Relays bytes both ways, the ones read for detection first.
@@ -172,6 +195,8 @@ struct ConnectionForwarder: Sendable {
             return
         }
         let upstreamHandler = NIOLoopBound(upstreamEnd, eventLoop: client.eventLoop)
+        let record = admission.record
+        let dialStarted = ContinuousClock.now
         dialer(for: admission).connect(on: client.eventLoop) { upstream in
             upstream.eventLoop.makeCompletedFuture {
                 try upstream.pipeline.syncOperations.addHandler(upstreamHandler.value)
@@ -181,9 +206,12 @@ struct ConnectionForwarder: Sendable {
                     upstream.write(sniffed.firstBytes, promise: nil)
                 }
             }
-        }.whenComplete { result in
+        }.assumeIsolated().whenComplete { result in
             switch result {
             case .success(let upstream):
+                record.outcome = .forwarded
+                record.upstream = upstream.remoteAddress
+                recorder.upstreamConnected(direction: direction.rawValue, after: ContinuousClock.now - dialStarted)
                 logger.debug("connection forwarded", metadata: admission.logMetadata(sniffed))
                 upstream.flush()
                 // A half-close seen during detection follows the bytes before it.
@@ -194,12 +222,19 @@ struct ConnectionForwarder: Sendable {
                     try? client.syncOptions?.setOption(.autoRead, value: true)
                 }
             case .failure(let error):
+                record.outcome = Self.outcome(ofFailedConnect: error)
                 logger.info(
                     "upstream connect failed",
                     metadata: admission.logMetadata(sniffed).merging(["error": "\(error)"]) { $1 })
                 client.reset()
             }
         }
+    }
+
+    /// A connect that ran out of time, or one refused or unreachable.
+    static func outcome(ofFailedConnect error: Error) -> ConnectionOutcome {
+        if case ChannelError.connectTimeout = error { return .timeout }
+        return .refused
     }
 
     /// NIO's default reads per event-loop turn, should the channel not tell its own.

@@ -1,14 +1,21 @@
 import NIOCore
 import Synchronization
+import Telemetry
 
-/// The client connections the proxy is relaying, across all event loops: what a drain waits for, and what it
-/// closes when the drain time runs out.
+/// The client connections the proxy is relaying, across all event loops: what a drain waits for, what it closes when
+/// the drain time runs out, and what `/connections` lists.
 ///
 /// NIO's `ServerQuiescingHelper` tracks one server channel's children but cannot close them at a deadline; this
 /// registry spans every listener and can.
 public final class ConnectionRegistry: Sendable {
+    private struct Entry {
+        let channel: Channel
+        /// Read only on the connection's own event loop.
+        let record: NIOLoopBound<ConnectionRecord>
+    }
+
     private struct State {
-        var open: [ObjectIdentifier: Channel] = [:]
+        var open: [ObjectIdentifier: Entry] = [:]
         /// Set by `closeAll`: a connection accepted after it (on another event loop) is closed at once.
         var isClosing = false
         var emptyWaiters: [CheckedContinuation<Void, Never>] = []
@@ -19,10 +26,10 @@ public final class ConnectionRegistry: Sendable {
     public init() {}
 
     /// Tracks `channel` until it closes.
-    public func register(_ channel: Channel) {
+    func register(_ channel: Channel, record: NIOLoopBound<ConnectionRecord>) {
         let id = ObjectIdentifier(channel)
         let accepted = state.withLock { state in
-            if !state.isClosing { state.open[id] = channel }
+            if !state.isClosing { state.open[id] = Entry(channel: channel, record: record) }
             return !state.isClosing
         }
         guard accepted else {
@@ -59,10 +66,19 @@ public final class ConnectionRegistry: Sendable {
     public func closeAll() {
         let open = state.withLock { state in
             state.isClosing = true
-            return Array(state.open.values)
+            return state.open.values.map(\.channel)
         }
         for channel in open {
             channel.reset()
+        }
+    }
+
+    /// The open connections as their access log lines would read now, each read on its own event loop.
+    public func openConnections() -> [EventLoopFuture<AccessLogEntry>] {
+        state.withLock { state in
+            state.open.values.map { entry in
+                entry.channel.eventLoop.submit { entry.record.value.entry() }
+            }
         }
     }
 }

@@ -11,6 +11,7 @@ public struct ProxyService: Service {
     private let configurations: ConfigurationStore
     private let reader: any OriginalDestinationReader
     private let registry: ConnectionRegistry
+    private let recorder: TrafficRecorder
     private let logger: Logger
     private let onReady: @Sendable () -> Void
     private let onDrain: @Sendable () -> Void
@@ -20,12 +21,14 @@ public struct ProxyService: Service {
     ///   - onDrain: called when graceful shutdown starts, before the listeners close.
     public init(
         configurations: ConfigurationStore, reader: any OriginalDestinationReader = KernelOriginalDestinationReader(),
-        registry: ConnectionRegistry, logger: Logger, onReady: @escaping @Sendable () -> Void,
+        registry: ConnectionRegistry, recorder: TrafficRecorder, logger: Logger,
+        onReady: @escaping @Sendable () -> Void,
         onDrain: @escaping @Sendable () -> Void
     ) {
         self.configurations = configurations
         self.reader = reader
         self.registry = registry
+        self.recorder = recorder
         self.logger = logger
         self.onReady = onReady
         self.onDrain = onDrain
@@ -79,7 +82,7 @@ public struct ProxyService: Service {
     private func bind(_ listener: CaptureListener) async throws -> Channel? {
         let forwarder = ConnectionForwarder(
             direction: listener.direction, configurations: configurations, reader: reader, registry: registry,
-            logger: logger)
+            recorder: recorder, logger: logger)
         return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

@@ -3,20 +3,23 @@ import Policy
 import Proxy
 import SidecarCLI
 import Synchronization
+import Telemetry
 
 /// Reloads the configuration file on request (SIGHUP, `POST /reload`): the new file is validated first, and a bad
 /// one is refused with its problems logged while the configuration in force keeps serving.
 final class ConfigurationReloader: Sendable {
     let path: String?
     let store: ConfigurationStore
+    let recorder: TrafficRecorder
     let logger: Logger
     /// One reload at a time (SIGHUP and `POST /reload` arrive on different threads): an older file must never be
     /// applied after a newer one.
     private let serial = Mutex(())
 
-    init(path: String?, store: ConfigurationStore, logger: Logger) {
+    init(path: String?, store: ConfigurationStore, recorder: TrafficRecorder, logger: Logger) {
         self.path = path
         self.store = store
+        self.recorder = recorder
         self.logger = logger
     }
 
@@ -41,6 +44,7 @@ final class ConfigurationReloader: Sendable {
         }
         switch store.replace(with: loaded) {
         case .success(let generation):
+            recorder.reloaded(applied: true)
             logger.notice("configuration reloaded", metadata: ["generation": "\(generation)"])
             return .applied(generation: generation)
         case .failure(let refusal):
@@ -51,6 +55,7 @@ final class ConfigurationReloader: Sendable {
 
     /// With the count of refused reloads so far, which only rises: an operator sees a bad rollout from the log.
     private func logRefusal(_ problems: String) {
+        recorder.reloaded(applied: false)
         logger.error(
             "configuration reload refused",
             metadata: ["problems": "\(problems)", "failedReloads": "\(store.status.failedReloads)"])

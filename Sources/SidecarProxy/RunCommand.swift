@@ -3,6 +3,7 @@ import Logging
 import Policy
 import Proxy
 import ServiceLifecycle
+import SidecarCLI
 import Telemetry
 
 /// `sidecar-proxy run`: serves until SIGTERM or SIGINT, then drains.
@@ -26,6 +27,9 @@ struct RunCommand: AsyncParsableCommand {
     )
     var config: String?
 
+    @Option(help: "Access log: stdout, off, or a file to append to (default: stdout).")
+    var accessLog = "stdout"
+
     func run() async throws {
         let configuration = try ConfigurationFile.load(path: config)
         let level = logLevel
@@ -38,9 +42,11 @@ struct RunCommand: AsyncParsableCommand {
         let health = HealthState()
         let registry = ConnectionRegistry()
         let store = ConfigurationStore(configuration)
-        let reloader = ConfigurationReloader(path: config, store: store, logger: logger)
+        let recorder = TrafficRecorder(accessLog: try openAccessLog())
+        let reloader = ConfigurationReloader(path: config, store: store, recorder: recorder, logger: logger)
+        let adminEndpoints = AdminEndpoints(store: store, registry: registry, recorder: recorder)
         let proxy = ProxyService(
-            configurations: store, registry: registry, logger: logger,
+            configurations: store, registry: registry, recorder: recorder, logger: logger,
             onReady: {
                 health.markReady()
                 logger.info("ready")
@@ -48,12 +54,16 @@ struct RunCommand: AsyncParsableCommand {
             onDrain: { health.markDraining() })
         let telemetry = HTTPEndpointServer(
             name: "telemetry", hosts: ["0.0.0.0", "::"], port: configuration.listeners.telemetry,
-            endpoints: [.readiness(path: "/healthz/ready", health: health), .liveness(path: "/healthz/live")],
+            endpoints: [
+                .readiness(path: "/healthz/ready", health: health), .liveness(path: "/healthz/live"),
+                AdminEndpoints.metrics(recorder.metrics),
+            ],
             logger: logger)
         let admin = HTTPEndpointServer(
             name: "admin", hosts: ["127.0.0.1"], port: configuration.listeners.admin,
             endpoints: [
-                .readiness(path: "/ready", health: health),
+                .readiness(path: "/ready", health: health), adminEndpoints.stats, adminEndpoints.connections,
+                AdminEndpoints.metrics(recorder.metrics),
                 HTTPEndpoint(method: .POST, path: "/reload", mayBlock: true) {
                     switch reloader.reload() {
                     case .applied(let generation): HTTPEndpointResponse(body: "reloaded: generation \(generation)\n")
@@ -75,5 +85,20 @@ struct RunCommand: AsyncParsableCommand {
         lifecycle.maximumGracefulShutdownDuration = configuration.timeouts.drain + .seconds(5)
         let group = ServiceGroup(configuration: lifecycle)
         try await group.run()
+    }
+
+    /// Opened before anything is served: a path that cannot be written stops the start (exit 2).
+    private func openAccessLog() throws -> AccessLog? {
+        switch accessLog {
+        case "off": return nil
+        case "stdout": return AccessLog()
+        default:
+            do {
+                return try AccessLog(path: accessLog)
+            } catch {
+                throw CommandFailure.badInput(
+                    "--access-log: cannot write '\(accessLog)': \(error.localizedDescription)")
+            }
+        }
     }
 }

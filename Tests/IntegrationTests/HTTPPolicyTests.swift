@@ -101,6 +101,8 @@ import Testing
                 ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 400),
                 ("GET / HTTP/1.1\r\n\r\n", 400),
                 ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+                ("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+                ("GET http://a/x HTTP/1.1\r\nHost: b\r\n\r\n", 400),
                 ("GET / HTTP/1.1\r\nHost: a\r\nX-Big: \(bigValue)\r\n\r\n", 431),
                 ("GET / HTTP/1.1\r\nHost: a\r\n\(manyHeaders)\r\n", 431),
             ]
@@ -111,6 +113,41 @@ import Testing
                 #expect(exchange.closed)
                 #expect(!exchange.received.contains("bodySha256"), "reached the upstream: \(request.prefix(80))")
             }
+        }
+    }
+
+    /// A chunked body is passed on chunked whatever the case of `Transfer-Encoding`: a request hidden in its data
+    /// stays data, and the upstream answers once.
+    @Test func aChunkedBodyCannotSmuggleARequest() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(configuration: Self.policy)
+            try topology.startHTTPServer(port: 9080)
+            let hidden = "GET /admin HTTP/1.1\r\nHost: a\r\n\r\n"
+            let exchange = try PeerClient.httpRaw(
+                topology.inPod([]), host: topology.upstreamIPv4, port: 9080,
+                "POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n"
+                    + String(hidden.utf8.count, radix: 16) + "\r\n\(hidden)\r\n0\r\n\r\n")
+            #expect(exchange.received.components(separatedBy: "HTTP/1.1 ").count == 2, "\(exchange.received)")
+            #expect(exchange.status == 200)
+            #expect(exchange.received.contains("\"bodyLength\": \(hidden.utf8.count)"))
+        }
+    }
+
+    /// A CONNECT the upstream refuses ends the connection: what the client sent behind it never reaches the
+    /// upstream, so it cannot slip requests past the rules.
+    @Test func aRefusedConnectIsNoTunnel() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(configuration: Self.policy)
+            try topology.startHTTPServer(port: 9080)
+            let exchange = try PeerClient.httpRaw(
+                topology.inPod([]), host: topology.upstreamIPv4, port: 9080,
+                "CONNECT refuse.internal:1 HTTP/1.1\r\nHost: refuse.internal:1\r\n\r\n"
+                    + "GET /admin HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(exchange.status == 405)
+            #expect(exchange.closed)
+            #expect(exchange.received.components(separatedBy: "HTTP/1.1 ").count == 2, "\(exchange.received)")
         }
     }
 
@@ -130,6 +167,13 @@ import Testing
                 "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\nping")
             #expect(eager.status == 101)
             #expect(eager.received.hasSuffix("\r\n\r\nping"), "\(eager.received)")
+            // The request's own body goes first, as HTTP, and the tunnel starts after it.
+            let withBody = try PeerClient.httpRaw(
+                topology.inPod([]), host: topology.upstreamIPv4, port: 9080,
+                "POST /ws HTTP/1.1\r\nHost: a\r\nUpgrade: echo\r\nConnection: Upgrade\r\nContent-Length: 10\r\n\r\n"
+                    + "0123456789ping")
+            #expect(withBody.status == 101)
+            #expect(withBody.received.hasSuffix("\r\n\r\n0123456789ping"), "\(withBody.received)")
             let denied = try PeerClient.httpRaw(
                 topology.inPod([]), host: topology.upstreamIPv4, port: 9080,
                 "GET /admin HTTP/1.1\r\nHost: a\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\nping")

@@ -77,6 +77,10 @@ import Testing
             check(transferEncodings: ["gzip, chunked"])?.reason == "Transfer-Encoding other than a single 'chunked'")
         #expect(check(transferEncodings: ["chunked", "chunked"])?.status == 400)
         #expect(check(target: "admin")?.reason == "malformed request target")
+        #expect(
+            check(http11: false, transferEncodings: ["chunked"])?.reason == "Transfer-Encoding on an HTTP/1.0 request")
+        #expect(check(hosts: ["b"], target: "http://a/x")?.reason == "Host does not match the request target")
+        #expect(check(hosts: ["A:80"], target: "http://a/x") == nil)
     }
 }
 
@@ -138,10 +142,18 @@ import Testing
             Request("DELETE", "/public", headers: ["x-team": "red"]),
             Request("DELETE", "/admin/x", headers: ["x-team": "blue"]),
             Request("DELETE", "/admin/x", host: "api.example", headers: ["x-team": "red"]),
-            Request("DELETE", "/admin/x", host: nil, headers: ["x-team": "red"]),
         ] {
             #expect(PolicyEvaluator.decide(rules, for: facts, request: allowed).action == .allow)
         }
+    }
+
+    /// A request naming no host fails closed: deny rules on a host match it, allow rules do not.
+    @Test func aMissingHostFailsClosed() throws {
+        let noHost = Request("GET", "/", host: nil)
+        let deny = policy([try httpRule(.deny, host: "api.internal")])
+        #expect(PolicyEvaluator.decide(deny, for: facts, request: noHost).action == .deny)
+        let allow = policy([try httpRule(.allow, host: "api.internal")], default: .deny)
+        #expect(PolicyEvaluator.decide(allow, for: facts, request: noHost).action == .deny)
     }
 
     /// Per request, the first rule that matches wins, L4 rules included, SNI rules never (the request is not TLS).

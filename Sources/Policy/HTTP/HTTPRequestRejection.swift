@@ -34,8 +34,18 @@ public struct HTTPRequestRejection: Error, Sendable, Hashable {
             // Anything but one `chunked` is framed differently by different servers.
             return .failure(.init(status: 400, reason: "Transfer-Encoding other than a single 'chunked'"))
         }
+        if !transferEncodings.isEmpty && !isHTTP11 {
+            return .failure(.init(status: 400, reason: "Transfer-Encoding on an HTTP/1.0 request"))
+        }
         guard let parsed = RequestTarget(parsing: target, isConnect: isConnect) else {
             return .failure(.init(status: 400, reason: "malformed request target"))
+        }
+        // Rules decide on the target's authority; an upstream routing on Host must not see another name.
+        if let authority = parsed.authority, let host = hosts.first,
+            RequestTarget.host(ofAuthority: authority)?.lowercased()
+                != RequestTarget.host(ofAuthority: Substring(host))?.lowercased()
+        {
+            return .failure(.init(status: 400, reason: "Host does not match the request target"))
         }
         return .success(parsed)
     }

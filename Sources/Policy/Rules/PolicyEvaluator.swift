@@ -41,7 +41,9 @@ public enum PolicyEvaluator {
         _ policy: DirectionPolicy, for connection: ConnectionFacts, request: some HTTPRequestFacts
     ) -> PolicyDecision {
         for (index, rule) in policy.rules.enumerated()
-        where rule.sni.isEmpty && matches(rule, connection) && (rule.http.map { matches($0, request) } ?? true) {
+        where rule.sni.isEmpty && matches(rule, connection)
+            && (rule.http.map { matches($0, request, denying: rule.action == .deny) } ?? true)
+        {
             return decision(rule, at: index)
         }
         return PolicyDecision(action: policy.defaultAction, ruleIndex: nil, ruleName: "default")
@@ -68,10 +70,15 @@ public enum PolicyEvaluator {
         return rule.sni.contains { $0.matches(serverName) }
     }
 
-    /// The HTTP conditions: every one given holds. A request that names no host matches no host condition.
-    static func matches(_ match: HTTPRuleMatch, _ request: some HTTPRequestFacts) -> Bool {
+    /// The HTTP conditions: every one given holds. A request that names no host fails closed, as an unreadable
+    /// server name does: it meets the host condition of deny rules and of no allow rule.
+    static func matches(_ match: HTTPRuleMatch, _ request: some HTTPRequestFacts, denying: Bool) -> Bool {
         if let host = match.host {
-            guard let requestHost = request.host, host.matches(String(requestHost)) else { return false }
+            if let requestHost = request.host {
+                guard host.matches(String(requestHost)) else { return false }
+            } else if !denying {
+                return false
+            }
         }
         if !match.methods.isEmpty && !match.methods.contains(request.method) { return false }
         if let prefix = match.pathPrefix, !request.target.path.hasPrefix(prefix) { return false }

@@ -36,11 +36,13 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// A forwarded request whose response has not ended yet.
     private struct Exchange {
+        let request: ProxiedConnection.Request
         let method: HTTPMethod
         /// The request asked to leave HTTP: `Upgrade` (the upstream may agree with 101) or `CONNECT`.
         let leavesHTTP: Bool
         var responseStarted = false
         var switchingProtocols = false
+        var status: Int?
     }
 
     private let connection: ProxiedConnection
@@ -55,8 +57,9 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var exchange: Exchange?
     /// The client will send no more requests (it asked to close, half-closed, or its parser stopped).
     private var closeAfterResponse = false
-    /// A CONNECT was forwarded: the connection becomes a tunnel once the upstream is connected.
-    private var tunnelRequested = false
+    /// The upstream agreed to leave HTTP (101, or 2xx to a CONNECT) before the client's request ended: the tunnel
+    /// starts at its end, once the request decoder holds nothing but bytes for the tunnel.
+    private var tunnelPending = false
     private var readDeferred = false
     /// Completes when the last response written so far has reached the socket.
     private var lastResponseEnd: EventLoopFuture<Void>?
@@ -105,7 +108,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             guard forwarded else { return }
             sendUpstream(.end(trailers))
             if case .connected(let handler) = upstream { handler.flush() }
-            if tunnelRequested, case .connected = upstream { becomeTunnel() }
+            if tunnelPending { becomeTunnel() }
         }
     }
 
@@ -133,17 +136,26 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 "request refused", metadata: connection.logMetadata.merging(["reason": "\(rejection.reason)"]) { $1 })
             request = .discarding
             closeAfterResponse = true
+            let refused = ProxiedConnection.Request(
+                method: head.method.rawValue, host: head.headers.first(name: "host"), path: head.uri, decision: nil)
             respondLocally(
                 LocalResponse(
                     status: HTTPResponseStatus(statusCode: rejection.status), body: rejection.reason + "\n",
-                    closesConnection: true), to: head)
+                    closesConnection: true), to: head, for: refused)
             return
         case .success(let parsed):
             target = parsed
         }
+        var head = head
+        // Checked to be one `chunked` in any case; the encoder frames only the exact lower-case form.
+        if head.headers.contains(name: "transfer-encoding") {
+            head.headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+        }
         let facts = HTTP1RequestFacts(head: head, target: target)
         let leavesHTTP = isConnect || Self.asksForUpgrade(head)
         let decision = connection.decide(facts)
+        let record = ProxiedConnection.Request(
+            method: head.method.rawValue, host: facts.host.map(String.init), path: target.path, decision: decision)
         guard decision.action == .allow else {
             request = .discarding
             // After an upgrade request the parser reads no further request: the connection cannot go on.
@@ -152,13 +164,12 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             respondLocally(
                 LocalResponse(
                     status: .forbidden, body: ProxiedConnection.denialText(decision), closesConnection: closes),
-                to: head)
+                to: head, for: record)
             return
         }
         request = .forwarding
-        exchange = Exchange(method: head.method, leavesHTTP: leavesHTTP)
+        exchange = Exchange(request: record, method: head.method, leavesHTTP: leavesHTTP)
         closeAfterResponse = closeAfterResponse || !head.isKeepAlive
-        tunnelRequested = isConnect
         sendUpstream(.head(Self.withoutCleartextHTTP2Upgrade(head)))
     }
 
@@ -220,9 +231,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             upstream = .connected(handler)
             for part in pending { handler.write(part) }
             handler.flush()
-            if tunnelRequested && request == .idle {
-                becomeTunnel()
-            } else if readDeferred {
+            if readDeferred {
                 readDeferred = false
                 context?.read()
             }
@@ -231,12 +240,13 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             connection.logger.info(
                 "upstream connect failed", metadata: connection.logMetadata.merging(["error": "\(error)"]) { $1 })
             if request == .forwarding { request = .discarding }
+            let failed = exchange
             exchange = nil
             closeAfterResponse = true
             respondLocally(
                 LocalResponse(
                     status: .badGateway, body: "upstream \(connection.dialer.destination) unreachable\n",
-                    closesConnection: true), version: .http1_1, method: .GET)
+                    closesConnection: true), version: .http1_1, method: failed?.method ?? .GET, for: failed?.request)
         }
     }
 
@@ -247,22 +257,41 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context, var current = exchange else { return }
         switch part {
         case .head(var head):
-            if head.status == .switchingProtocols && current.leavesHTTP {
+            let agreed =
+                head.status == .switchingProtocols
+                || (current.method == .CONNECT && (200..<300).contains(head.status.code))
+            if agreed && current.leavesHTTP {
                 current.switchingProtocols = true
             } else if !Self.mayCarryBody(head.status, answering: current.method) {
                 // The encoder would frame a chunked terminator that such a response must not have.
                 head.headers.remove(name: "transfer-encoding")
+            } else if !Self.normalizeChunked(&head.headers, version: head.version) {
+                // Framing the encoder cannot reproduce (another coding than chunked) would desynchronize the client.
+                exchange = nil
+                connection.completed(current.request, status: 502)
+                closeAfterResponse = true
+                if case .connected(let handler) = upstream { handler.close(abortively: true) }
+                upstream = .closed
+                respondLocally(
+                    LocalResponse(
+                        status: .badGateway, body: "upstream response framing not supported\n",
+                        closesConnection: true), version: .http1_1, method: current.method, for: nil)
+                return
             }
-            if head.status.code >= 200 || head.status == .switchingProtocols { current.responseStarted = true }
+            if head.status.code >= 200 || head.status == .switchingProtocols {
+                current.responseStarted = true
+                current.status = Int(head.status.code)
+            }
             exchange = current
             context.write(wrapOutboundOut(.head(head)), promise: nil)
         case .body(let body):
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         case .end(let trailers):
             exchange = nil
+            connection.completed(current.request, status: current.status)
             if current.switchingProtocols {
                 context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-                becomeTunnel()
+                if request == .idle { becomeTunnel() } else { tunnelPending = true }
                 return
             }
             // A request that asked to leave HTTP and was answered otherwise ends the connection: the parser reads
@@ -285,6 +314,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func upstreamClosed(abortively: Bool) {
         upstream = .closed
         guard let context else { return }
+        if let exchange { connection.completed(exchange.request, status: nil) }
         if let exchange, abortively || exchange.responseStarted {
             context.channel.reset()
         } else {
@@ -310,14 +340,30 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: Local responses
 
-    private func respondLocally(_ response: LocalResponse, to head: HTTPRequestHead) {
-        respondLocally(response, version: head.version, method: head.method)
+    private func respondLocally(
+        _ response: LocalResponse, to head: HTTPRequestHead, for request: ProxiedConnection.Request
+    ) {
+        respondLocally(response, version: head.version, method: head.method, for: request)
     }
 
-    private func respondLocally(_ response: LocalResponse, version: HTTPVersion, method: HTTPMethod) {
+    /// - Parameter request: reported as answered with the response's status (nil for a request that did not parse).
+    private func respondLocally(
+        _ response: LocalResponse, version: HTTPVersion, method: HTTPMethod, for request: ProxiedConnection.Request?
+    ) {
         guard let context else { return }
+        if let request { connection.completed(request, status: Int(response.status.code)) }
         lastResponseEnd = response.write(to: context, version: version, method: method) { self.wrapOutboundOut($0) }
         if response.closesConnection { closeOnceWritten(context) }
+    }
+
+    /// True when the message's framing is one the encoder reproduces: no Transfer-Encoding, or a single `chunked`
+    /// on HTTP/1.1, which is then written in the exact lower-case form the encoder looks for.
+    static func normalizeChunked(_ headers: inout HTTPHeaders, version: HTTPVersion) -> Bool {
+        let codings = headers[canonicalForm: "transfer-encoding"]
+        guard !codings.isEmpty else { return true }
+        guard codings.count == 1, codings[0].lowercased() == "chunked", version == .http1_1 else { return false }
+        headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+        return true
     }
 
     /// Responses to HEAD, and 1xx, 204 and 304 responses, never have a body (RFC 9110 section 6.4.1).
@@ -388,7 +434,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case ChannelEvent.inputClosed:
             // No further request will come; the one in flight still gets its response.
             if request == .idle && exchange == nil {
-                context.close(promise: nil)
+                closeOnceWritten(context)
             } else {
                 closeAfterResponse = true
             }
@@ -411,7 +457,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let reason = parseError == .headerOverflow ? "request headers too large" : "malformed request"
             respondLocally(
                 LocalResponse(status: status, body: reason + "\n", closesConnection: true), version: .http1_1,
-                method: .GET)
+                method: .GET, for: nil)
             return
         }
         // A reset, or a request that broke off mid-way: the exchange cannot complete.

@@ -1,5 +1,7 @@
+import Foundation
 import Logging
 import Policy
+import Telemetry
 
 /// What the HTTP proxies know of a connection proxied request by request, fixed when it was accepted.
 struct ProxiedConnection {
@@ -7,15 +9,32 @@ struct ProxiedConnection {
     let dialer: UpstreamDialer
     /// Read per request: a reload applies from the next request on, also on open connections.
     let configurations: ConfigurationStore
+    /// The connection's own record, and where requests are reported.
+    let record: ConnectionRecord
+    let recorder: TrafficRecorder
     let logger: Logger
     /// What every log line of this connection carries.
     let logMetadata: Logger.Metadata
 
-    /// Decides a request with the configuration in force now, and logs a denial with its rule.
+    /// An HTTP request on its way, for its access log line and the metrics.
+    struct Request {
+        let startedAt = Date()
+        let started = ContinuousClock.now
+        let method: String
+        let host: String?
+        let path: String
+        let decision: PolicyDecision?
+    }
+
+    /// Decides a request with the configuration in force now, and logs and counts a denial with its rule.
     func decide(_ request: some HTTPRequestFacts) -> PolicyDecision {
         let policy = configurations.current.policy(for: facts.direction)
         let decision = PolicyEvaluator.decide(policy, for: facts, request: request)
         if decision.action == .deny {
+            recorder.denied(
+                direction: facts.direction.rawValue, source: record.source,
+                destination: record.destination?.description ?? "unknown",
+                request: "\(request.method) \(request.target.path)", rule: decision.ruleName)
             logger.warning(
                 "request denied by policy",
                 metadata: logMetadata.merging([
@@ -29,5 +48,23 @@ struct ProxiedConnection {
     /// The body of a denial, naming the rule so the client's own logs tell why.
     static func denialText(_ decision: PolicyDecision) -> String {
         "denied by sidecar policy: rule \(decision.ruleName)\n"
+    }
+
+    /// Reports a request once its response ended (or it was reset, without a status).
+    func completed(_ request: Request, status: Int?) {
+        var entry = AccessLogEntry(
+            kind: .request, start: AccessLog.timestamp(request.startedAt),
+            durationMs: ConnectionRecord.milliseconds(since: request.started), direction: facts.direction.rawValue,
+            source: record.source)
+        entry.destination = record.destination?.description
+        entry.protocol = record.detected.map { "\($0)" }
+        entry.method = request.method
+        entry.host = request.host
+        entry.path = request.path
+        entry.status = status
+        entry.decision = request.decision?.action.rawValue
+        entry.rule = request.decision?.ruleName
+        entry.outcome = status == nil ? "reset" : request.decision?.action == .deny ? "denied" : "answered"
+        recorder.requestCompleted(entry, duration: ContinuousClock.now - request.started)
     }
 }

@@ -6,7 +6,8 @@ struct HTTP2RequestFacts: HTTPRequestFacts {
     let headers: HPACKHeaders
     let target: RequestTarget
 
-    /// Nil when the pseudo-headers do not make a target (NIO has already refused blocks missing required ones).
+    /// Nil when the pseudo-headers do not make a target (NIO has already refused blocks missing required ones), or
+    /// when a Host header names another host than `:authority`.
     init?(headers: HPACKHeaders) {
         self.headers = headers
         let method = headers.first(name: ":method") ?? ""
@@ -19,6 +20,13 @@ struct HTTP2RequestFacts: HTTPRequestFacts {
                         RequestTarget(parsing: $0, isConnect: true)
                     } : nil)
         else { return nil }
+        // Rules decide on :authority; an upstream routing on Host must not see another name (RFC 9113 8.3.1).
+        if let authority = headers.first(name: ":authority"), let host = headers.first(name: "host"),
+            RequestTarget.host(ofAuthority: Substring(authority))?.lowercased()
+                != RequestTarget.host(ofAuthority: Substring(host))?.lowercased()
+        {
+            return nil
+        }
         self.target = target
     }
 

@@ -25,6 +25,8 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
     private var readDeferred = false
     /// The client sent END_STREAM: its half of the stream is done.
     private var requestEnded = false
+    /// The allowed request, while its upstream stream opens.
+    private var request: ProxiedConnection.Request?
 
     init(session: HTTP2Session) {
         self.session = session
@@ -50,27 +52,44 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
             }
             decide(headers.headers, first: payload, context: context)
         case .opening(var pending):
-            pending.append(payload)
-            state = .opening(pending: pending)
+            // Only the request itself waits: flow control is this hop's own.
+            switch payload {
+            case .headers, .data:
+                pending.append(payload)
+                state = .opening(pending: pending)
+            default:
+                break
+            }
         case .answered:
             break
         }
     }
 
     private func decide(_ headers: HPACKHeaders, first: HTTP2Frame.FramePayload, context: ChannelHandlerContext) {
+        let connection = session.connection
         guard let facts = HTTP2RequestFacts(headers: headers) else {
+            let refused = ProxiedConnection.Request(
+                method: headers.first(name: ":method") ?? "", host: headers.first(name: ":authority"),
+                path: headers.first(name: ":path") ?? "", decision: nil)
+            connection.completed(refused, status: 400)
             respond(status: 400, text: "malformed request target\n", headRequest: false, context: context)
             return
         }
-        let decision = session.connection.decide(facts)
+        let decision = connection.decide(facts)
+        let request = ProxiedConnection.Request(
+            method: facts.method, host: facts.host.map(String.init), path: facts.target.path, decision: decision)
         guard decision.action == .allow else {
+            connection.completed(request, status: 403)
             respond(
                 status: 403, text: ProxiedConnection.denialText(decision), headRequest: facts.method == "HEAD",
                 context: context)
             return
         }
         state = .opening(pending: [first])
+        self.request = request
         let (clientEnd, upstreamEnd) = HTTP2StreamRelay.matchedPair()
+        // The upstream end sees the response's status and the stream's end: it reports the request.
+        upstreamEnd.report = { status in connection.completed(request, status: status) }
         session.openUpstreamStream(with: upstreamEnd) { result in
             self.opened(result, clientEnd: clientEnd)
         }
@@ -97,9 +116,10 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
             context.pipeline.syncOperations.removeHandler(self, promise: nil)
             if resumeReading { context.channel.read() }
         case .failure:
+            if let request { session.connection.completed(request, status: 502) }
             respond(
                 status: 502, text: "upstream \(session.connection.dialer.destination) unreachable\n",
-                headRequest: false, context: context)
+                headRequest: request?.method == "HEAD", context: context)
         }
     }
 

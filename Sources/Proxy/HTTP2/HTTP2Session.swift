@@ -19,7 +19,8 @@ final class HTTP2Session: ChannelInboundHandler {
         case none
         case connecting([WaitingStream])
         case connected(NIOHTTP2Handler.StreamMultiplexer)
-        case failed(Error)
+        /// The client connection closed.
+        case closed
     }
 
     let connection: ProxiedConnection
@@ -77,8 +78,8 @@ final class HTTP2Session: ChannelInboundHandler {
         case .none:
             upstream = .connecting([WaitingStream(relayEnd: relayEnd, opened: opened)])
             dial()
-        case .failed(let error):
-            opened(.failure(error))
+        case .closed:
+            opened(.failure(ChannelError.ioOnClosedChannel))
         }
     }
 
@@ -125,11 +126,12 @@ final class HTTP2Session: ChannelInboundHandler {
         case (.failure(let error), _):
             connection.logger.info(
                 "upstream connect failed", metadata: connection.logMetadata.merging(["error": "\(error)"]) { $1 })
-            upstream = .failed(error)
+            // The streams that waited get 502; a later one dials again (the upstream may be back by then).
+            upstream = .none
             for stream in waiting { stream.opened(.failure(error)) }
         case (.success(let channel), nil):
             channel.close(promise: nil)
-            upstream = .failed(ChannelError.inappropriateOperationForState)
+            upstream = .none
             for stream in waiting { stream.opened(.failure(ChannelError.inappropriateOperationForState)) }
         }
     }
@@ -143,7 +145,7 @@ final class HTTP2Session: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         upstreamChannel?.close(promise: nil)
         upstreamChannel = nil
-        upstream = .failed(ChannelError.ioOnClosedChannel)
+        upstream = .closed
         context.fireChannelInactive()
     }
 }

@@ -15,6 +15,9 @@ final class HTTP2StreamRelay: ChannelDuplexHandler {
     private var readDeferred = false
     /// The stream was reset (by its peer, or on a connection error) rather than ended by both sides.
     private var endedWithError = false
+    /// On the upstream end: told the response's status (nil when the stream ended without one) once it ends.
+    var report: ((Int?) -> Void)?
+    private var status: Int?
 
     private init() {}
 
@@ -40,7 +43,12 @@ final class HTTP2StreamRelay: ChannelDuplexHandler {
     /// and a reset arrives as the stream's error.
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .headers, .data:
+        case .headers(let headers):
+            if status == nil, let code = headers.headers.first(name: ":status").flatMap(Int.init), code >= 200 {
+                status = code
+            }
+            partner?.context?.write(data, promise: nil)
+        case .data:
             partner?.context?.write(data, promise: nil)
         default:
             break
@@ -60,6 +68,8 @@ final class HTTP2StreamRelay: ChannelDuplexHandler {
     /// finish but its writes (the last frames may have come without a read-complete). A reset must reach the
     /// partner's peer as a reset.
     func channelInactive(context: ChannelHandlerContext) {
+        report?(endedWithError ? nil : status)
+        report = nil
         if endedWithError {
             partner?.context?.close(promise: nil)
         } else {

@@ -54,7 +54,8 @@ Subcommands:
         request gets 200 with a JSON body {"method", "path", "local",
         "localPort", "peerPort", "bodyLength", "bodySha256", "headers"}; a request with
         "Upgrade: echo" gets 101, and CONNECT gets 200, and the connection then
-        echoes raw bytes until EOF.
+        echoes raw bytes until EOF; CONNECT to a host named refuse.* gets 405
+        and the connection stays open. Chunked request bodies are read.
 
     http-requests HOST PORT REQUEST... [--timeout S]
         Send each REQUEST ("METHOD PATH" or "METHOD PATH BODYSIZE") in turn
@@ -71,6 +72,11 @@ Subcommands:
     http-upgrade HOST PORT [--timeout S]
         Ask for "Upgrade: echo", and after the 101 send "ping" raw and read
         it back: print {"status": N, "echo": TEXT}.
+
+    metrics
+        Parse Prometheus text on stdin with prometheus_client's parser (Debian's
+        python3-prometheus-client) and print {"NAME": [{"labels": {...},
+        "value": V}, ...]}, one entry per sample.
 
 Error kinds (call) and outcomes (probe) share one vocabulary: refused
 (ECONNREFUSED), unreachable (EHOSTUNREACH, ENETUNREACH), reset (ECONNRESET,
@@ -338,9 +344,27 @@ class EchoHTTPHandler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def do_CONNECT(self):
+        if self.path.startswith("refuse."):
+            # Refused, and the connection kept open: what follows must not reach us unchecked.
+            self.send_response(405)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         self.send_response(200)
         self.end_headers()
         self.echo_raw()
+
+    def read_body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = b""
+            while size := int(self.rfile.readline().split(b";")[0], 16):
+                body += self.rfile.read(size)
+                self.rfile.readline()
+            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                pass
+            return body
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
 
     def answer(self):
         if self.headers.get("Upgrade") == "echo":
@@ -350,8 +374,7 @@ class EchoHTTPHandler(BaseHTTPRequestHandler):
             self.end_headers()
             self.echo_raw()
             return
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = self.read_body()
         local, peer = self.connection.getsockname(), self.connection.getpeername()
         reply = json.dumps({
             "method": self.command, "path": self.path, "local": plain_ip(local[0]), "localPort": local[1],
@@ -450,6 +473,20 @@ def http_upgrade(args):
     return 0
 
 
+# --- metrics -----------------------------------------------------------------
+
+
+def metrics(args):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    samples = {}
+    for family in text_string_to_metric_families(sys.stdin.read()):
+        for sample in family.samples:
+            samples.setdefault(sample.name, []).append({"labels": sample.labels, "value": sample.value})
+    print_json(samples)
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description="Test peer for swift-sidecar integration tests.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -511,6 +548,9 @@ def main():
     http_upgrade_parser.add_argument("port", type=int)
     http_upgrade_parser.add_argument("--timeout", type=float, default=5.0)
     http_upgrade_parser.set_defaults(run=http_upgrade)
+
+    metrics_parser = commands.add_parser("metrics", help="parse Prometheus text on stdin")
+    metrics_parser.set_defaults(run=metrics)
 
     args = parser.parse_args()
     return args.run(args)

@@ -93,8 +93,8 @@ final class PodTopology: @unchecked Sendable {
 
     /// Starts the proxy as uid 1337, with `configuration` (YAML) when given, and returns once it reports ready.
     @discardableResult
-    func startProxy(configuration: String? = nil) throws -> BackgroundProcess {
-        var command = [Binaries.sidecarProxy, "run"]
+    func startProxy(configuration: String? = nil, arguments: [String] = []) throws -> BackgroundProcess {
+        var command = [Binaries.sidecarProxy, "run"] + arguments
         if let configuration {
             command += ["--config", try writeReadableFile(named: "\(pod).yaml", configuration)]
         }

@@ -1,0 +1,26 @@
+import NIOCore
+
+/// First in a client pipeline: counts the bytes the client sends and receives into its record, whatever the proxy
+/// does with them (relay, HTTP, tunnel). One addition per read and per write.
+final class ByteCountingHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
+
+    private let record: ConnectionRecord
+
+    init(record: ConnectionRecord) {
+        self.record = record
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        record.bytesReceived += unwrapInboundIn(data).readableBytes
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        record.bytesSent += unwrapOutboundIn(data).readableBytes
+        context.write(data, promise: promise)
+    }
+}

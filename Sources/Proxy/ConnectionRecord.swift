@@ -1,0 +1,56 @@
+import Foundation
+import NIOCore
+import Policy
+import Telemetry
+
+/// What the proxy learns of one client connection while it lives, for its access log line, the metrics and
+/// `/connections`. Lives on the connection's event loop and is touched only there.
+final class ConnectionRecord {
+    let direction: TrafficDirection
+    let source: String
+    let startedAt = Date()
+    let started = ContinuousClock.now
+    var destination: OriginalDestination?
+    var upstream: SocketAddress?
+    var detected: DetectedProtocol?
+    var decision: PolicyDecision?
+    var outcome = ConnectionOutcome.error
+    /// Counted at the socket, so they are the bytes the client really sent and received.
+    var bytesReceived = 0
+    var bytesSent = 0
+
+    init(direction: TrafficDirection, source: SocketAddress?) {
+        self.direction = direction
+        self.source = source?.endpoint ?? "unknown"
+    }
+
+    /// The connection's access log line, as it stands.
+    func entry() -> AccessLogEntry {
+        var entry = AccessLogEntry(
+            kind: .connection, start: AccessLog.timestamp(startedAt), durationMs: Self.milliseconds(since: started),
+            direction: direction.rawValue, source: source)
+        entry.destination = destination?.description
+        entry.upstream = upstream?.endpoint
+        switch detected {
+        case .tls(let serverName, _)?:
+            entry.protocol = "tls"
+            entry.sni = serverName
+        case let detected?:
+            entry.protocol = "\(detected)"
+        case nil:
+            break
+        }
+        entry.bytesReceived = bytesReceived
+        entry.bytesSent = bytesSent
+        entry.decision = decision?.action.rawValue
+        entry.rule = decision?.ruleName
+        entry.outcome = outcome.rawValue
+        return entry
+    }
+
+    static func milliseconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        let (seconds, attoseconds) = elapsed.components
+        return Double(seconds) * 1000 + Double(attoseconds / 1_000_000_000_000) / 1000
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Proxy
+import SidecarCLI
+import Telemetry
+
+/// The JSON endpoints of the admin port beyond readiness and reload: what the proxy is, and what it carries now.
+struct AdminEndpoints: Sendable {
+    let store: ConfigurationStore
+    let registry: ConnectionRegistry
+    let recorder: TrafficRecorder
+    let started = ContinuousClock.now
+
+    /// `/stats`: version, uptime, configuration generation and reload errors, listeners, and the traffic so far.
+    struct Stats: Codable {
+        var version: String
+        var uptimeSeconds: Int
+        var configGeneration: Int
+        var failedReloads: Int
+        var lastReloadError: String?
+        var listeners: [String: Int]
+        var traffic: TrafficStatistics
+    }
+
+    var stats: HTTPEndpoint {
+        HTTPEndpoint(path: "/stats") {
+            let status = store.status
+            let listeners = status.configuration.listeners
+            let stats = Stats(
+                version: SidecarVersion.current, uptimeSeconds: Int((ContinuousClock.now - started).components.seconds),
+                configGeneration: status.generation, failedReloads: status.failedReloads,
+                lastReloadError: status.lastReloadError,
+                listeners: [
+                    "outbound": listeners.outbound, "inbound": listeners.inbound, "admin": listeners.admin,
+                    "telemetry": listeners.telemetry,
+                ], traffic: recorder.snapshot())
+            return Self.json(stats)
+        }
+    }
+
+    /// `/connections`: every open connection as its access log line would read now (age as `durationMs`). Each is
+    /// read on its own event loop, so the answer is put together on the thread pool.
+    var connections: HTTPEndpoint {
+        HTTPEndpoint(path: "/connections", mayBlock: true) {
+            let entries = registry.openConnections().compactMap { try? $0.wait() }
+            return Self.json(entries.sorted { $0.start < $1.start })
+        }
+    }
+
+    /// `/metrics`, also served on the telemetry port.
+    static func metrics(_ metrics: ProxyMetrics) -> HTTPEndpoint {
+        HTTPEndpoint(path: "/metrics") {
+            HTTPEndpointResponse(contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.exposition())
+        }
+    }
+
+    private static func json(_ value: some Encodable) -> HTTPEndpointResponse {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let body = (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return HTTPEndpointResponse(contentType: "application/json", body: body + "\n")
+    }
+}

@@ -1,0 +1,41 @@
+/// One line of the access log, as JSON: one per connection when it closes, and one per HTTP request when its
+/// response ends. Fields the proxy did not learn are left out.
+public struct AccessLogEntry: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable {
+        case connection
+        case request
+    }
+
+    public var kind: Kind
+    /// RFC 3339, UTC, milliseconds.
+    public var start: String
+    public var durationMs: Double
+    public var direction: String
+    public var source: String
+    /// The original destination, as the app dialled it.
+    public var destination: String?
+    /// The address the proxy connected to for it.
+    public var upstream: String?
+    /// `tls`, `http1`, `http2` or `opaque` when detected.
+    public var `protocol`: String?
+    public var sni: String?
+    public var method: String?
+    public var host: String?
+    public var path: String?
+    public var status: Int?
+    /// Bytes from the client (towards the upstream) and to the client.
+    public var bytesReceived: Int?
+    public var bytesSent: Int?
+    /// `allow` or `deny`, and the rule that decided (`default` when none did).
+    public var decision: String?
+    public var rule: String?
+    public var outcome: String?
+
+    public init(kind: Kind, start: String, durationMs: Double, direction: String, source: String) {
+        self.kind = kind
+        self.start = start
+        self.durationMs = durationMs
+        self.direction = direction
+        self.source = source
+    }
+}

@@ -1,0 +1,15 @@
+/// How a connection through the proxy ended, as metrics and access logs name it.
+public enum ConnectionOutcome: String, Sendable, Codable {
+    /// Relayed (or proxied request by request) to its original destination.
+    case forwarded
+    /// Reset by policy.
+    case denied
+    /// The upstream refused or could not be reached.
+    case refused
+    /// The upstream did not answer within the connect timeout.
+    case timeout
+    /// Aimed at the proxy itself.
+    case loop
+    /// Its original destination could not be read, or the proxy failed to set it up.
+    case error
+}

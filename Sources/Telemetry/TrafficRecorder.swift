@@ -1,0 +1,85 @@
+import Foundation
+import Synchronization
+
+/// Where the proxy reports what it does, once per connection, request, denial and reload: into the metrics, the
+/// access log and the statistics `/stats` serves. Never called per chunk of data.
+public final class TrafficRecorder: Sendable {
+    public let metrics: ProxyMetrics
+    private let accessLog: AccessLog?
+    private let statistics = Mutex(Tally())
+
+    /// How many denials `/stats` keeps, and how many destinations it counts (the rest are not ranked).
+    static let keptDenials = 20
+    static let countedDestinations = 1000
+
+    private struct Tally {
+        var traffic = TrafficStatistics()
+        var perDestination: [String: Int] = [:]
+    }
+
+    /// - Parameter accessLog: nil turns the access log off.
+    public init(metrics: ProxyMetrics = ProxyMetrics(), accessLog: AccessLog?) {
+        self.metrics = metrics
+        self.accessLog = accessLog
+    }
+
+    public func connectionOpened(direction: String) {
+        metrics.connectionOpened(direction: direction)
+        statistics.withLock { tally in
+            tally.traffic.activeConnections[direction, default: 0] += 1
+            tally.traffic.totalConnections[direction, default: 0] += 1
+        }
+    }
+
+    /// A connection ended: `entry` is its access log line.
+    public func connectionClosed(_ entry: AccessLogEntry, outcome: ConnectionOutcome) {
+        let destination = entry.destination ?? "unknown"
+        metrics.connectionClosed(
+            direction: entry.direction, destination: destination, outcome: outcome,
+            fromClient: entry.bytesReceived ?? 0, toClient: entry.bytesSent ?? 0)
+        statistics.withLock { tally in
+            tally.traffic.activeConnections[entry.direction, default: 1] -= 1
+            if tally.perDestination[destination] != nil || tally.perDestination.count < Self.countedDestinations {
+                tally.perDestination[destination, default: 0] += 1
+            }
+        }
+        accessLog?.write(entry)
+    }
+
+    public func upstreamConnected(direction: String, after duration: Duration) {
+        metrics.upstreamConnected(direction: direction, after: duration)
+    }
+
+    /// An HTTP request got its response (or the proxy's own): `entry` is its access log line.
+    public func requestCompleted(_ entry: AccessLogEntry, duration: Duration) {
+        metrics.requestCompleted(
+            direction: entry.direction, method: entry.method ?? "", status: entry.status, duration: duration)
+        accessLog?.write(entry)
+    }
+
+    /// A connection or request denied by policy.
+    public func denied(direction: String, source: String, destination: String, request: String?, rule: String) {
+        metrics.denied(direction: direction, rule: rule)
+        let denial = TrafficStatistics.Denial(
+            time: AccessLog.timestamp(Date()), direction: direction, source: source, destination: destination,
+            request: request, rule: rule)
+        statistics.withLock { tally in
+            tally.traffic.recentDenials.insert(denial, at: 0)
+            if tally.traffic.recentDenials.count > Self.keptDenials { tally.traffic.recentDenials.removeLast() }
+        }
+    }
+
+    public func reloaded(applied: Bool) {
+        metrics.reloaded(applied: applied)
+    }
+
+    /// The statistics now, with the ten busiest destinations.
+    public func snapshot() -> TrafficStatistics {
+        statistics.withLock { tally in
+            var traffic = tally.traffic
+            traffic.topDestinations = tally.perDestination.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
+                .prefix(10).map { TrafficStatistics.Destination(destination: $0.key, connections: $0.value) }
+            return traffic
+        }
+    }
+}

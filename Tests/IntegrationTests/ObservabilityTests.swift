@@ -1,0 +1,126 @@
+import Foundation
+import Testing
+
+/// What an operator sees of known traffic: Prometheus metrics read by a real parser, access log lines, and the
+/// admin API, which only the pod itself can reach.
+@Suite struct ObservabilityTests {
+    struct Sample: Decodable {
+        var labels: [String: String]
+        var value: Double
+    }
+
+    @Test func metricsAccessLogAndStatsDescribeKnownTraffic() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            let accessLog = try topology.writeReadableFile(named: "\(topology.pod)-access.log", "")
+            try FileManager.default.setAttributes([.posixPermissions: 0o666], ofItemAtPath: accessLog)
+            try topology.startProxy(
+                configuration: """
+                    policy:
+                      outbound:
+                        rules:
+                          - { action: deny, name: no-9001, ports: [9001] }
+                          - { action: deny, name: no-admin, http: { pathPrefix: /admin } }
+                    """, arguments: ["--access-log", accessLog])
+            try topology.startServer(inPod: false, port: 9000)
+            try topology.startServer(inPod: false, port: 9001)
+            try topology.startHTTPServer(port: 9080)
+
+            let call = try PeerClient.call(topology.inPod([]), host: topology.upstreamIPv4, port: 9000, send: 5000)
+            #expect(call.server.received == 5000)
+            #expect(try !PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9001))
+            let responses = try PeerClient.httpRequests(
+                topology.inPod([]), host: topology.upstreamIPv4, port: 9080, ["GET /admin", "GET /ok"])
+            #expect(responses.map(\.status) == [403, 200])
+
+            // Closed connections are reported as they close: give the last one a moment.
+            var samples: [String: [Sample]] = [:]
+            for _ in 0..<50 {
+                let scrape = try Shell.run(
+                    topology.inPod(["curl", "-s", "--max-time", "5", "http://127.0.0.1:15020/metrics"]))
+                let parsed = try Shell.run(["/usr/bin/python3", "-B", Binaries.peer, "metrics"], stdin: scrape.stdout)
+                samples = try JSONDecoder().decode([String: [Sample]].self, from: Data(parsed.stdout.utf8))
+                if value(samples, "sidecar_connections_closed_total", ["outcome": "forwarded"]) >= 2 { break }
+                usleep(100_000)
+            }
+            let upstream9000 = "\(topology.upstreamIPv4):9000"
+            #expect(value(samples, "sidecar_connections_opened_total", ["direction": "outbound"]) == 3)
+            #expect(
+                value(
+                    samples, "sidecar_connections_closed_total", ["destination": upstream9000, "outcome": "forwarded"])
+                    == 1)
+            #expect(value(samples, "sidecar_connections_closed_total", ["outcome": "denied"]) == 1)
+            #expect(value(samples, "sidecar_connections_active", ["direction": "outbound"]) == 0)
+            #expect(value(samples, "sidecar_bytes_total", ["flow": "client_to_upstream"]) >= 5000)
+            #expect(value(samples, "sidecar_policy_denials_total", ["rule": "no-9001"]) == 1)
+            #expect(value(samples, "sidecar_policy_denials_total", ["rule": "no-admin"]) == 1)
+            #expect(value(samples, "sidecar_http_requests_total", ["method": "GET", "status": "4xx"]) == 1)
+            #expect(value(samples, "sidecar_http_requests_total", ["method": "GET", "status": "2xx"]) == 1)
+            #expect(value(samples, "sidecar_upstream_connect_duration_seconds_count", [:]) >= 1)
+
+            let lines = try String(contentsOfFile: accessLog, encoding: .utf8).split(separator: "\n")
+            let entries = try lines.map {
+                try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+            }
+            let connection = try #require(entries.first { $0["destination"] as? String == upstream9000 })
+            #expect(connection["kind"] as? String == "connection")
+            #expect(connection["outcome"] as? String == "forwarded")
+            #expect(connection["bytesReceived"] as? Int ?? 0 >= 5000)
+            #expect(connection["upstream"] as? String == upstream9000)
+            let denied = try #require(entries.first { $0["path"] as? String == "/admin" })
+            #expect(denied["status"] as? Int == 403)
+            #expect(denied["rule"] as? String == "no-admin")
+            #expect(denied["method"] as? String == "GET")
+
+            let stats = try Shell.run(
+                topology.inPod(["curl", "-s", "--max-time", "5", "http://127.0.0.1:15000/stats"]))
+            let json = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as! [String: Any]
+            #expect(json["configGeneration"] as? Int == 1)
+            let traffic = json["traffic"] as! [String: Any]
+            #expect((traffic["totalConnections"] as! [String: Int])["outbound"] == 3)
+            let denials = traffic["recentDenials"] as! [[String: Any]]
+            #expect(denials.map { $0["rule"] as? String } == ["no-admin", "no-9001"])
+        }
+    }
+
+    /// The admin port answers in the pod only; the telemetry port answers the cluster.
+    @Test func theAdminAPIIsUnreachableFromThePeer() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy()
+            for path in ["/stats", "/metrics", "/ready"] {
+                let fromPeer = try Shell.run(
+                    topology.inPeer(["curl", "-s", "--max-time", "5", "http://\(topology.podIPv4):15000\(path)"]),
+                    expectSuccess: false)
+                #expect(fromPeer.status != 0, "\(path) answered the peer")
+            }
+            let telemetry = try Shell.run(
+                topology.inPeer(["curl", "-s", "--max-time", "5", "http://\(topology.podIPv4):15020/healthz/ready"]))
+            #expect(telemetry.stdout == "ready\n")
+            try Shell.run(
+                topology.inPeer(["curl", "-sf", "--max-time", "5", "http://\(topology.podIPv4):15020/metrics"]))
+        }
+    }
+
+    /// `/connections` lists a connection while it is open, with its original destination.
+    @Test func openConnectionsAreListed() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy()
+            try topology.startServer(inPod: false, port: 9000)
+            let held = try topology.startHeldCall(port: 9000, size: 1000)
+            let listed = try Shell.run(
+                topology.inPod(["curl", "-s", "--max-time", "5", "http://127.0.0.1:15000/connections"]))
+            let connections = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as! [[String: Any]]
+            #expect(connections.map { $0["destination"] as? String } == ["\(topology.upstreamIPv4):9000"])
+            held.closeInput()
+            #expect(held.waitForExit(timeout: .seconds(20)) == 0)
+        }
+    }
+
+    /// The sum of the samples of `name` whose labels include `labels`.
+    private func value(_ samples: [String: [Sample]], _ name: String, _ labels: [String: String]) -> Double {
+        (samples[name] ?? []).filter { sample in labels.allSatisfy { sample.labels[$0.key] == $0.value } }
+            .reduce(0) { $0 + $1.value }
+    }
+}
