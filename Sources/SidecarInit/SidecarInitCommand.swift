@@ -1,4 +1,5 @@
 import ArgumentParser
+import SidecarCLI
 
 /// `sidecar-init`: programs the nftables table that sends the pod's TCP to the proxy.
 struct SidecarInitCommand: ParsableCommand {
@@ -13,6 +14,7 @@ struct SidecarInitCommand: ParsableCommand {
             Exit codes: 0 success, 1 the kernel refused or a probe failed, 2 bad input (nothing was changed), \
             3 verify: the table differs from the plan, 4 verify: the table is absent.
             """,
+        version: SidecarVersion.current,
         subcommands: [
             InstallCommand.self, PlanCommand.self, VerifyCommand.self, ProbeCommand.self, UninstallCommand.self,
         ]

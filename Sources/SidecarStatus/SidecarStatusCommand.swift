@@ -11,7 +11,8 @@ struct SidecarStatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sidecar-status",
         abstract: "Show whether interception is installed and whether the proxy is ready.",
-        discussion: "Exit codes: 0 healthy, 1 degraded (the output says which part), 2 bad usage.")
+        discussion: "Exit codes: 0 healthy, 1 degraded (the output says which part), 2 bad usage.",
+        version: SidecarVersion.current)
 
     @Option(help: "The proxy's admin address (host:port).")
     var admin = "127.0.0.1:15000"
