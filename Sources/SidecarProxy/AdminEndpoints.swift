@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Proxy
 import SidecarCLI
 import Telemetry
@@ -22,7 +23,7 @@ struct AdminEndpoints: Sendable {
     }
 
     var stats: HTTPEndpoint {
-        HTTPEndpoint(path: "/stats") {
+        HTTPEndpoint(path: "/stats") { _ in
             let status = store.status
             let listeners = status.configuration.listeners
             let stats = Stats(
@@ -40,7 +41,7 @@ struct AdminEndpoints: Sendable {
     /// `/connections`: every open connection as its access log line would read now (age as `durationMs`). Each is
     /// read on its own event loop, so the answer is put together on the thread pool.
     var connections: HTTPEndpoint {
-        HTTPEndpoint(path: "/connections", mayBlock: true) {
+        HTTPEndpoint(path: "/connections", mayBlock: true) { _ in
             let entries = registry.openConnections().compactMap { try? $0.wait() }
             return Self.json(entries.sorted { $0.start < $1.start })
         }
@@ -48,8 +49,22 @@ struct AdminEndpoints: Sendable {
 
     /// `/metrics`, also served on the telemetry port.
     static func metrics(_ metrics: ProxyMetrics) -> HTTPEndpoint {
-        HTTPEndpoint(path: "/metrics") {
+        HTTPEndpoint(path: "/metrics") { _ in
             HTTPEndpointResponse(contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.exposition())
+        }
+    }
+
+    /// `POST /logging?level=debug`: the log level of every logger, at once.
+    static func logging(_ levelSwitch: LogLevelSwitch, logger: Logger) -> HTTPEndpoint {
+        HTTPEndpoint(method: .POST, path: "/logging") { request in
+            guard let text = request.query["level"], let level = Logger.Level(rawValue: text) else {
+                return HTTPEndpointResponse(
+                    status: .badRequest,
+                    body: "give ?level= one of: trace, debug, info, notice, warning, error, critical\n")
+            }
+            levelSwitch.current = level
+            logger.notice("log level changed", metadata: ["level": "\(level)"])
+            return HTTPEndpointResponse(body: "log level: \(level)\n")
         }
     }
 

@@ -32,12 +32,8 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try ConfigurationFile.load(path: config)
-        let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        let levelSwitch = LogLevelSwitch(logLevel)
+        LoggingSystem.bootstrap { label in SwitchedLogHandler(label: label, levelSwitch: levelSwitch) }
         let logger = Logger(label: "sidecar-proxy")
         let health = HealthState()
         let registry = ConnectionRegistry()
@@ -45,6 +41,7 @@ struct RunCommand: AsyncParsableCommand {
         let recorder = TrafficRecorder(accessLog: try openAccessLog())
         let reloader = ConfigurationReloader(path: config, store: store, recorder: recorder, logger: logger)
         let adminEndpoints = AdminEndpoints(store: store, registry: registry, recorder: recorder)
+        let shutdown = ShutdownTrigger()
         let proxy = ProxyService(
             configurations: store, registry: registry, recorder: recorder, logger: logger,
             onReady: {
@@ -63,8 +60,9 @@ struct RunCommand: AsyncParsableCommand {
             name: "admin", hosts: ["127.0.0.1"], port: configuration.listeners.admin,
             endpoints: [
                 .readiness(path: "/ready", health: health), adminEndpoints.stats, adminEndpoints.connections,
-                AdminEndpoints.metrics(recorder.metrics),
-                HTTPEndpoint(method: .POST, path: "/reload", mayBlock: true) {
+                AdminEndpoints.metrics(recorder.metrics), AdminEndpoints.logging(levelSwitch, logger: logger),
+                shutdown.drainEndpoint, shutdown.quitEndpoint,
+                HTTPEndpoint(method: .POST, path: "/reload", mayBlock: true) { _ in
                     switch reloader.reload() {
                     case .applied(let generation): HTTPEndpointResponse(body: "reloaded: generation \(generation)\n")
                     case .refused(let reason):
@@ -77,6 +75,7 @@ struct RunCommand: AsyncParsableCommand {
             services: [
                 .init(service: telemetry), .init(service: admin),
                 .init(service: ReloadOnHangupService(reloader: reloader)),
+                .init(service: RepeatedSignalService(registry: registry)),
                 .init(service: proxy),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -84,6 +83,7 @@ struct RunCommand: AsyncParsableCommand {
         // A backstop: the drain itself is bounded, but no shutdown may outlast it by more than a moment.
         lifecycle.maximumGracefulShutdownDuration = configuration.timeouts.drain + .seconds(5)
         let group = ServiceGroup(configuration: lifecycle)
+        shutdown.attach(group)
         try await group.run()
     }
 

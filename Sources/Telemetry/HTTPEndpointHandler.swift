@@ -28,7 +28,9 @@ final class HTTPEndpointHandler: ChannelInboundHandler {
     }
 
     private func respond(context: ChannelHandlerContext, to head: HTTPRequestHead) {
-        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let path = String(parts[0])
+        let request = HTTPEndpointRequest(queryString: parts.count > 1 ? parts[1] : nil)
         guard let endpoint = endpoints.first(where: { $0.path == path && $0.method == head.method }) else {
             let known = endpoints.contains { $0.path == path }
             write(
@@ -39,11 +41,11 @@ final class HTTPEndpointHandler: ChannelInboundHandler {
             return
         }
         guard endpoint.mayBlock else {
-            write(endpoint.respond(), for: head, context: context)
+            write(endpoint.respond(request), for: head, context: context)
             return
         }
         // Work that may block (reading a file) runs on NIO's thread pool: these event loops also carry the relay.
-        NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) { endpoint.respond() }
+        NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) { endpoint.respond(request) }
             .assumeIsolated().whenComplete { result in
                 switch result {
                 case .success(let response): self.write(response, for: head, context: context)
