@@ -12,21 +12,11 @@ struct AdminEndpoints: Sendable {
     let started = ContinuousClock.now
 
     /// `/stats`: version, uptime, configuration generation and reload errors, listeners, and the traffic so far.
-    struct Stats: Codable {
-        var version: String
-        var uptimeSeconds: Int
-        var configGeneration: Int
-        var failedReloads: Int
-        var lastReloadError: String?
-        var listeners: [String: Int]
-        var traffic: TrafficStatistics
-    }
-
     var stats: HTTPEndpoint {
         HTTPEndpoint(path: "/stats") { _ in
             let status = store.status
             let listeners = status.configuration.listeners
-            let stats = Stats(
+            let stats = ProxyStats(
                 version: SidecarVersion.current, uptimeSeconds: Int((ContinuousClock.now - started).components.seconds),
                 configGeneration: status.generation, failedReloads: status.failedReloads,
                 lastReloadError: status.lastReloadError,

@@ -57,8 +57,11 @@ struct SidecarStatusCommand: ParsableCommand {
             let answer = try HTTPProbe.get(host: host, port: port, path: "/ready", timeout: .seconds(2), group: group)
                 .wait()
             let ready = answer.status == .ok
+            let stats = try? HTTPProbe.get(host: host, port: port, path: "/stats", timeout: .seconds(2), group: group)
+                .wait()
             return StatusReport.Proxy(
-                admin: admin, ready: ready, detail: ready ? nil : "answered \(answer.status.code) \(answer.body)")
+                admin: admin, ready: ready, detail: ready ? nil : "answered \(answer.status.code) \(answer.body)",
+                stats: stats.flatMap { try? JSONDecoder().decode(ProxyStats.self, from: Data($0.body.utf8)) })
         } catch {
             return StatusReport.Proxy(admin: admin, ready: false, detail: "unreachable: \(error)")
         }

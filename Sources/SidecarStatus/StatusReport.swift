@@ -1,4 +1,5 @@
 import Netfilter
+import Telemetry
 
 /// What `sidecar-status` found, in the shape `--json` prints.
 struct StatusReport: Codable {
@@ -34,6 +35,8 @@ struct StatusReport: Codable {
         var ready: Bool
         /// Why the proxy is not ready: its answer, or why it could not be asked.
         var detail: String?
+        /// What `/stats` answered, when it did.
+        var stats: ProxyStats?
     }
 
     var interception: Interception

@@ -1,3 +1,5 @@
+import Telemetry
+
 /// The human summary of a status report.
 enum StatusText {
     static func render(_ report: StatusReport) -> String {
@@ -32,6 +34,7 @@ enum StatusText {
         lines.append(
             "proxy: " + (proxy.ready ? "ready" : "not ready") + " (admin \(proxy.admin))"
                 + (proxy.detail.map { ": \($0)" } ?? ""))
+        if let stats = proxy.stats { lines += describe(stats) }
         if !report.isHealthy {
             var degraded: [String] = []
             if !interception.isHealthy { degraded.append("interception") }
@@ -39,6 +42,52 @@ enum StatusText {
             lines.append("degraded: " + degraded.joined(separator: ", "))
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// What the proxy is doing: version, uptime, configuration, connections, busiest destinations, latest denials.
+    private static func describe(_ stats: ProxyStats) -> [String] {
+        var lines = [
+            "  version \(stats.version), up \(duration(stats.uptimeSeconds)), configuration generation "
+                + "\(stats.configGeneration), \(stats.failedReloads) refused reloads"
+        ]
+        if let error = stats.lastReloadError {
+            lines.append("  last reload refused: " + error.split(separator: "\n").joined(separator: "; "))
+        }
+        let traffic = stats.traffic
+        let connections = ["outbound", "inbound"].map { direction in
+            "\(direction) \(traffic.activeConnections[direction] ?? 0) open, "
+                + "\(traffic.totalConnections[direction] ?? 0) in all"
+        }
+        lines.append("  connections: " + connections.joined(separator: "; "))
+        if !traffic.topDestinations.isEmpty {
+            lines.append(
+                "  top destinations: "
+                    + traffic.topDestinations.prefix(5).map { "\($0.destination) (\($0.connections))" }
+                    .joined(separator: ", "))
+        }
+        if !traffic.recentDenials.isEmpty {
+            lines.append("  recent denials:")
+            for denial in traffic.recentDenials.prefix(5) {
+                let request = denial.request.map { " \($0)" } ?? ""
+                lines.append(
+                    "    \(denial.time) \(denial.direction) \(denial.source) -> \(denial.destination)\(request): "
+                        + "rule \(denial.rule)")
+            }
+        }
+        return lines
+    }
+
+    /// The two largest units: `3d 4h`, `2h 5m`, `4m 10s`, `9s`.
+    static func duration(_ seconds: Int) -> String {
+        let units = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)]
+        var remaining = seconds
+        var shown: [String] = []
+        for (unit, size) in units where remaining >= size || (shown.isEmpty && unit == "s") {
+            shown.append("\(remaining / size)\(unit)")
+            remaining %= size
+            if shown.count == 2 { break }
+        }
+        return shown.joined(separator: " ")
     }
 }
 

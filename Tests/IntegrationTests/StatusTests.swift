@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 /// `sidecar-status` reports the two halves an operator needs: rules installed, proxy ready.
@@ -38,6 +39,48 @@ import Testing
             try topology.sidecarInit("install")
             #expect(proxy.stop() == 0)
             #expect(try Shell.run(status, expectSuccess: false).status == 1)
+        }
+    }
+
+    /// `--json` in the three states an operator meets: healthy (with what the proxy reports of its traffic), rules
+    /// drifted, proxy down; exit codes 0, 1, 1.
+    @Test func jsonInHealthyDriftedAndProxyDownStates() async throws {
+        try await PodTopology.with { topology in
+            let status = [Binaries.sidecarStatus, "--json", "--netns", topology.podNamespacePath]
+            func report() throws -> (status: Int32, json: [String: Any]) {
+                let result = try Shell.run(status, expectSuccess: false)
+                return (
+                    result.status, try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+                )
+            }
+            try topology.sidecarInit("install")
+            let proxy = try topology.startProxy(
+                configuration: "policy: { outbound: { rules: [ { action: deny, name: no-9001, ports: [9001] } ] } }")
+            try topology.startServer(inPod: false, port: 9001)
+            #expect(try !PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9001))
+
+            let healthy = try report()
+            #expect(healthy.status == 0)
+            let proxyPart = healthy.json["proxy"] as! [String: Any]
+            #expect(proxyPart["ready"] as? Bool == true)
+            let stats = try #require(proxyPart["stats"] as? [String: Any])
+            #expect(stats["configGeneration"] as? Int == 1)
+            let denials = (stats["traffic"] as! [String: Any])["recentDenials"] as! [[String: Any]]
+            #expect(denials.first?["rule"] as? String == "no-9001")
+            let text = try Shell.run([Binaries.sidecarStatus, "--netns", topology.podNamespacePath])
+            #expect(text.stdout.contains("rule no-9001"), "\(text.stdout)")
+
+            try Shell.run(["ip", "netns", "exec", topology.pod, "nft", "flush", "chain", "inet", "sidecar", "output"])
+            let drifted = try report()
+            #expect(drifted.status == 1)
+            #expect((drifted.json["interception"] as! [String: Any])["matchesPlan"] as? Bool == false)
+
+            try topology.sidecarInit("install")
+            #expect(proxy.stop() == 0)
+            let down = try report()
+            #expect(down.status == 1)
+            #expect((down.json["proxy"] as! [String: Any])["ready"] as? Bool == false)
+            #expect((down.json["interception"] as! [String: Any])["matchesPlan"] as? Bool == true)
         }
     }
 }
