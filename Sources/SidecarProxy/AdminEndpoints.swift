@@ -28,6 +28,14 @@ struct AdminEndpoints: Sendable {
         }
     }
 
+    /// `/config_dump`: the configuration in force, defaults filled in.
+    var configDump: HTTPEndpoint {
+        HTTPEndpoint(path: "/config_dump") { _ in
+            let status = store.status
+            return Self.json(ConfigurationDump(status.configuration, generation: status.generation))
+        }
+    }
+
     /// `/connections`: every open connection as its access log line would read now (age as `durationMs`). Each is
     /// read on its own event loop, so the answer is put together on the thread pool.
     var connections: HTTPEndpoint {

@@ -118,6 +118,38 @@ import Testing
         }
     }
 
+    /// `/config_dump` shows the configuration in force, defaults filled in, in the file's own shape.
+    @Test func theConfigurationInForceIsDumped() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(
+                configuration: """
+                    timeouts: { connect: 2s }
+                    policy:
+                      outbound:
+                        default: deny
+                        rules:
+                          - { action: allow, name: api, cidrs: [10.0.0.0/8], ports: [443, 8000-8999] }
+                          - { action: deny, http: { host: "*.internal", methods: [DELETE], pathPrefix: /admin } }
+                    """)
+            let dump = try Shell.run(
+                topology.inPod(["curl", "-s", "--max-time", "5", "http://127.0.0.1:15000/config_dump"]))
+            let json = try JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as! [String: Any]
+            #expect(json["generation"] as? Int == 1)
+            let timeouts = json["timeoutsMs"] as! [String: Int]
+            #expect(timeouts == ["connect": 2000, "idle": 3_600_000, "detect": 300, "drain": 30_000])
+            let outbound = (json["policy"] as! [String: Any])["outbound"] as! [String: Any]
+            #expect(outbound["default"] as? String == "deny")
+            let rules = outbound["rules"] as! [[String: Any]]
+            #expect(rules[0]["name"] as? String == "api")
+            #expect(rules[0]["ports"] as? [String] == ["443", "8000-8999"])
+            let http = rules[1]["http"] as! [String: Any]
+            #expect(http["host"] as? String == "*.internal" && http["pathPrefix"] as? String == "/admin")
+            let inbound = (json["policy"] as! [String: Any])["inbound"] as! [String: Any]
+            #expect(inbound["default"] as? String == "allow")
+        }
+    }
+
     /// The sum of the samples of `name` whose labels include `labels`.
     private func value(_ samples: [String: [Sample]], _ name: String, _ labels: [String: String]) -> Double {
         (samples[name] ?? []).filter { sample in labels.allSatisfy { sample.labels[$0.key] == $0.value } }

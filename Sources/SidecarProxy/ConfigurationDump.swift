@@ -1,0 +1,76 @@
+import Policy
+
+/// `/config_dump`: the configuration in force, with every default filled in, in the config file's own shape and
+/// words, so an operator can compare it with the file they meant to load.
+struct ConfigurationDump: Encodable {
+    struct Rule: Encodable {
+        var action: String
+        var name: String?
+        var cidrs: [String]?
+        var ports: [String]?
+        var sourceCidrs: [String]?
+        var sni: [String]?
+        var http: HTTP?
+    }
+
+    struct HTTP: Encodable {
+        var host: String?
+        var methods: [String]?
+        var pathPrefix: String?
+        var headers: [String: String]?
+    }
+
+    struct Direction: Encodable {
+        var `default`: String
+        var rules: [Rule]
+    }
+
+    var generation: Int
+    var listeners: [String: Int]
+    /// Milliseconds, so that no unit needs reading.
+    var timeoutsMs: [String: Int64]
+    var policy: [String: Direction]
+
+    init(_ configuration: ProxyConfiguration, generation: Int) {
+        self.generation = generation
+        let listeners = configuration.listeners
+        self.listeners = [
+            "outbound": listeners.outbound, "inbound": listeners.inbound, "admin": listeners.admin,
+            "telemetry": listeners.telemetry,
+        ]
+        let timeouts = configuration.timeouts
+        timeoutsMs = [
+            "connect": Self.milliseconds(timeouts.connect), "idle": Self.milliseconds(timeouts.idle),
+            "detect": Self.milliseconds(timeouts.detect), "drain": Self.milliseconds(timeouts.drain),
+        ]
+        policy = [
+            "outbound": Self.direction(configuration.outboundPolicy),
+            "inbound": Self.direction(configuration.inboundPolicy),
+        ]
+    }
+
+    private static func direction(_ policy: DirectionPolicy) -> Direction {
+        Direction(
+            default: policy.defaultAction.rawValue,
+            rules: policy.rules.map { rule in
+                Rule(
+                    action: rule.action.rawValue, name: rule.name, cidrs: list(rule.cidrs), ports: list(rule.ports),
+                    sourceCidrs: list(rule.sourceCidrs), sni: list(rule.sni),
+                    http: rule.http.map { match in
+                        HTTP(
+                            host: match.host?.description, methods: match.methods.isEmpty ? nil : match.methods,
+                            pathPrefix: match.pathPrefix, headers: match.headers.isEmpty ? nil : match.headers)
+                    })
+            })
+    }
+
+    /// Nil for an empty list: the key was not given, and matches anything.
+    private static func list(_ values: [some CustomStringConvertible]) -> [String]? {
+        values.isEmpty ? nil : values.map(\.description)
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}
