@@ -34,7 +34,8 @@ struct SidecarStatusCommand: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
-            print(StatusText.render(report), terminator: "")
+            let colour = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+            print(StatusText.render(report, colour: colour), terminator: "")
         }
         if !report.isHealthy { throw ExitCode(ExitStatus.failure.rawValue) }
     }

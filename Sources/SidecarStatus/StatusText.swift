@@ -1,8 +1,11 @@
 import Telemetry
 
-/// The human summary of a status report.
+/// The human summary of a status report: aligned columns, and on a terminal the verdicts in colour (green when in
+/// order, red when not); plain text when piped or when `NO_COLOR` is set.
 enum StatusText {
-    static func render(_ report: StatusReport) -> String {
+    static func render(_ report: StatusReport, colour: Bool = false) -> String {
+        let good = { (text: String) in colour ? "\u{1B}[32m\(text)\u{1B}[0m" : text }
+        let bad = { (text: String) in colour ? "\u{1B}[31m\(text)\u{1B}[0m" : text }
         var lines: [String] = []
         let interception = report.interception
         if let error = interception.error {
@@ -11,9 +14,9 @@ enum StatusText {
             let rules = interception.chains.reduce(0) { $0 + $1.rules.count }
             let plan =
                 switch interception.matchesPlan {
-                case true?: "matches its plan"
-                case false?: "DRIFTED from the plan install recorded (sidecar-init verify shows how)"
-                case nil: "records no plan (not installed by sidecar-init)"
+                case true?: good("matches its plan")
+                case false?: bad("DRIFTED from the plan install recorded (sidecar-init verify shows how)")
+                case nil: bad("records no plan (not installed by sidecar-init)")
                 }
             lines.append(
                 "interception: installed (table inet \(interception.table), \(interception.chains.count) chains, "
@@ -21,25 +24,29 @@ enum StatusText {
             for chain in interception.chains {
                 let hook = chain.hook.map { " (\($0), priority \(chain.priority ?? 0))" } ?? ""
                 lines.append("  chain \(chain.name)\(hook)")
-                let width = chain.rules.map { ($0.comment ?? "").count }.max() ?? 0
+                let width = chain.rules.map { ($0.comment ?? "(no comment)").count }.max() ?? 0
+                let packetWidth = chain.rules.map { "\($0.packets)".count }.max() ?? 0
+                let byteWidth = chain.rules.map { "\($0.bytes)".count }.max() ?? 0
                 for rule in chain.rules {
                     let comment = (rule.comment ?? "(no comment)").padding(toLength: width)
-                    lines.append("    \(comment)  \(rule.packets) packets, \(rule.bytes) bytes")
+                    lines.append(
+                        "    \(comment)  \("\(rule.packets)".leftPadding(toLength: packetWidth)) packets, "
+                            + "\("\(rule.bytes)".leftPadding(toLength: byteWidth)) bytes")
                 }
             }
         } else {
-            lines.append("interception: absent (no table inet \(interception.table))")
+            lines.append("interception: " + bad("absent") + " (no table inet \(interception.table))")
         }
         let proxy = report.proxy
         lines.append(
-            "proxy: " + (proxy.ready ? "ready" : "not ready") + " (admin \(proxy.admin))"
+            "proxy: " + (proxy.ready ? good("ready") : bad("not ready")) + " (admin \(proxy.admin))"
                 + (proxy.detail.map { ": \($0)" } ?? ""))
         if let stats = proxy.stats { lines += describe(stats) }
         if !report.isHealthy {
             var degraded: [String] = []
             if !interception.isHealthy { degraded.append("interception") }
             if !proxy.ready { degraded.append("proxy") }
-            lines.append("degraded: " + degraded.joined(separator: ", "))
+            lines.append(bad("degraded: " + degraded.joined(separator: ", ")))
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -94,5 +101,9 @@ enum StatusText {
 extension String {
     fileprivate func padding(toLength length: Int) -> String {
         count >= length ? self : self + String(repeating: " ", count: length - count)
+    }
+
+    fileprivate func leftPadding(toLength length: Int) -> String {
+        count >= length ? self : String(repeating: " ", count: length - count) + self
     }
 }

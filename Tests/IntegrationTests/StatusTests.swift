@@ -69,6 +69,14 @@ import Testing
             #expect(denials.first?["rule"] as? String == "no-9001")
             let text = try Shell.run([Binaries.sidecarStatus, "--netns", topology.podNamespacePath])
             #expect(text.stdout.contains("rule no-9001"), "\(text.stdout)")
+            #expect(!text.stdout.contains("\u{1B}["), "plain when piped")
+            // On a terminal (a pty from script(1)), the verdicts are in colour (unless NO_COLOR is set, as the
+            // test runner may set it).
+            let onTerminal = try Shell.run([
+                "env", "-u", "NO_COLOR", "script", "-qec",
+                "\(Binaries.sidecarStatus) --netns \(topology.podNamespacePath)", "/dev/null",
+            ])
+            #expect(onTerminal.stdout.contains("\u{1B}[32mready\u{1B}[0m"), "\(onTerminal.stdout)")
 
             try Shell.run(["ip", "netns", "exec", topology.pod, "nft", "flush", "chain", "inet", "sidecar", "output"])
             let drifted = try report()
