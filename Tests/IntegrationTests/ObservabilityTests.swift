@@ -36,9 +36,8 @@ import Testing
             // Closed connections are reported as they close: give the last one a moment.
             var samples: [String: [Sample]] = [:]
             for _ in 0..<50 {
-                let scrape = try Shell.run(
-                    topology.inPod(["curl", "-s", "--max-time", "5", "http://127.0.0.1:15020/metrics"]))
-                let parsed = try Shell.run(["/usr/bin/python3", "-B", Binaries.peer, "metrics"], stdin: scrape.stdout)
+                let scrape = try topology.askProxy("/metrics", port: 15020)
+                let parsed = try Shell.run(["/usr/bin/python3", "-B", Binaries.peer, "metrics"], stdin: scrape)
                 samples = try JSONDecoder().decode([String: [Sample]].self, from: Data(parsed.stdout.utf8))
                 if value(samples, "sidecar_connections_closed_total", ["outcome": "forwarded"]) >= 2 { break }
                 usleep(100_000)
@@ -72,9 +71,8 @@ import Testing
             #expect(denied["rule"] as? String == "no-admin")
             #expect(denied["method"] as? String == "GET")
 
-            let stats = try Shell.run(
-                topology.inPod(["curl", "-s", "--max-time", "5", "http://127.0.0.1:15000/stats"]))
-            let json = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as! [String: Any]
+            let stats = try topology.askProxy("/stats")
+            let json = try JSONSerialization.jsonObject(with: Data(stats.utf8)) as! [String: Any]
             #expect(json["configGeneration"] as? Int == 1)
             let traffic = json["traffic"] as! [String: Any]
             #expect((traffic["totalConnections"] as! [String: Int])["outbound"] == 3)
@@ -109,9 +107,8 @@ import Testing
             try topology.startProxy()
             try topology.startServer(inPod: false, port: 9000)
             let held = try topology.startHeldCall(port: 9000, size: 1000)
-            let listed = try Shell.run(
-                topology.inPod(["curl", "-s", "--max-time", "5", "http://127.0.0.1:15000/connections"]))
-            let connections = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as! [[String: Any]]
+            let listed = try topology.askProxy("/connections")
+            let connections = try JSONSerialization.jsonObject(with: Data(listed.utf8)) as! [[String: Any]]
             #expect(connections.map { $0["destination"] as? String } == ["\(topology.upstreamIPv4):9000"])
             held.closeInput()
             #expect(held.waitForExit(timeout: .seconds(20)) == 0)
@@ -132,9 +129,8 @@ import Testing
                           - { action: allow, name: api, cidrs: [10.0.0.0/8], ports: [443, 8000-8999] }
                           - { action: deny, http: { host: "*.internal", methods: [DELETE], pathPrefix: /admin } }
                     """)
-            let dump = try Shell.run(
-                topology.inPod(["curl", "-s", "--max-time", "5", "http://127.0.0.1:15000/config_dump"]))
-            let json = try JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as! [String: Any]
+            let dump = try topology.askProxy("/config_dump")
+            let json = try JSONSerialization.jsonObject(with: Data(dump.utf8)) as! [String: Any]
             #expect(json["generation"] as? Int == 1)
             let timeouts = json["timeoutsMs"] as! [String: Int]
             #expect(timeouts == ["connect": 2000, "idle": 3_600_000, "detect": 300, "drain": 30_000])

@@ -34,16 +34,9 @@ import Testing
             try topology.startServer(inPod: false, port: 9000)
             let held = try topology.startHeldCall(port: 9000, size: 4096)
 
-            let drain = try Shell.run(
-                topology.inPod(["curl", "-s", "--max-time", "5", "-X", "POST", "http://127.0.0.1:15000/drain"]))
-            #expect(drain.stdout == "draining\n")
+            #expect(try topology.askProxy("/drain", method: "POST") == "draining\n")
             try proxy.waitForOutput("] draining")
-            let ready = try Shell.run(
-                topology.inPod([
-                    "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5",
-                    "http://127.0.0.1:15020/healthz/ready",
-                ]))
-            #expect(ready.stdout == "503")
+            #expect(try topology.askProxy("/healthz/ready", port: 15020, statusOnly: true) == "503")
             let fresh = try PeerClient.probe(topology.inPod([]), host: topology.upstreamIPv4, port: 9000)
             #expect(fresh.outcome == "refused")
 
@@ -78,10 +71,7 @@ import Testing
             try topology.startServer(inPod: false, port: 9000)
             let held = try topology.startHeldCall(port: 9000, size: 4096)
 
-            try Shell.run(
-                topology.inPod([
-                    "curl", "-s", "--max-time", "5", "-X", "POST", "http://127.0.0.1:15000/quitquitquit",
-                ]))
+            try topology.askProxy("/quitquitquit", method: "POST")
             #expect(proxy.waitForExit(timeout: .seconds(5)) == 0)
             held.closeInput()
             _ = held.waitForExit(timeout: .seconds(10))
@@ -97,19 +87,10 @@ import Testing
             #expect(try PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9000))
             #expect(!proxy.output.contains("connection forwarded"))
 
-            let changed = try Shell.run(
-                topology.inPod([
-                    "curl", "-s", "--max-time", "5", "-X", "POST", "http://127.0.0.1:15000/logging?level=debug",
-                ]))
-            #expect(changed.stdout == "log level: debug\n")
+            #expect(try topology.askProxy("/logging?level=debug", method: "POST") == "log level: debug\n")
             #expect(try PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9000))
             try proxy.waitForOutput("connection forwarded")
-            let refused = try Shell.run(
-                topology.inPod([
-                    "curl", "-s", "-w", "%{http_code}", "--max-time", "5", "-X", "POST",
-                    "http://127.0.0.1:15000/logging?level=loud",
-                ]))
-            #expect(refused.stdout.hasSuffix("400"))
+            #expect(try topology.askProxy("/logging?level=loud", method: "POST", statusOnly: true) == "400")
         }
     }
 }

@@ -193,6 +193,18 @@ final class PodTopology: @unchecked Sendable {
         return held
     }
 
+    /// Asks the proxy's admin port (or, with `port`, another of its ports) from inside the pod, with curl: the body,
+    /// or with `statusOnly` the HTTP status code.
+    @discardableResult
+    func askProxy(_ path: String, method: String = "GET", port: Int = 15000, statusOnly: Bool = false) throws
+        -> String
+    {
+        let output = statusOnly ? ["-o", "/dev/null", "-w", "%{http_code}"] : []
+        return try Shell.run(
+            inPod(["curl", "-s", "--max-time", "5", "-X", method] + output + ["http://127.0.0.1:\(port)\(path)"])
+        ).stdout
+    }
+
     /// Writes a file the proxy's and the app's uids can read, next to the copied binaries.
     func writeReadableFile(named name: String, _ contents: String) throws -> String {
         let path = "\(Binaries.directory)/\(name)"
