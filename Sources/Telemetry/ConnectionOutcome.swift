@@ -10,6 +10,7 @@ public enum ConnectionOutcome: String, Sendable, Codable {
     case timeout
     /// Aimed at the proxy itself.
     case loop
-    /// Its original destination could not be read, or the proxy failed to set it up.
+    /// Its original destination could not be read, the proxy failed to set it up, or the client left before it was
+    /// decided.
     case error
 }

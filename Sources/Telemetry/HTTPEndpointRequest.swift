@@ -2,10 +2,6 @@
 public struct HTTPEndpointRequest: Sendable {
     public let query: [String: String]
 
-    public init(query: [String: String] = [:]) {
-        self.query = query
-    }
-
     /// Reads `a=1&b=2` (no percent-decoding: admin parameters are plain words).
     init(queryString: Substring?) {
         var query: [String: String] = [:]

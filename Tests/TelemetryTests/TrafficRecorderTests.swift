@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+@testable import Telemetry
+
+/// What the recorder makes of known events: metric series with bounded labels, and the statistics `/stats` serves.
+@Suite struct TrafficRecorderTests {
+    func closed(_ destination: String, direction: String = "outbound", received: Int = 0) -> AccessLogEntry {
+        var entry = AccessLogEntry(
+            kind: .connection, start: "2026-01-01T00:00:00.000Z", durationMs: 1, direction: direction,
+            source: "10.0.0.2:40000")
+        entry.destination = destination
+        entry.bytesReceived = received
+        return entry
+    }
+
+    @Test func destinationsBeyondTheCapShareOneLabel() {
+        let recorder = TrafficRecorder(accessLog: nil)
+        for index in 0..<(ProxyMetrics.destinationCap + 5) {
+            recorder.connectionOpened(direction: "outbound")
+            recorder.connectionClosed(closed("10.0.\(index / 256).\(index % 256):80"), outcome: .forwarded)
+        }
+        let text = recorder.metrics.exposition()
+        let series = text.split(separator: "\n").filter { $0.hasPrefix("sidecar_connections_closed_total{") }
+        #expect(series.count == ProxyMetrics.destinationCap + 1)
+        #expect(
+            text.contains(
+                #"sidecar_connections_closed_total{direction="outbound",destination="other",outcome="forwarded"} 5"#))
+        #expect(text.contains(#"sidecar_connections_active{direction="outbound"} 0"#))
+    }
+
+    @Test func bytesAndRequestsAreCounted() {
+        let recorder = TrafficRecorder(accessLog: nil)
+        recorder.connectionOpened(direction: "inbound")
+        recorder.connectionClosed(closed("10.0.0.2:8080", direction: "inbound", received: 1234), outcome: .forwarded)
+        var request = AccessLogEntry(
+            kind: .request, start: "2026-01-01T00:00:00.000Z", durationMs: 1, direction: "inbound",
+            source: "10.0.0.1:5000")
+        request.method = "BREW"
+        request.status = 418
+        recorder.requestCompleted(request, duration: .milliseconds(3))
+        let text = recorder.metrics.exposition()
+        #expect(text.contains(#"sidecar_bytes_total{direction="inbound",flow="client_to_upstream"} 1234"#))
+        #expect(text.contains(#"sidecar_http_requests_total{direction="inbound",method="other",status="4xx"} 1"#))
+        #expect(text.contains(#"sidecar_http_request_duration_seconds_count{direction="inbound"} 1"#))
+    }
+
+    @Test func statisticsRankDestinationsAndKeepTheLatestDenials() {
+        let recorder = TrafficRecorder(accessLog: nil)
+        for (destination, count) in [("a:1", 1), ("b:2", 3), ("c:3", 2)] {
+            for _ in 0..<count {
+                recorder.connectionOpened(direction: "outbound")
+                recorder.connectionClosed(closed(destination), outcome: .forwarded)
+            }
+        }
+        for index in 0..<(TrafficRecorder.keptDenials + 3) {
+            recorder.denied(
+                direction: "outbound", source: "s", destination: "d", request: nil, rule: "rule-\(index)")
+        }
+        let snapshot = recorder.snapshot()
+        #expect(snapshot.topDestinations.map(\.destination) == ["b:2", "c:3", "a:1"])
+        #expect(snapshot.totalConnections == ["outbound": 6])
+        #expect(snapshot.activeConnections == ["outbound": 0])
+        #expect(snapshot.recentDenials.count == TrafficRecorder.keptDenials)
+        #expect(snapshot.recentDenials.first?.rule == "rule-\(TrafficRecorder.keptDenials + 2)")
+    }
+
+    @Test func timestampsAreRFC3339UTCWithMilliseconds() {
+        #expect(AccessLog.timestamp(Date(timeIntervalSince1970: 1_800_000_000.5)) == "2027-01-15T08:00:00.500Z")
+    }
+}
