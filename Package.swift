@@ -55,7 +55,11 @@ let package = Package(
         ),
         .target(
             name: "SidecarCLI",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "Interception",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+            ]
         ),
         .executableTarget(
             name: "SidecarInit",
@@ -70,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "SidecarProxy",
             dependencies: [
-                "Proxy", "Policy", "Telemetry", "SidecarCLI",
+                "Proxy", "Policy", "Interception", "Telemetry", "SidecarCLI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -82,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "SidecarStatus",
             dependencies: [
-                "Netfilter", "SidecarCLI", "Telemetry",
+                "Netfilter", "Interception", "SidecarCLI", "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Interception
 import Netfilter
+import SidecarCLI
 
 /// `sidecar-init plan`: what `install` would program, touching nothing.
 struct PlanCommand: ParsableCommand {

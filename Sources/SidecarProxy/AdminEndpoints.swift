@@ -1,5 +1,7 @@
 import Foundation
+import Interception
 import Logging
+import Policy
 import Proxy
 import SidecarCLI
 import Telemetry
@@ -33,6 +35,32 @@ struct AdminEndpoints: Sendable {
         HTTPEndpoint(path: "/config_dump") { _ in
             let status = store.status
             return Self.json(ConfigurationDump(status.configuration, generation: status.generation))
+        }
+    }
+
+    /// `/explain?destination=IP:PORT[&direction=inbound&source=IP]`: how the policy in force would decide such a
+    /// connection, for `sidecar-status explain`.
+    var explain: HTTPEndpoint {
+        HTTPEndpoint(path: "/explain") { request in
+            guard let target = request.query["destination"], let (address, port) = IPNetwork.endpoint(parsing: target),
+                let direction = TrafficDirection(rawValue: request.query["direction"] ?? "outbound")
+            else {
+                return HTTPEndpointResponse(
+                    status: .badRequest,
+                    body: "give ?destination=IP:PORT, and optionally direction=outbound|inbound and source=IP\n")
+            }
+            let source = request.query["source"].flatMap { try? IPNetwork(parsing: $0) }
+            let facts = ConnectionFacts(
+                direction: direction, destinationAddress: address.address, destinationPort: port,
+                sourceAddress: source?.address ?? [])
+            let status = store.status
+            let policy = status.configuration.policy(for: direction)
+            let decision = PolicyEvaluator.decide(policy, for: facts, detected: .opaque)
+            return Self.json(
+                PolicyExplanation(
+                    direction: direction.rawValue, destination: target, configGeneration: status.generation,
+                    inspectsFirstBytes: PolicyEvaluator.needsDetection(policy, for: facts),
+                    action: decision.action.rawValue, rule: decision.ruleName, ruleIndex: decision.ruleIndex))
         }
     }
 

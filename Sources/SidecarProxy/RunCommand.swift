@@ -60,7 +60,7 @@ struct RunCommand: AsyncParsableCommand {
             name: "admin", hosts: ["127.0.0.1"], port: configuration.listeners.admin,
             endpoints: [
                 .readiness(path: "/ready", health: health), adminEndpoints.stats, adminEndpoints.connections,
-                adminEndpoints.configDump,
+                adminEndpoints.configDump, adminEndpoints.explain,
                 AdminEndpoints.metrics(recorder.metrics), AdminEndpoints.logging(levelSwitch, logger: logger),
                 shutdown.drainEndpoint, shutdown.quitEndpoint,
                 HTTPEndpoint(method: .POST, path: "/reload", mayBlock: true) { _ in

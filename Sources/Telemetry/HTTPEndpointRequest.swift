@@ -1,13 +1,17 @@
-/// What an endpoint sees of its request: the query parameters (`/logging?level=debug`), last value winning.
+import Foundation
+
+/// What an endpoint sees of its request: the query parameters (`/logging?level=debug`), percent-decoded, last value
+/// winning.
 public struct HTTPEndpointRequest: Sendable {
     public let query: [String: String]
 
-    /// Reads `a=1&b=2` (no percent-decoding: admin parameters are plain words).
+    /// Reads `a=1&b=%5Bfd00%3A%3A1%5D%3A80`.
     init(queryString: Substring?) {
         var query: [String: String] = [:]
         for pair in queryString?.split(separator: "&") ?? [] {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            query[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+            let value = parts.count > 1 ? String(parts[1]) : ""
+            query[String(parts[0])] = value.removingPercentEncoding ?? value
         }
         self.query = query
     }

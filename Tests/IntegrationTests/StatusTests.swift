@@ -91,4 +91,50 @@ import Testing
             #expect((down.json["interception"] as! [String: Any])["matchesPlan"] as? Bool == true)
         }
     }
+
+    /// `explain` says whether a connection would be captured and by which rule, whether that plan is the one
+    /// installed, and what the running proxy's policy would decide.
+    @Test func explainSaysWhatWouldHappenToAConnection() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(
+                configuration: """
+                    policy:
+                      outbound:
+                        rules:
+                          - { action: deny, name: no-9001, ports: [9001] }
+                          - { action: allow, name: partners, sni: ["*.example.com"] }
+                    """)
+            func explain(_ arguments: String...) throws -> [String: Any] {
+                let result = try Shell.run(
+                    [Binaries.sidecarStatus, "explain", "--json", "--netns", topology.podNamespacePath] + arguments)
+                return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+            }
+            let denied = try explain("tcp", "\(topology.upstreamIPv4):9001")
+            #expect(denied["captured"] as? Bool == true)
+            #expect(denied["captureRule"] as? String == "sidecar: redirect outbound tcp")
+            #expect(denied["planInstalled"] as? Bool == true)
+            let policy = try #require(denied["policy"] as? [String: Any])
+            #expect(policy["action"] as? String == "deny" && policy["rule"] as? String == "no-9001")
+            #expect(policy["ruleIndex"] as? Int == 0)
+
+            let tls = try explain("tcp", "[\(topology.upstreamIPv6)]:443")
+            #expect((tls["policy"] as? [String: Any])?["inspectsFirstBytes"] as? Bool == true)
+
+            let proxyOwn = try explain("tcp", "\(topology.upstreamIPv4):9001", "--uid", "1337")
+            #expect(proxyOwn["captured"] as? Bool == false)
+            #expect(proxyOwn["captureRule"] as? String == "sidecar: proxy uid")
+            #expect(proxyOwn["policy"] == nil)
+
+            // Other settings than those installed: explained, with the warning that they are not in force.
+            let other = try explain("tcp", "\(topology.upstreamIPv4):9001", "--exclude-outbound-ports", "9001")
+            #expect(other["captured"] as? Bool == false)
+            #expect(other["planInstalled"] as? Bool == false)
+            let text = try Shell.run([
+                Binaries.sidecarStatus, "explain", "tcp", "\(topology.upstreamIPv4):9001", "--netns",
+                topology.podNamespacePath,
+            ])
+            #expect(text.stdout.contains("policy: deny by rule no-9001 (rules[0])"), "\(text.stdout)")
+        }
+    }
 }

@@ -1,12 +1,11 @@
 import ArgumentParser
 import Foundation
 import Interception
-import SidecarCLI
 
 /// The capture settings every subcommand that plans a ruleset accepts. Each is also read from a YAML file
 /// (`--config`, keys in camelCase) and from `SIDECAR_*` environment variables; flags win over the environment, which
 /// wins over the file. Lists are comma-separated; ports may be ranges (`8000-8999`); `*` means all.
-struct CaptureOptions: ParsableArguments {
+public struct CaptureOptions: ParsableArguments {
     @Option(
         name: .customLong("config"),
         help:
@@ -56,9 +55,11 @@ struct CaptureOptions: ParsableArguments {
     @Option(help: "Name of the nftables table (family inet) the project owns. (default: sidecar)")
     var table: String?
 
+    public init() {}
+
     /// The effective, validated settings and where each came from; bad input fails here, before the kernel is
     /// touched, with every problem named.
-    func resolve() throws(CommandFailure) -> (
+    public func resolve() throws(CommandFailure) -> (
         config: InterceptionConfig, sources: [CaptureSetting: CaptureSettingsResolver.Source]
     ) {
         var layers: [CaptureSettingsResolver.Layer] = []
@@ -80,7 +81,7 @@ struct CaptureOptions: ParsableArguments {
         }
     }
 
-    func config() throws(CommandFailure) -> InterceptionConfig {
+    public func config() throws(CommandFailure) -> InterceptionConfig {
         try resolve().config
     }
 

@@ -1,6 +1,5 @@
 import Foundation
 import Interception
-import SidecarCLI
 import Yams
 
 /// Reads capture settings from a YAML file: a mapping of camelCase keys to a value or a list

@@ -1,0 +1,71 @@
+/// Walks a planned ruleset's output chain as netfilter would for the first packet of a new outbound TCP connection,
+/// and says which rule it meets: whether the connection is captured, and why. Pure, so `sidecar-status explain`
+/// answers without sending a packet.
+public enum CaptureExplainer {
+    /// The first packet of an outbound TCP connection, as the output hook sees it.
+    public struct Connection: Sendable, Hashable {
+        public var destination: IPNetwork
+        public var port: UInt16
+        public var uid: UInt32
+        public var gid: UInt32
+        /// The interface the packet leaves by: `lo` for the pod's own and loopback addresses.
+        public var outputInterface: String
+        /// The packet's source address, when known (nil matches no source condition).
+        public var source: IPNetwork?
+
+        /// - Parameter destination: a host address (a /32 or /128).
+        public init(
+            destination: IPNetwork, port: UInt16, uid: UInt32, gid: UInt32, outputInterface: String,
+            source: IPNetwork? = nil
+        ) {
+            self.destination = destination
+            self.port = port
+            self.uid = uid
+            self.gid = gid
+            self.outputInterface = outputInterface
+            self.source = source
+        }
+    }
+
+    /// What the rules do with the connection.
+    public struct Verdict: Sendable, Hashable {
+        /// Redirected to this local port, or nil when the connection goes out untouched.
+        public var redirectPort: UInt16?
+        /// The comment of the rule that decided; nil when none matched (the chain lets everything else pass).
+        public var rule: String?
+
+        public var isCaptured: Bool { redirectPort != nil }
+    }
+
+    public static func explain(_ ruleset: Ruleset, _ connection: Connection) -> Verdict {
+        let rules = ruleset.chains.first { $0.hook?.point == .output }?.rules ?? []
+        for rule in rules where rule.matches.allSatisfy({ holds($0, connection) }) {
+            switch rule.action {
+            case .returnFromChain: return Verdict(redirectPort: nil, rule: rule.comment)
+            case .redirect(let port): return Verdict(redirectPort: port, rule: rule.comment)
+            }
+        }
+        return Verdict(redirectPort: nil, rule: nil)
+    }
+
+    /// An address condition of one family never matches a packet of the other (nft's `ip daddr` implies IPv4).
+    static func holds(_ match: Match, _ connection: Connection) -> Bool {
+        let address = connection.destination
+        switch match {
+        case .socketUID(let uid): return connection.uid == uid
+        case .socketGID(let gid): return connection.gid == gid
+        case .family(let family): return address.family == family
+        case .destinationAddress(let networks, let negated):
+            guard let family = networks.first?.family, family == address.family else { return false }
+            return networks.contains { $0.contains(address: address.address) } != negated
+        case .sourceAddress(let network):
+            guard let source = connection.source, source.family == network.family else { return false }
+            return network.contains(address: source.address)
+        case .transport(let protocols): return protocols.contains(.tcp)
+        case .destinationPort(let transport, let ranges):
+            return transport == .tcp && ranges.contains { $0.contains(connection.port) }
+        case .outputInterface(let names): return names.contains(connection.outputInterface)
+        case .inputInterface: return false
+        }
+    }
+}

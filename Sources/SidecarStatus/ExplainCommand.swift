@@ -1,0 +1,148 @@
+import ArgumentParser
+import Foundation
+import Interception
+import NIOPosix
+import Netfilter
+import SidecarCLI
+import Telemetry
+
+/// `sidecar-status explain tcp HOST:PORT`: would the app's connection be captured, by which rule, and what would the
+/// policy in force decide? Sends no packet: the capture part walks the plan for the given settings (and says whether
+/// that plan is the one installed), the policy part asks the running proxy.
+struct ExplainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Explain how an outbound connection would be captured and decided.",
+        discussion: """
+            Capture settings are read as sidecar-init reads them (flags, SIDECAR_* variables, --config); give the \
+            ones the pod was installed with. Exit 0 once explained, 2 bad usage.
+            """)
+
+    @Argument(help: "The transport: tcp.")
+    var transport: String
+
+    @Argument(help: "The destination the app dials: IPv4:PORT or [IPv6]:PORT.")
+    var destination: String
+
+    @Option(help: "The uid the app runs as.")
+    var uid: UInt32 = 1000
+
+    @Option(help: "The gid the app runs as. (default: the uid)")
+    var gid: UInt32?
+
+    @Option(help: "The interface the connection leaves by. (default: lo for loopback addresses, else eth0)")
+    var interface: String?
+
+    @Option(help: "The proxy's admin address (host:port).")
+    var admin = "127.0.0.1:15000"
+
+    @OptionGroup var capture: CaptureOptions
+    @OptionGroup var namespace: NamespaceOption
+
+    @Flag(help: "Print JSON instead of sentences.")
+    var json = false
+
+    /// What `--json` prints.
+    struct Explanation: Codable {
+        var destination: String
+        var uid: UInt32
+        var captured: Bool
+        var redirectPort: UInt16?
+        /// The comment of the rule that decided; nil when none matched.
+        var captureRule: String?
+        /// Whether the installed table is the plan for these settings, unchanged; nil when absent or unreadable.
+        var planInstalled: Bool?
+        /// The proxy's answer, when captured and the proxy answered.
+        var policy: PolicyExplanation?
+        var policyError: String?
+    }
+
+    func validate() throws {
+        guard transport == "tcp" else { throw ValidationError("only tcp connections can be explained") }
+        guard IPNetwork.endpoint(parsing: destination) != nil else {
+            throw ValidationError("'\(destination)': expected IPv4:PORT or [IPv6]:PORT, e.g. 10.0.0.5:443")
+        }
+    }
+
+    func run() throws {
+        guard let (address, port) = IPNetwork.endpoint(parsing: destination) else {
+            throw ExitCode(ExitStatus.badInput.rawValue)
+        }
+        let plan = InterceptionPlanner.ruleset(for: try capture.config())
+        let (adminHost, adminPort) = try ShowCommand.parseHostPort(admin)
+        try namespace.enter()
+        let loopback = IPNetwork.ipv4Loopback.contains(address) || IPNetwork.ipv6Loopback.contains(address)
+        let verdict = CaptureExplainer.explain(
+            plan,
+            CaptureExplainer.Connection(
+                destination: address, port: port, uid: uid, gid: gid ?? uid,
+                outputInterface: interface ?? (loopback ? "lo" : "eth0")))
+        var explanation = Explanation(
+            destination: destination, uid: uid, captured: verdict.isCaptured, redirectPort: verdict.redirectPort,
+            captureRule: verdict.rule, planInstalled: planInstalled(plan))
+        if verdict.isCaptured {
+            do {
+                explanation.policy = try askProxy(host: adminHost, port: adminPort)
+            } catch {
+                explanation.policyError = "\(error)"
+            }
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(explanation), as: UTF8.self))
+        } else {
+            print(Self.sentences(explanation), terminator: "")
+        }
+    }
+
+    private func planInstalled(_ plan: Ruleset) -> Bool? {
+        guard let table = try? NftablesConnection().table(named: plan.table) else { return nil }
+        return table.comment == RulesetFingerprint.tableComment(for: plan) && table.matchesRecordedPlan == true
+    }
+
+    private func askProxy(host: String, port: Int) throws -> PolicyExplanation {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let query = "destination=" + (destination.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        let answer = try HTTPProbe.get(
+            host: host, port: port, path: "/explain?\(query)", timeout: .seconds(2), group: group
+        ).wait()
+        guard answer.status == .ok else {
+            throw CommandFailure(.failure, "the proxy answered \(answer.status.code): \(answer.body)")
+        }
+        return try JSONDecoder().decode(PolicyExplanation.self, from: Data(answer.body.utf8))
+    }
+
+    static func sentences(_ explanation: Explanation) -> String {
+        var lines: [String] = []
+        let who = "tcp to \(explanation.destination) as uid \(explanation.uid)"
+        if let port = explanation.redirectPort {
+            lines.append(
+                "capture: \(who) is redirected to the proxy (port \(port)) by rule '\(explanation.captureRule ?? "?")'")
+        } else if let rule = explanation.captureRule {
+            lines.append("capture: \(who) is not captured: rule '\(rule)' lets it pass; policy does not apply")
+        } else {
+            lines.append("capture: \(who) is not captured: no rule matches; policy does not apply")
+        }
+        switch explanation.planInstalled {
+        case true?: lines.append("  (the installed table is the plan for these settings)")
+        case false?:
+            lines.append("  WARNING: the installed table is not the plan for these settings (other settings, or drift)")
+        case nil: lines.append("  WARNING: no table is installed for these settings")
+        }
+        if let policy = explanation.policy {
+            let rule = policy.ruleIndex.map { "rule \(policy.rule) (rules[\($0)])" } ?? "the default"
+            lines.append(
+                "policy: \(policy.action) by \(rule), configuration generation \(policy.configGeneration)")
+            if policy.inspectsFirstBytes {
+                lines.append(
+                    "  an SNI or HTTP rule is in reach: the first bytes decide; the above holds if they are neither TLS nor HTTP"
+                )
+            }
+        } else if let error = explanation.policyError {
+            lines.append("policy: unknown (the proxy did not answer: \(error))")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

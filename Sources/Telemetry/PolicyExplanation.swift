@@ -1,0 +1,27 @@
+/// What the admin API's `/explain` answers: how the policy in force would decide a connection, as `sidecar-status
+/// explain` shows it.
+public struct PolicyExplanation: Sendable, Codable, Equatable {
+    public var direction: String
+    public var destination: String
+    public var configGeneration: Int
+    /// The first rule in reach is an SNI or HTTP rule: the proxy reads the first bytes, and the decision below holds
+    /// only for a connection that turns out to be neither TLS nor HTTP.
+    public var inspectsFirstBytes: Bool
+    /// `allow` or `deny`, the rule's name (`default` when none matched) and its position.
+    public var action: String
+    public var rule: String
+    public var ruleIndex: Int?
+
+    public init(
+        direction: String, destination: String, configGeneration: Int, inspectsFirstBytes: Bool, action: String,
+        rule: String, ruleIndex: Int?
+    ) {
+        self.direction = direction
+        self.destination = destination
+        self.configGeneration = configGeneration
+        self.inspectsFirstBytes = inspectsFirstBytes
+        self.action = action
+        self.rule = rule
+        self.ruleIndex = ruleIndex
+    }
+}
