@@ -6,10 +6,7 @@ import Testing
 @Suite struct ShutdownTests {
     @Test func sigtermLetsAnOpenConnectionFinishThenExitsZero() async throws {
         try await PodTopology.with { topology in
-            try topology.sidecarInit("install")
-            let proxy = try topology.startProxy()
-            try topology.startServer(inPod: false, port: 9000)
-            let held = try topology.startHeldCall(port: 9000, size: 4096)
+            let (proxy, held) = try Self.proxyWithAHeldConnection(topology)
 
             proxy.signal(SIGTERM)
             try proxy.waitForOutput("] draining")
@@ -29,10 +26,7 @@ import Testing
 
     @Test func drainOverTheAdminAPIDoesWhatSIGTERMDoes() async throws {
         try await PodTopology.with { topology in
-            try topology.sidecarInit("install")
-            let proxy = try topology.startProxy()
-            try topology.startServer(inPod: false, port: 9000)
-            let held = try topology.startHeldCall(port: 9000, size: 4096)
+            let (proxy, held) = try Self.proxyWithAHeldConnection(topology)
 
             #expect(try topology.askProxy("/drain", method: "POST") == "draining\n")
             try proxy.waitForOutput("] draining")
@@ -48,10 +42,7 @@ import Testing
 
     @Test func aSecondSIGTERMEndsTheDrainAtOnce() async throws {
         try await PodTopology.with { topology in
-            try topology.sidecarInit("install")
-            let proxy = try topology.startProxy()
-            try topology.startServer(inPod: false, port: 9000)
-            let held = try topology.startHeldCall(port: 9000, size: 4096)
+            let (proxy, held) = try Self.proxyWithAHeldConnection(topology)
 
             proxy.signal(SIGTERM)
             try proxy.waitForOutput("] draining")
@@ -66,10 +57,7 @@ import Testing
 
     @Test func quitquitquitExitsWithoutADrain() async throws {
         try await PodTopology.with { topology in
-            try topology.sidecarInit("install")
-            let proxy = try topology.startProxy()
-            try topology.startServer(inPod: false, port: 9000)
-            let held = try topology.startHeldCall(port: 9000, size: 4096)
+            let (proxy, held) = try Self.proxyWithAHeldConnection(topology)
 
             try topology.askProxy("/quitquitquit", method: "POST")
             #expect(proxy.waitForExit(timeout: .seconds(5)) == 0)
@@ -92,5 +80,15 @@ import Testing
             try proxy.waitForOutput("connection forwarded")
             #expect(try topology.askProxy("/logging?level=loud", method: "POST", statusOnly: true) == "400")
         }
+    }
+
+    /// Rules installed, the proxy running, and one connection through it held open (4 KiB each way once released).
+    private static func proxyWithAHeldConnection(_ topology: PodTopology) throws -> (
+        proxy: BackgroundProcess, held: BackgroundProcess
+    ) {
+        try topology.sidecarInit("install")
+        let proxy = try topology.startProxy()
+        try topology.startServer(inPod: false, port: 9000)
+        return (proxy, try topology.startHeldCall(port: 9000, size: 4096))
     }
 }
