@@ -19,9 +19,9 @@ struct InstallCommand: ParsableCommand {
         try connection.install(ruleset)
         // The rules are in force now: a failure to look for conflicts must not report the install as failed.
         do {
-            ConflictReport.warn(try ConflictReport.findings(for: ruleset, connection: connection))
+            warn(try ConflictReport.findings(for: ruleset, connection: connection))
         } catch {
-            ConflictReport.warn(["could not check for conflicting rules: \(error)"])
+            warn(["could not check for conflicting rules: \(error)"])
         }
         let rules = ruleset.chains.reduce(0) { $0 + $1.rules.count }
         print("sidecar-init: installed table inet \(config.table) (\(ruleset.chains.count) chains, \(rules) rules)")

@@ -18,7 +18,7 @@ struct VerifyCommand: ParsableCommand {
         let plan = InterceptionPlanner.ruleset(for: config)
         try namespace.enter()
         let connection = try NftablesConnection()
-        ConflictReport.warn(try ConflictReport.findings(for: plan, connection: connection))
+        warn(try ConflictReport.findings(for: plan, connection: connection))
         guard let installed = try connection.table(named: config.table) else {
             throw CommandFailure(.absent, "table inet \(config.table) is not installed")
         }

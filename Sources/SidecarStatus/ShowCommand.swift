@@ -43,7 +43,14 @@ struct ShowCommand: ParsableCommand {
 
     private func readInterception() -> StatusReport.Interception {
         do {
-            return StatusReport.Interception(table: table, readBack: try NftablesConnection().table(named: table))
+            let connection = try NftablesConnection()
+            let installed = try connection.table(named: table)
+            let warnings =
+                installed.map {
+                    (try? ConflictReport.findings(for: StatusReport.Interception.hooks(of: $0), connection: connection))
+                        ?? []
+                } ?? []
+            return StatusReport.Interception(table: table, readBack: installed, warnings: warnings)
         } catch {
             return StatusReport.Interception(
                 table: table, installed: false, matchesPlan: nil, error: "\(error)", chains: [])

@@ -1,3 +1,4 @@
+import Interception
 import Netfilter
 import Telemetry
 
@@ -11,6 +12,8 @@ struct StatusReport: Codable {
         /// Set when the table could not be read at all (e.g. no permission).
         var error: String?
         var chains: [Chain]
+        /// What else could rewrite connections at our hooks: legacy iptables NAT, other tables' NAT chains.
+        var warnings: [String] = []
 
         /// In force as planned: anything else leaves the pod's traffic uncaptured or captured wrongly.
         var isHealthy: Bool { installed && matchesPlan == true }
@@ -48,7 +51,7 @@ struct StatusReport: Codable {
 
 extension StatusReport.Interception {
     /// The report for what the kernel returned for `table`: the table, or nil when absent.
-    init(table: String, readBack installed: InstalledTable?) {
+    init(table: String, readBack installed: InstalledTable?, warnings: [String]) {
         self.init(
             table: table, installed: installed != nil, matchesPlan: installed?.matchesRecordedPlan, error: nil,
             chains: (installed?.chains ?? []).map { chain in
@@ -57,6 +60,18 @@ extension StatusReport.Interception {
                     rules: chain.rules.map {
                         StatusReport.Rule(handle: $0.handle, comment: $0.comment, packets: $0.packets, bytes: $0.bytes)
                     })
+            }, warnings: warnings)
+    }
+
+    /// Our table's hooks in the planner's terms, for the conflict check: only the chains and their hooks count.
+    static func hooks(of installed: InstalledTable) -> Ruleset {
+        Ruleset(
+            table: installed.name,
+            chains: installed.chains.compactMap { chain in
+                guard let hook = chain.hook, let point = hook.pointName.flatMap(ChainHook.Point.init) else {
+                    return nil
+                }
+                return Chain(name: chain.name, hook: ChainHook(point: point, priority: hook.priority), rules: [])
             })
     }
 

@@ -37,6 +37,7 @@ enum StatusText {
         } else {
             lines.append("interception: " + bad("absent") + " (no table inet \(interception.table))")
         }
+        for warning in interception.warnings { lines.append("  " + bad("warning:") + " \(warning)") }
         let proxy = report.proxy
         lines.append(
             "proxy: " + (proxy.ready ? good("ready") : bad("not ready")) + " (admin \(proxy.admin))"

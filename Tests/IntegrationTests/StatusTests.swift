@@ -137,4 +137,23 @@ import Testing
             #expect(text.stdout.contains("policy: deny by rule no-9001 (rules[0])"), "\(text.stdout)")
         }
     }
+
+    /// Another table's NAT chain ahead of ours is reported as a warning; it does not make the pod unhealthy.
+    @Test func aConflictingNATChainIsAWarning() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy()
+            try Shell.run([
+                "ip", "netns", "exec", topology.pod, "nft",
+                "add table ip other; add chain ip other early { type nat hook output priority -150; }",
+            ])
+            let result = try Shell.run([Binaries.sidecarStatus, "--json", "--netns", topology.podNamespacePath])
+            let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+            let warnings = (json["interception"] as! [String: Any])["warnings"] as! [String]
+            #expect(warnings.count == 1)
+            #expect(warnings.first?.contains("table ip other chain early") == true, "\(warnings)")
+            let text = try Shell.run([Binaries.sidecarStatus, "--netns", topology.podNamespacePath])
+            #expect(text.stdout.contains("warning:"))
+        }
+    }
 }

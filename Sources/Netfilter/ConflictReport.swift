@@ -1,15 +1,14 @@
 import Foundation
 import Interception
-import Netfilter
-import SidecarCLI
 
 /// What else in the namespace could rewrite connections at the hooks capture uses: legacy iptables NAT, and NAT
 /// chains of other nftables tables that run before or alongside ours. Warnings only: they may be deliberate.
-enum ConflictReport {
+public enum ConflictReport {
     /// The legacy iptables table lists (`iptables-legacy`, `ip6tables-legacy`) of the current namespace.
     static let legacyTableLists = ["/proc/net/ip_tables_names", "/proc/net/ip6_tables_names"]
 
-    static func findings(for plan: Ruleset, connection: NftablesConnection) throws -> [String] {
+    /// Each finding in a sentence. `plan` gives our table's name and the hooks and priorities its chains use.
+    public static func findings(for plan: Ruleset, connection: NftablesConnection) throws -> [String] {
         var findings: [String] = []
         for path in legacyTableLists {
             let tables = (try? String(contentsOfFile: path, encoding: .utf8))?.split(separator: "\n") ?? []
@@ -23,10 +22,5 @@ enum ConflictReport {
             "\($0) runs before or alongside ours and can rewrite a connection before capture sees it"
         }
         return findings
-    }
-
-    /// Prints each finding to standard error as a warning.
-    static func warn(_ findings: [String]) {
-        for finding in findings { ExitCodeContract.printError("sidecar-init: warning: \(finding)") }
     }
 }
