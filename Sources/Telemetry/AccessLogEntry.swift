@@ -30,6 +30,10 @@ public struct AccessLogEntry: Sendable, Codable, Equatable {
     public var decision: String?
     public var rule: String?
     public var outcome: String?
+    /// HTTP requests: the W3C trace, the proxy's span in it, and the client's span when it sent one.
+    public var traceId: String?
+    public var spanId: String?
+    public var parentSpanId: String?
 
     public init(kind: Kind, start: String, durationMs: Double, direction: String, source: String) {
         self.kind = kind

@@ -146,6 +146,41 @@ import Testing
         }
     }
 
+    /// A client's `traceparent` is continued (same trace, the proxy's span as the upstream's parent); a request
+    /// without one starts a trace. The access log names both spans.
+    @Test func traceContextReachesTheUpstream() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            let accessLog = try topology.writeReadableFile(named: "\(topology.pod)-access.log", "")
+            try FileManager.default.setAttributes([.posixPermissions: 0o666], ofItemAtPath: accessLog)
+            try topology.startProxy(
+                configuration: "policy: { outbound: { rules: [ { action: deny, http: { pathPrefix: /admin } } ] } }",
+                arguments: ["--access-log", accessLog])
+            try topology.startHTTPServer(port: 9080)
+            let traceID = "0af7651916cd43dd8448eb211c80319c"
+            let exchange = try PeerClient.httpRaw(
+                topology.inPod([]), host: topology.upstreamIPv4, port: 9080,
+                "GET /a HTTP/1.1\r\nHost: a\r\ntraceparent: 00-\(traceID)-b7ad6b7169203331-01\r\n\r\n"
+                    + "GET /b HTTP/1.1\r\nHost: a\r\n\r\n")
+            let seen = exchange.received.components(separatedBy: "\"traceparent\": \"").dropFirst()
+                .map { String($0.prefix(55)) }
+            #expect(seen.count == 2, "\(exchange.received)")
+            let continued = try #require(seen.first)
+            #expect(continued.hasPrefix("00-\(traceID)-") && continued.hasSuffix("-01"))
+            #expect(!continued.contains("b7ad6b7169203331"), "the upstream's parent is the proxy's span")
+            let started = try #require(seen.last)
+            #expect(started.count == 55 && !started.contains(traceID))
+
+            let lines = try String(contentsOfFile: accessLog, encoding: .utf8).split(separator: "\n")
+            let first = try #require(
+                lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+                    .first { $0["path"] as? String == "/a" })
+            #expect(first["traceId"] as? String == traceID)
+            #expect(first["parentSpanId"] as? String == "b7ad6b7169203331")
+            #expect(continued.contains(first["spanId"] as? String ?? "none"))
+        }
+    }
+
     /// The sum of the samples of `name` whose labels include `labels`.
     private func value(_ samples: [String: [Sample]], _ name: String, _ labels: [String: String]) -> Double {
         (samples[name] ?? []).filter { sample in labels.allSatisfy { sample.labels[$0.key] == $0.value } }

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Policy
+import Telemetry
 
 /// Proxies one HTTP/1.1 client connection request by request, so that policy applies to every request of a
 /// keep-alive connection, not only the first.
@@ -137,7 +138,8 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             request = .discarding
             closeAfterResponse = true
             let refused = ProxiedConnection.Request(
-                method: head.method.rawValue, host: head.headers.first(name: "host"), path: head.uri, decision: nil)
+                method: head.method.rawValue, host: head.headers.first(name: "host"), path: head.uri, decision: nil,
+                trace: Self.trace(of: head))
             respondLocally(
                 LocalResponse(
                     status: HTTPResponseStatus(statusCode: rejection.status), body: rejection.reason + "\n",
@@ -154,8 +156,10 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let facts = HTTP1RequestFacts(head: head, target: target)
         let leavesHTTP = isConnect || Self.asksForUpgrade(head)
         let decision = connection.decide(facts)
+        let trace = Self.trace(of: head)
         let record = ProxiedConnection.Request(
-            method: head.method.rawValue, host: facts.host.map(String.init), path: target.path, decision: decision)
+            method: head.method.rawValue, host: facts.host.map(String.init), path: target.path, decision: decision,
+            trace: trace)
         guard decision.action == .allow else {
             request = .discarding
             // After an upgrade request the parser reads no further request: the connection cannot go on.
@@ -170,7 +174,14 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         request = .forwarding
         exchange = Exchange(request: record, method: head.method, leavesHTTP: leavesHTTP)
         closeAfterResponse = closeAfterResponse || !head.isKeepAlive
+        // The upstream sees the proxy's span as the request's parent.
+        head.headers.replaceOrAdd(name: "traceparent", value: trace.traceparent)
         sendUpstream(.head(Self.withoutCleartextHTTP2Upgrade(head)))
+    }
+
+    private static func trace(of head: HTTPRequestHead) -> RequestTrace {
+        RequestTrace(
+            traceparent: head.headers.first(name: "traceparent"), tracestate: head.headers.first(name: "tracestate"))
     }
 
     /// An upgrade to HTTP/2 would carry every later request past the rules as tunnel bytes: the upgrade offer is

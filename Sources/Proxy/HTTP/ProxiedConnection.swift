@@ -24,6 +24,7 @@ struct ProxiedConnection {
         let host: String?
         let path: String
         let decision: PolicyDecision?
+        let trace: RequestTrace
     }
 
     /// Decides a request with the configuration in force now, and logs and counts a denial with its rule.
@@ -65,6 +66,9 @@ struct ProxiedConnection {
         entry.decision = request.decision?.action.rawValue
         entry.rule = request.decision?.ruleName
         entry.outcome = status == nil ? "reset" : request.decision?.action == .deny ? "denied" : "answered"
+        entry.traceId = request.trace.traceID
+        entry.spanId = request.trace.spanID
+        entry.parentSpanId = request.trace.parentSpanID
         recorder.requestCompleted(entry, duration: ContinuousClock.now - request.started)
     }
 }

@@ -2,6 +2,7 @@ import NIOCore
 import NIOHPACK
 import NIOHTTP2
 import Policy
+import Telemetry
 
 /// Stands at the start of each client stream until its request is decided. A denied request gets `403` on its
 /// stream, naming the rule, and the connection's other streams go on; an allowed one gets a stream of its own on the
@@ -70,14 +71,16 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
         guard let facts = HTTP2RequestFacts(headers: headers) else {
             let refused = ProxiedConnection.Request(
                 method: headers.first(name: ":method") ?? "", host: headers.first(name: ":authority"),
-                path: headers.first(name: ":path") ?? "", decision: nil)
+                path: headers.first(name: ":path") ?? "", decision: nil, trace: Self.trace(of: headers))
             connection.completed(refused, status: 400)
             respond(status: 400, text: "malformed request target\n", headRequest: false, context: context)
             return
         }
         let decision = connection.decide(facts)
+        let trace = Self.trace(of: headers)
         let request = ProxiedConnection.Request(
-            method: facts.method, host: facts.host.map(String.init), path: facts.target.path, decision: decision)
+            method: facts.method, host: facts.host.map(String.init), path: facts.target.path, decision: decision,
+            trace: trace)
         guard decision.action == .allow else {
             connection.completed(request, status: 403)
             respond(
@@ -85,7 +88,12 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
                 context: context)
             return
         }
-        state = .opening(pending: [first])
+        // The upstream sees the proxy's span as the request's parent.
+        var forwarded = headers
+        forwarded.replaceOrAdd(name: "traceparent", value: trace.traceparent)
+        guard case .headers(var frame) = first else { return }
+        frame.headers = forwarded
+        state = .opening(pending: [.headers(frame)])
         self.request = request
         let (clientEnd, upstreamEnd) = HTTP2StreamRelay.matchedPair()
         // The upstream end sees the response's status and the stream's end: it reports the request.
@@ -144,6 +152,10 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
         if !requestEnded {
             written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
+    }
+
+    private static func trace(of headers: HPACKHeaders) -> RequestTrace {
+        RequestTrace(traceparent: headers.first(name: "traceparent"), tracestate: headers.first(name: "tracestate"))
     }
 
     func read(context: ChannelHandlerContext) {
