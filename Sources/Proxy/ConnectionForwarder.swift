@@ -187,9 +187,18 @@ struct ConnectionForwarder: Sendable {
         let (clientEnd, upstreamEnd) = RelayHandler.matchedPair()
         do {
             // Idle means neither direction moved: the client channel sees both (reads one way, writes the other).
-            try client.pipeline.syncOperations.addHandlers([
-                IdleStateHandler(allTimeout: TimeAmount(admission.configuration.timeouts.idle)), clientEnd,
-            ])
+            try client.pipeline.syncOperations.addHandler(
+                IdleStateHandler(allTimeout: TimeAmount(admission.configuration.timeouts.idle)))
+            if let sniffed, sniffed.firstBytes.readableBytes == 0, !sniffed.inputClosed {
+                // Silent through the detect timeout: its first bytes may still meet an SNI or HTTP rule.
+                try client.pipeline.syncOperations.addHandler(
+                    LateDetectionHandler(
+                        check: LateDetectionHandler.Check(
+                            policy: admission.configuration.policy(for: direction), facts: admission.facts,
+                            timeout: TimeAmount(admission.configuration.timeouts.detect), record: admission.record,
+                            recorder: recorder, logger: logger, logMetadata: admission.logMetadata(sniffed))))
+            }
+            try client.pipeline.syncOperations.addHandler(clientEnd)
         } catch {
             client.reset()
             return

@@ -167,20 +167,7 @@ import Testing
                           - { action: allow, name: allowed-names, sni: ["*.allowed.test"] }
                           - { action: deny, name: other-tls, ports: [8443] }
                     """)
-            let key = try topology.writeReadableFile(named: "\(topology.pod)-key.pem", "")
-            let certificate = try topology.writeReadableFile(named: "\(topology.pod)-cert.pem", "")
-            try Shell.run([
-                "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                "-subj", "/CN=api.allowed.test", "-days", "1", "-keyout", key, "-out", certificate,
-            ])
-            let server = try topology.start(
-                name: "tls-server",
-                topology.inPeer([
-                    "openssl", "s_server", "-accept", "\(topology.upstreamIPv4):8443", "-cert", certificate, "-key",
-                    key,
-                    "-www",
-                ]))
-            try server.waitForOutput("ACCEPT")
+            try topology.startTLSServer(port: 8443)
 
             func handshake(_ name: String) throws -> CommandResult {
                 try Shell.run(
@@ -237,6 +224,31 @@ import Testing
             #expect(clock.now - started >= .milliseconds(200))
             #expect(result.server.sha256 == result.sentSha256)
             #expect(result.receivedSha256 == result.expectedSha256)
+        }
+    }
+
+    /// A client that stays silent through the detect timeout and only then sends its ClientHello still meets the
+    /// SNI rules: waiting out the timeout never widens what the policy allows.
+    @Test func aLateClientHelloStillMeetsTheRules() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            let proxy = try topology.startProxy(
+                configuration:
+                    "policy: { outbound: { rules: [ { action: deny, name: blocked, sni: [\"*.blocked.test\"] } ] } }")
+            try topology.startTLSServer(port: 8443)
+            func lateHandshake(_ name: String) throws -> String? {
+                let result = try Shell.run(
+                    topology.inPod([
+                        "/usr/bin/python3", "-B", Binaries.peer, "tls-call", topology.upstreamIPv4, "8443",
+                        "--server-name", name, "--delay", "0.6",
+                    ]))
+                let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+                return json?["outcome"] as? String
+            }
+            #expect(try lateHandshake("api.fine.test") == "established")
+            #expect(try lateHandshake("api.blocked.test") != "established")
+            #expect(proxy.output.contains("denied by policy after the detect timeout"), "\(proxy.output)")
+            #expect(proxy.output.contains("rule=blocked"))
         }
     }
 }

@@ -73,6 +73,11 @@ Subcommands:
         Ask for "Upgrade: echo", and after the 101 send "ping" raw and read
         it back: print {"status": N, "echo": TEXT}.
 
+    tls-call HOST PORT --server-name NAME [--delay S] [--timeout S]
+        Connect, stay silent for S seconds, then start a TLS handshake for
+        NAME (certificates are not checked); print {"outcome": "established"}
+        or the error object, and exit 0 either way.
+
     metrics
         Parse Prometheus text on stdin with prometheus_client's parser (Debian's
         python3-prometheus-client) and print {"NAME": [{"labels": {...},
@@ -487,6 +492,26 @@ def metrics(args):
     return 0
 
 
+# --- tls ---------------------------------------------------------------------
+
+
+def tls_call(args):
+    import ssl
+
+    started = time.monotonic()
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    tls.check_hostname = False
+    tls.verify_mode = ssl.CERT_NONE
+    try:
+        with connect(args.host, args.port, args.timeout) as sock:
+            time.sleep(args.delay)
+            with tls.wrap_socket(sock, server_hostname=args.server_name):
+                print_json({"outcome": "established"})
+    except (OSError, ssl.SSLError) as error:
+        print_json({"outcome": classify(error), "detail": str(error), "elapsed": round(time.monotonic() - started, 3)})
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description="Test peer for swift-sidecar integration tests.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -548,6 +573,14 @@ def main():
     http_upgrade_parser.add_argument("port", type=int)
     http_upgrade_parser.add_argument("--timeout", type=float, default=5.0)
     http_upgrade_parser.set_defaults(run=http_upgrade)
+
+    tls_parser = commands.add_parser("tls-call", help="a TLS handshake after a silence")
+    tls_parser.add_argument("host")
+    tls_parser.add_argument("port", type=int)
+    tls_parser.add_argument("--server-name", required=True)
+    tls_parser.add_argument("--delay", type=float, default=0.0)
+    tls_parser.add_argument("--timeout", type=float, default=5.0)
+    tls_parser.set_defaults(run=tls_call)
 
     metrics_parser = commands.add_parser("metrics", help="parse Prometheus text on stdin")
     metrics_parser.set_defaults(run=metrics)

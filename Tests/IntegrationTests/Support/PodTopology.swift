@@ -169,6 +169,26 @@ final class PodTopology: @unchecked Sendable {
         return server
     }
 
+    /// Starts `openssl s_server` in the peer on the upstream address, with a fresh self-signed certificate for
+    /// api.allowed.test, and returns once it accepts.
+    @discardableResult
+    func startTLSServer(port: Int) throws -> BackgroundProcess {
+        let key = try writeReadableFile(named: "\(pod)-key.pem", "")
+        let certificate = try writeReadableFile(named: "\(pod)-cert.pem", "")
+        try Shell.run([
+            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-subj", "/CN=api.allowed.test", "-days", "1", "-keyout", key, "-out", certificate,
+        ])
+        let server = try start(
+            name: "tls-server-\(port)",
+            inPeer([
+                "openssl", "s_server", "-accept", "\(upstreamIPv4):\(port)", "-cert", certificate, "-key", key,
+                "-www",
+            ]))
+        try server.waitForOutput("ACCEPT")
+        return server
+    }
+
     /// Starts a UDP server that answers every datagram with `name`, and returns once it is bound.
     @discardableResult
     func startUDPServer(inPod: Bool, bind: String, port: Int, name: String) throws -> BackgroundProcess {
