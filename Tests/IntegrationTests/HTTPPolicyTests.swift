@@ -251,6 +251,16 @@ import Testing
             #expect(streams.connections == 1)
             #expect(proxy.output.contains("rule=no-admin-rpc"))
 
+            // The upstream stream carries the client's trace, with the proxy's span as its parent.
+            let traced = try Shell.run(
+                topology.inPod([
+                    "curl", "-s", "--max-time", "10", "--http2-prior-knowledge", "-X", "POST", "-H",
+                    "content-type: application/grpc", "-H",
+                    "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "\(base)/echo.Echo/Trace",
+                ]))
+            #expect(traced.stdout.hasPrefix("00-0af7651916cd43dd8448eb211c80319c-"), "\(traced.stdout)")
+            #expect(traced.stdout.count == 55 && !traced.stdout.contains("b7ad6b7169203331"))
+
             let plain = try Shell.run(
                 topology.inPod([
                     "curl", "-s", "--max-time", "10", "--http2-prior-knowledge", "-w", "|%{http_code}", "\(base)/other",

@@ -129,7 +129,9 @@ final class PodTopology: @unchecked Sendable {
     }
 
     /// Starts nginx in the peer as an HTTP/2 (prior knowledge) server on the upstream address: gRPC-style answers
-    /// with trailers under `/echo.Echo/`, `ok PATH` elsewhere. Returns once it answers.
+    /// with trailers under `/echo.Echo/`, the request's `traceparent` at `/echo.Echo/Trace`, `ok PATH`
+    /// elsewhere. Returns once it
+    /// answers.
     @discardableResult
     func startHTTP2Server(port: Int) throws -> BackgroundProcess {
         let prefix = "\(Binaries.directory)/\(pod)-nginx"
@@ -153,6 +155,7 @@ final class PodTopology: @unchecked Sendable {
                         add_trailer grpc-status 0;
                         echo "grpc-ok";
                     }
+                    location = /echo.Echo/Trace { return 200 "$http_traceparent"; }
                     location / { return 200 "ok $request_uri\\n"; }
                 }
             }
