@@ -29,11 +29,26 @@ public struct HostPattern: Sendable, Hashable, CustomStringConvertible {
         self.text = isWildcard ? "." + name : name
     }
 
-    /// True when `host` (an SNI or a Host header, without port) matches. A trailing dot is ignored.
+    /// True when `host` (an SNI or a Host header, without port) matches. A trailing dot is ignored. Compares bytes in
+    /// place, without allocating: it runs for every HTTP request.
+    public func matches(_ host: Substring) -> Bool {
+        var name = host.utf8[...]
+        if name.last == UInt8(ascii: ".") { name = name.dropLast() }
+        let pattern = text.utf8
+        if isWildcard {
+            guard name.count > pattern.count else { return false }
+            return name.suffix(pattern.count).elementsEqual(pattern) { Self.lowercased($0) == $1 }
+        }
+        return name.count == pattern.count && name.elementsEqual(pattern) { Self.lowercased($0) == $1 }
+    }
+
     public func matches(_ host: String) -> Bool {
-        var host = host.lowercased()
-        if host.hasSuffix(".") { host.removeLast() }
-        return isWildcard ? host.hasSuffix(text) && host.count > text.count : host == text
+        matches(host[...])
+    }
+
+    /// ASCII letters to lower case; the pattern is stored lower-cased.
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
     }
 
     public var description: String { isWildcard ? "*" + text : text }

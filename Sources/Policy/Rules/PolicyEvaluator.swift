@@ -75,7 +75,7 @@ public enum PolicyEvaluator {
     static func matches(_ match: HTTPRuleMatch, _ request: some HTTPRequestFacts, denying: Bool) -> Bool {
         if let host = match.host {
             if let requestHost = request.host {
-                guard host.matches(String(requestHost)) else { return false }
+                guard host.matches(requestHost) else { return false }
             } else if !denying {
                 return false
             }

@@ -129,9 +129,8 @@ final class PodTopology: @unchecked Sendable {
     }
 
     /// Starts nginx in the peer as an HTTP/2 (prior knowledge) server on the upstream address: gRPC-style answers
-    /// with trailers under `/echo.Echo/`, the request's `traceparent` at `/echo.Echo/Trace`, `ok PATH`
-    /// elsewhere. Returns once it
-    /// answers.
+    /// with trailers under `/echo.Echo/`, the request's `traceparent` at `/echo.Echo/Trace`, `ok PATH` elsewhere.
+    /// Returns once it answers.
     @discardableResult
     func startHTTP2Server(port: Int) throws -> BackgroundProcess {
         let prefix = "\(Binaries.directory)/\(pod)-nginx"
