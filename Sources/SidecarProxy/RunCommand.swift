@@ -38,7 +38,8 @@ struct RunCommand: AsyncParsableCommand {
         let health = HealthState()
         let registry = ConnectionRegistry()
         let store = ConfigurationStore(configuration)
-        let recorder = TrafficRecorder(accessLog: try openAccessLog())
+        let accessLog = try openAccessLog()
+        let recorder = TrafficRecorder(accessLog: accessLog)
         let reloader = ConfigurationReloader(path: config, store: store, recorder: recorder, logger: logger)
         let adminEndpoints = AdminEndpoints(store: store, registry: registry, recorder: recorder)
         let shutdown = ShutdownTrigger()
@@ -72,8 +73,9 @@ struct RunCommand: AsyncParsableCommand {
                 },
             ], logger: logger)
         // Shutdown runs in reverse order: the proxy drains first while telemetry still answers "not ready".
+        // The access log stops last, so the lines of connections the drain ends are written.
         var lifecycle = ServiceGroupConfiguration(
-            services: [
+            services: (accessLog.map { [.init(service: $0)] } ?? []) + [
                 .init(service: telemetry), .init(service: admin),
                 .init(service: ReloadOnHangupService(reloader: reloader)),
                 .init(service: RepeatedSignalService(registry: registry)),

@@ -1,11 +1,18 @@
 import Foundation
-import Synchronization
+import ServiceLifecycle
 
-/// Writes access log entries as JSON lines to standard output or a file. Lines are whole: writes are serialized, so
-/// entries from different event loops never interleave.
-public final class AccessLog: Sendable {
-    private let output: Mutex<FileHandle>
+/// Writes access log entries as JSON lines to standard output or a file, off the event loops: `write` only queues
+/// a line, and the service's own task writes them, so a slow reader of the log (a full pipe) never stalls traffic.
+/// At most `queueLimit` lines wait; beyond that a line is dropped and counted rather than held. Run it as a service
+/// listed before the proxy, so it stops after the proxy and writes the last connections' lines.
+public final class AccessLog: Service, Sendable {
+    private let output: FileHandle
     private let encoder: JSONEncoder
+    private let lines: AsyncStream<Data>
+    private let queue: AsyncStream<Data>.Continuation
+
+    /// Lines waiting to be written, at most.
+    public static let queueLimit = 10_000
 
     /// Standard output.
     public convenience init() {
@@ -24,16 +31,29 @@ public final class AccessLog: Sendable {
     }
 
     private init(handle: FileHandle) {
-        output = Mutex(handle)
+        output = handle
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         self.encoder = encoder
+        (lines, queue) = AsyncStream.makeStream(of: Data.self, bufferingPolicy: .bufferingOldest(Self.queueLimit))
     }
 
-    public func write(_ entry: AccessLogEntry) {
-        guard var line = try? encoder.encode(entry) else { return }
+    /// Queues the entry's line; false when the queue is full (or the log has stopped) and the line was dropped.
+    @discardableResult
+    public func write(_ entry: AccessLogEntry) -> Bool {
+        guard var line = try? encoder.encode(entry) else { return false }
         line.append(UInt8(ascii: "\n"))
-        output.withLock { try? $0.write(contentsOf: line) }
+        if case .enqueued = queue.yield(line) { return true }
+        return false
+    }
+
+    /// Writes queued lines until graceful shutdown, then the ones still queued.
+    public func run() async {
+        await withGracefulShutdownHandler {
+            for await line in lines { try? output.write(contentsOf: line) }
+        } onGracefulShutdown: {
+            self.queue.finish()
+        }
     }
 
     /// `2026-11-27T19:22:10.123Z`.

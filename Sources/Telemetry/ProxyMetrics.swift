@@ -92,6 +92,10 @@ public final class ProxyMetrics: Sendable {
         ).increment()
     }
 
+    func accessLogLineDropped() {
+        Counter(label: "sidecar_access_log_dropped_total", factory: factory).increment()
+    }
+
     private func destinationLabel(_ destination: String) -> String {
         labelledDestinations.withLock { seen in
             if seen.contains(destination) { return destination }

@@ -43,7 +43,7 @@ public final class TrafficRecorder: Sendable {
                 tally.perDestination[destination, default: 0] += 1
             }
         }
-        accessLog?.write(entry)
+        log(entry)
     }
 
     public func upstreamConnected(direction: String, after duration: Duration) {
@@ -54,7 +54,12 @@ public final class TrafficRecorder: Sendable {
     public func requestCompleted(_ entry: AccessLogEntry, duration: Duration) {
         metrics.requestCompleted(
             direction: entry.direction, method: entry.method ?? "", status: entry.status, duration: duration)
-        accessLog?.write(entry)
+        log(entry)
+    }
+
+    /// Queues the access log line; one the queue cannot take is counted as dropped.
+    private func log(_ entry: AccessLogEntry) {
+        if let accessLog, !accessLog.write(entry) { metrics.accessLogLineDropped() }
     }
 
     /// A connection or request denied by policy.

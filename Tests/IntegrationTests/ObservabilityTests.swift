@@ -57,10 +57,7 @@ import Testing
             #expect(value(samples, "sidecar_http_requests_total", ["method": "GET", "status": "2xx"]) == 1)
             #expect(value(samples, "sidecar_upstream_connect_duration_seconds_count", [:]) >= 1)
 
-            let lines = try String(contentsOfFile: accessLog, encoding: .utf8).split(separator: "\n")
-            let entries = try lines.map {
-                try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
-            }
+            let entries = try accessLogEntries(accessLog) { $0.contains { $0["path"] as? String == "/ok" } }
             let connection = try #require(entries.first { $0["destination"] as? String == upstream9000 })
             #expect(connection["kind"] as? String == "connection")
             #expect(connection["outcome"] as? String == "forwarded")
@@ -171,14 +168,27 @@ import Testing
             let started = try #require(seen.last)
             #expect(started.count == 55 && !started.contains(traceID))
 
-            let lines = try String(contentsOfFile: accessLog, encoding: .utf8).split(separator: "\n")
             let first = try #require(
-                lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+                try accessLogEntries(accessLog) { $0.contains { $0["path"] as? String == "/a" } }
                     .first { $0["path"] as? String == "/a" })
             #expect(first["traceId"] as? String == traceID)
             #expect(first["parentSpanId"] as? String == "b7ad6b7169203331")
             #expect(continued.contains(first["spanId"] as? String ?? "none"))
         }
+    }
+
+    /// The access log's lines, read again until `complete` holds (lines are written off the event loops, a moment
+    /// after the connection or request ends) or five seconds pass.
+    private func accessLogEntries(_ path: String, until complete: ([[String: Any]]) -> Bool) throws -> [[String: Any]] {
+        var entries: [[String: Any]] = []
+        for _ in 0..<50 {
+            entries = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+                try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+            }
+            if complete(entries) { break }
+            usleep(100_000)
+        }
+        return entries
     }
 
     /// The sum of the samples of `name` whose labels include `labels`.

@@ -69,3 +69,18 @@ import Testing
         #expect(AccessLog.timestamp(Date(timeIntervalSince1970: 1_800_000_000.5)) == "2027-01-15T08:00:00.500Z")
     }
 }
+
+/// The access log queues lines for its own task: a full queue drops (and says so) instead of holding more.
+@Suite struct AccessLogTests {
+    @Test func aFullQueueDropsLines() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("access-\(getpid()).log").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let log = try AccessLog(path: path)
+        let entry = AccessLogEntry(
+            kind: .connection, start: "2026-01-01T00:00:00.000Z", durationMs: 1, direction: "outbound", source: "s")
+        for _ in 0..<AccessLog.queueLimit { #expect(log.write(entry)) }
+        #expect(!log.write(entry))
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect(attributes[.posixPermissions] as? Int == 0o644)
+    }
+}
