@@ -357,7 +357,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         respondLocally(response, version: head.version, method: head.method, for: request)
     }
 
-    /// - Parameter request: reported as answered with the response's status (nil for a request that did not parse).
+    /// - Parameter request: reported as answered with the response's status (nil when already reported).
     private func respondLocally(
         _ response: LocalResponse, version: HTTPVersion, method: HTTPMethod, for request: ProxiedConnection.Request?
     ) {
@@ -466,9 +466,12 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let status: HTTPResponseStatus =
                 parseError == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest
             let reason = parseError == .headerOverflow ? "request headers too large" : "malformed request"
+            // Nothing of the request is known but that it failed; it still counts in the log and the metrics.
+            let unparsed = ProxiedConnection.Request(
+                method: "", host: nil, path: "", decision: nil, trace: RequestTrace(traceparent: nil))
             respondLocally(
                 LocalResponse(status: status, body: reason + "\n", closesConnection: true), version: .http1_1,
-                method: .GET, for: nil)
+                method: .GET, for: unparsed)
             return
         }
         // A reset, or a request that broke off mid-way: the exchange cannot complete.
