@@ -4,7 +4,8 @@ import NIOPosix
 import Policy
 import Telemetry
 
-/// The pipeline for one accepted connection: original destination, loop check, upstream connect, relay.
+/// The pipeline for one accepted connection: original destination, loop check, detection when a rule needs it,
+/// policy, then a byte relay or an HTTP proxy deciding each request; and what the connection reports when it ends.
 struct ConnectionForwarder: Sendable {
     let direction: TrafficDirection
     let configurations: ConfigurationStore
