@@ -20,7 +20,8 @@ struct CheckCommand: ParsableCommand {
         )
         let timeouts = configuration.timeouts
         print(
-            "  timeouts: connect \(timeouts.connect), idle \(timeouts.idle), detect \(timeouts.detect), drain \(timeouts.drain)"
+            "  timeouts: connect \(timeouts.connect), idle \(timeouts.idle), detect \(timeouts.detect), drain \(timeouts.drain), "
+                + "request \(timeouts.request.map { "\($0)" } ?? "none")"
         )
         for direction in [TrafficDirection.outbound, .inbound] {
             let policy = configuration.policy(for: direction)

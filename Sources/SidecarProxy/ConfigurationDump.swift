@@ -43,6 +43,7 @@ struct ConfigurationDump: Encodable {
             "connect": Self.milliseconds(timeouts.connect), "idle": Self.milliseconds(timeouts.idle),
             "detect": Self.milliseconds(timeouts.detect), "drain": Self.milliseconds(timeouts.drain),
         ]
+        if let request = timeouts.request { timeoutsMs["request"] = Self.milliseconds(request) }
         policy = [
             "outbound": Self.direction(configuration.outboundPolicy),
             "inbound": Self.direction(configuration.inboundPolicy),

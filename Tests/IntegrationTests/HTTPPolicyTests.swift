@@ -201,6 +201,30 @@ import Testing
         }
     }
 
+    /// With a request timeout, a response that has not begun in time becomes 504, and the late answer never reaches
+    /// the client; without one (the default) a slow answer is waited for.
+    @Test func aSlowResponseTimesOutWith504() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(
+                configuration: """
+                    timeouts: { request: 500ms }
+                    policy: { outbound: { rules: [ { action: deny, http: { pathPrefix: /admin } } ] } }
+                    """)
+            try topology.startHTTPServer(port: 9080)
+            let started = ContinuousClock.now
+            let slow = try PeerClient.httpRaw(
+                topology.inPod([]), host: topology.upstreamIPv4, port: 9080, "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(slow.status == 504, "\(slow.received)")
+            #expect(slow.closed)
+            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(!slow.received.contains("bodySha256"))
+            let fast = try PeerClient.httpRequests(
+                topology.inPod([]), host: topology.upstreamIPv4, port: 9080, ["GET /fast"])
+            #expect(fast.map(\.status) == [200])
+        }
+    }
+
     /// An allowed request whose upstream refuses the connection gets 502, over HTTP/1.1 and on its HTTP/2 stream.
     @Test func anUnreachableUpstreamGets502() async throws {
         try await PodTopology.with { topology in

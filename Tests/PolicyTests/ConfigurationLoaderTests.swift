@@ -13,6 +13,11 @@ import Testing
         #expect(try ConfigurationLoader.load(yaml: "# nothing\n").get() == ProxyConfiguration())
     }
 
+    @Test func aRequestTimeoutIsOptIn() throws {
+        #expect(try ConfigurationLoader.load(yaml: "timeouts: { request: 30s }").get().timeouts.request == .seconds(30))
+        #expect(try ConfigurationLoader.load(yaml: "").get().timeouts.request == nil)
+    }
+
     @Test func theDesignExampleLoads() throws {
         let configuration = try ConfigurationLoader.load(
             yaml: """
@@ -30,6 +35,7 @@ import Testing
         ).get()
         #expect(configuration.listeners.outbound == 16001 && configuration.listeners.telemetry == 16020)
         #expect(configuration.timeouts.idle == .seconds(300) && configuration.timeouts.detect == .milliseconds(100))
+        #expect(configuration.timeouts.request == nil, "no request timeout unless asked for")
         #expect(configuration.outboundPolicy.defaultAction == .deny)
         let rule = try #require(configuration.outboundPolicy.rules.first)
         #expect(rule.name == "cluster" && rule.action == .allow)
@@ -52,6 +58,7 @@ import Testing
         ("policy: { inbound: { default: maybe } }", "policy.inbound.default: 'maybe' is not allow or deny"),
         ("timeouts: { connect: 10 }", "timeouts.connect: '10' is not a duration"),
         ("timeouts: { drain: 0s }", "timeouts.drain: must be longer than zero"),
+        ("timeouts: { request: 0s }", "timeouts.request: must be longer than zero"),
         ("listeners: { admin: 15020 }", "listeners: every listener needs a port of its own"),
         ("limits: []", "limits: unknown key (expected one of: listeners, timeouts, policy)"),
         (

@@ -66,7 +66,8 @@ public enum ConfigurationLoader {
     private static func readTimeouts(
         _ node: Node, into timeouts: inout ProxyConfiguration.Timeouts, _ reader: inout NodeReader
     ) {
-        guard let fields = reader.mapping(node, at: "timeouts", keys: ["connect", "idle", "detect", "drain"]) else {
+        let keys = ["connect", "idle", "detect", "drain", "request"]
+        guard let fields = reader.mapping(node, at: "timeouts", keys: keys) else {
             return
         }
         func duration(_ key: String) -> Duration? {
@@ -82,12 +83,13 @@ public enum ConfigurationLoader {
         if let value = duration("idle") { timeouts.idle = value }
         if let value = duration("detect") { timeouts.detect = value }
         if let value = duration("drain") { timeouts.drain = value }
+        if let value = duration("request") { timeouts.request = value }
     }
 
     /// Bounds that keep a typo from stalling connections (a detect of an hour) or overflowing arithmetic.
     static let longestTimeouts: [String: Duration] = [
         "connect": .seconds(60), "detect": .seconds(60), "idle": .seconds(7 * 24 * 3600),
-        "drain": .seconds(24 * 3600),
+        "drain": .seconds(24 * 3600), "request": .seconds(24 * 3600),
     ]
 
     private static func readPolicy(_ node: Node, at path: String, inbound: Bool, _ reader: inout NodeReader)

@@ -64,6 +64,8 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var readDeferred = false
     /// Completes when the last response written so far has reached the socket.
     private var lastResponseEnd: EventLoopFuture<Void>?
+    /// Runs out when the forwarded request's response has not begun within the request timeout.
+    private var responseDeadline: Scheduled<Void>?
 
     /// Header limits, as Envoy's defaults: beyond them a request gets 431.
     static let decoderLimits: NIOHTTPDecoderLimitConfiguration = {
@@ -91,10 +93,6 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.context = context
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
-        self.context = nil
-    }
-
     // MARK: Requests
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -109,7 +107,15 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             guard forwarded else { return }
             sendUpstream(.end(trailers))
             if case .connected(let handler) = upstream { handler.flush() }
-            if tunnelPending { becomeTunnel() }
+            if tunnelPending {
+                becomeTunnel()
+            } else if let exchange, !exchange.responseStarted,
+                let timeout = connection.configurations.current.timeouts.request
+            {
+                responseDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) {
+                    self.responseTimedOut()
+                }
+            }
         }
     }
 
@@ -290,6 +296,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 return
             }
             if head.status.code >= 200 || head.status == .switchingProtocols {
+                responseDeadline?.cancel()
                 current.responseStarted = true
                 current.status = Int(head.status.code)
             }
@@ -314,6 +321,22 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: written)
             if closes { closeOnceWritten(context) }
         }
+    }
+
+    /// The upstream did not begin its response within the request timeout: the client gets 504, and the upstream
+    /// connection, which may still answer late, is cut so that answer can never be taken for the next request's.
+    private func responseTimedOut() {
+        guard let current = exchange, !current.responseStarted else { return }
+        connection.logger.info("upstream response timed out", metadata: connection.logMetadata)
+        exchange = nil
+        connection.completed(current.request, status: 504)
+        if case .connected(let handler) = upstream { handler.close(abortively: true) }
+        upstream = .closed
+        closeAfterResponse = true
+        respondLocally(
+            LocalResponse(
+                status: .gatewayTimeout, body: "upstream did not answer within the request timeout\n",
+                closesConnection: true), version: .http1_1, method: current.method, for: nil)
     }
 
     func upstreamReadComplete() {
@@ -478,6 +501,11 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if case .connected(let handler) = upstream { handler.close(abortively: true) }
         upstream = .closed
         context.channel.reset()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        responseDeadline?.cancel()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -55,7 +55,8 @@ Subcommands:
         "localPort", "peerPort", "bodyLength", "bodySha256", "headers"}; a request with
         "Upgrade: echo" gets 101, and CONNECT gets 200, and the connection then
         echoes raw bytes until EOF; CONNECT to a host named refuse.* gets 405
-        and the connection stays open. Chunked request bodies are read.
+        and the connection stays open. Chunked request bodies are read; paths
+        starting with /slow are answered after 3 seconds.
 
     http-requests HOST PORT REQUEST... [--timeout S]
         Send each REQUEST ("METHOD PATH" or "METHOD PATH BODYSIZE") in turn
@@ -380,6 +381,8 @@ class EchoHTTPHandler(BaseHTTPRequestHandler):
             self.echo_raw()
             return
         body = self.read_body()
+        if self.path.startswith("/slow"):
+            time.sleep(3)
         local, peer = self.connection.getsockname(), self.connection.getpeername()
         reply = json.dumps({
             "method": self.command, "path": self.path, "local": plain_ip(local[0]), "localPort": local[1],
