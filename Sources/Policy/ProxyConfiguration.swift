@@ -40,6 +40,8 @@ public struct ProxyConfiguration: Sendable, Hashable {
     public var outboundPolicy = DirectionPolicy()
     /// Connections into the pod.
     public var inboundPolicy = DirectionPolicy()
+    /// Caps on concurrent connections; the first entry that matches a connection applies.
+    public var limits: [ConnectionLimit] = []
 
     /// The policy for one direction.
     public func policy(for direction: TrafficDirection) -> DirectionPolicy {

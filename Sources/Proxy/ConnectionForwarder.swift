@@ -11,6 +11,7 @@ struct ConnectionForwarder: Sendable {
     let configurations: ConfigurationStore
     let reader: any OriginalDestinationReader
     let registry: ConnectionRegistry
+    let limiter: ConnectionLimiter
     let recorder: TrafficRecorder
     let logger: Logger
 
@@ -53,6 +54,21 @@ struct ConnectionForwarder: Sendable {
                     direction: direction, destinationAddress: destination.address.addressBytes ?? [],
                     destinationPort: UInt16(destination.port),
                     sourceAddress: client.remoteAddress?.addressBytes ?? [])
+                if let limit = configuration.limits.first(where: { $0.matches(facts) }) {
+                    guard limiter.acquire(limit) else {
+                        record.outcome = .limited
+                        logger.warning(
+                            "connection refused: limit reached",
+                            metadata: [
+                                "direction": "\(direction)", "source": "\(record.source)",
+                                "destination": "\(destination)", "limit": "\(limit.name)",
+                                "maxConnections": "\(limit.maxConnections)",
+                            ])
+                        client.reset()
+                        return
+                    }
+                    client.closeFuture.whenComplete { [limiter] _ in limiter.release(limit) }
+                }
                 let admission = Admission(
                     client: client, destination: destination, source: source, facts: facts,
                     configuration: configuration, record: record)

@@ -11,6 +11,7 @@ public struct ProxyService: Service {
     private let configurations: ConfigurationStore
     private let reader: any OriginalDestinationReader
     private let registry: ConnectionRegistry
+    private let limiter = ConnectionLimiter()
     private let recorder: TrafficRecorder
     private let logger: Logger
     private let onReady: @Sendable () -> Void
@@ -82,7 +83,7 @@ public struct ProxyService: Service {
     private func bind(_ listener: CaptureListener) async throws -> Channel? {
         let forwarder = ConnectionForwarder(
             direction: listener.direction, configurations: configurations, reader: reader, registry: registry,
-            recorder: recorder, logger: logger)
+            limiter: limiter, recorder: recorder, logger: logger)
         return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

@@ -23,6 +23,7 @@ struct CheckCommand: ParsableCommand {
             "  timeouts: connect \(timeouts.connect), idle \(timeouts.idle), detect \(timeouts.detect), drain \(timeouts.drain), "
                 + "request \(timeouts.request.map { "\($0)" } ?? "none")"
         )
+        print("  limits: \(configuration.limits.count)")
         for direction in [TrafficDirection.outbound, .inbound] {
             let policy = configuration.policy(for: direction)
             print("  policy \(direction): default \(policy.defaultAction), \(policy.rules.count) rules")

@@ -30,6 +30,15 @@ struct ConfigurationDump: Encodable {
     /// Milliseconds, so that no unit needs reading.
     var timeoutsMs: [String: Int64]
     var policy: [String: Direction]
+    var limits: [Limit]
+
+    struct Limit: Encodable {
+        var name: String
+        var direction: String?
+        var cidrs: [String]?
+        var ports: [String]?
+        var maxConnections: Int
+    }
 
     init(_ configuration: ProxyConfiguration, generation: Int) {
         self.generation = generation
@@ -48,6 +57,11 @@ struct ConfigurationDump: Encodable {
             "outbound": Self.direction(configuration.outboundPolicy),
             "inbound": Self.direction(configuration.inboundPolicy),
         ]
+        limits = configuration.limits.map { limit in
+            Limit(
+                name: limit.name, direction: limit.direction?.rawValue, cidrs: Self.list(limit.cidrs),
+                ports: Self.list(limit.ports), maxConnections: limit.maxConnections)
+        }
     }
 
     private static func direction(_ policy: DirectionPolicy) -> Direction {

@@ -10,6 +10,8 @@ public enum ConnectionOutcome: String, Sendable, Codable {
     case timeout
     /// Aimed at the proxy itself.
     case loop
+    /// Refused at once: its destination's connection limit was reached.
+    case limited
     /// Its original destination could not be read, the proxy failed to set it up, or the client left before it was
     /// decided.
     case error

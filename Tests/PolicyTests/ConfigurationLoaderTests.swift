@@ -13,6 +13,26 @@ import Testing
         #expect(try ConfigurationLoader.load(yaml: "# nothing\n").get() == ProxyConfiguration())
     }
 
+    @Test func limitsLoadInOrder() throws {
+        let limits = try ConfigurationLoader.load(
+            yaml: """
+                limits:
+                  - { name: db, cidrs: [10.0.0.0/8], ports: [5432], maxConnections: 20 }
+                  - { direction: inbound, maxConnections: 1000 }
+                """
+        ).get().limits
+        #expect(limits.map(\.name) == ["db", "limits[1]"])
+        #expect(limits[0].maxConnections == 20 && limits[0].ports == [PortRange(5432)])
+        #expect(limits[1].direction == .inbound)
+        let toDatabase = ConnectionFacts(
+            direction: .outbound, destinationAddress: [10, 1, 2, 3], destinationPort: 5432, sourceAddress: [])
+        #expect(limits[0].matches(toDatabase))
+        #expect(!limits[1].matches(toDatabase))
+        var elsewhere = toDatabase
+        elsewhere.destinationPort = 5433
+        #expect(!limits[0].matches(elsewhere))
+    }
+
     @Test func aRequestTimeoutIsOptIn() throws {
         #expect(try ConfigurationLoader.load(yaml: "timeouts: { request: 30s }").get().timeouts.request == .seconds(30))
         #expect(try ConfigurationLoader.load(yaml: "").get().timeouts.request == nil)
@@ -60,7 +80,14 @@ import Testing
         ("timeouts: { drain: 0s }", "timeouts.drain: must be longer than zero"),
         ("timeouts: { request: 0s }", "timeouts.request: must be longer than zero"),
         ("listeners: { admin: 15020 }", "listeners: every listener needs a port of its own"),
-        ("limits: []", "limits: unknown key (expected one of: listeners, timeouts, policy)"),
+        ("services: []", "services: unknown key (expected one of: listeners, timeouts, policy, limits)"),
+        ("limits: [ { ports: [80] } ]", "limits[0]: a limit needs maxConnections"),
+        ("limits: [ { maxConnections: 0 } ]", "limits[0].maxConnections: '0' is not a whole number above zero"),
+        (
+            "limits: [ { maxConnections: 5, requestsPerSecond: 10 } ]",
+            "limits[0].requestsPerSecond: not enforced by this version"
+        ),
+        ("limits: [ { maxConnections: 5, direction: up } ]", "limits[0].direction: 'up' is not outbound or inbound"),
         (
             "policy: { outbound: { rules: [ { action: deny, color: red } ] } }",
             "policy.outbound.rules[0].color: unknown key"

@@ -14,7 +14,12 @@ public enum ConfigurationLoader {
             return .failure(ConfigurationError(problems: ["not valid YAML (quote values with ':'): \(error)"]))
         }
         var configuration = ProxyConfiguration()
-        if let root, let fields = reader.mapping(root, at: "", keys: ["listeners", "timeouts", "policy"]) {
+        if let root, let fields = reader.mapping(root, at: "", keys: ["listeners", "timeouts", "policy", "limits"]) {
+            if let node = fields["limits"] {
+                configuration.limits = reader.list(node, at: "limits").compactMap { item, path in
+                    readLimit(item, at: path, &reader)
+                }
+            }
             if let node = fields["listeners"] { readListeners(node, into: &configuration.listeners, &reader) }
             if let node = fields["timeouts"] { readTimeouts(node, into: &configuration.timeouts, &reader) }
             if let node = fields["policy"],
@@ -91,6 +96,39 @@ public enum ConfigurationLoader {
         "connect": .seconds(60), "detect": .seconds(60), "idle": .seconds(7 * 24 * 3600),
         "drain": .seconds(24 * 3600), "request": .seconds(24 * 3600),
     ]
+
+    private static func readLimit(_ node: Node, at path: String, _ reader: inout NodeReader) -> ConnectionLimit? {
+        let notYet = ["requestsPerSecond", "burst", "maxPendingRequests", "maxRequests"]
+        let keys = ["name", "direction", "cidrs", "ports", "maxConnections"] + notYet
+        guard let fields = reader.mapping(node, at: path, keys: keys) else { return nil }
+        for key in notYet where fields[key] != nil {
+            // Never accept a limit that would not be enforced.
+            reader.problem("\(path).\(key)", "not enforced by this version of sidecar-proxy")
+        }
+        guard let maxNode = fields["maxConnections"] else {
+            reader.problem(path, "a limit needs maxConnections")
+            return nil
+        }
+        guard
+            let max = reader.parse(
+                maxNode, at: "\(path).maxConnections",
+                { text in
+                    guard let value = Int(text), value > 0 else {
+                        throw NodeReader.Invalid("'\(text)' is not a whole number above zero")
+                    }
+                    return value
+                })
+        else { return nil }
+        let name = fields["name"].flatMap { reader.scalar($0, at: "\(path).name") }
+        var limit = ConnectionLimit(name: name ?? path, maxConnections: max)
+        if let node = fields["direction"], let text = reader.scalar(node, at: "\(path).direction") {
+            limit.direction = TrafficDirection(rawValue: text)
+            if limit.direction == nil { reader.problem("\(path).direction", "'\(text)' is not outbound or inbound") }
+        }
+        limit.cidrs = reader.values(fields["cidrs"], at: "\(path).cidrs") { try IPNetwork(parsing: $0) }
+        limit.ports = reader.values(fields["ports"], at: "\(path).ports") { try PortRange(parsing: $0) }
+        return limit
+    }
 
     private static func readPolicy(_ node: Node, at path: String, inbound: Bool, _ reader: inout NodeReader)
         -> DirectionPolicy
