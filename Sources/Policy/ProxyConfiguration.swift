@@ -27,7 +27,8 @@ public struct ProxyConfiguration: Sendable, Hashable {
         public var detect: Duration = .milliseconds(300)
         /// After SIGTERM, for open connections to finish before they are closed.
         public var drain: Duration = .seconds(30)
-        /// For an HTTP request's response to begin, once the request is forwarded; after it the client gets 504.
+        /// For an HTTP/1.1 response to begin, once its request has been forwarded in full; after it the client gets
+        /// 504.
         /// None by default: long polls and slow reports must keep working unless the operator says otherwise.
         public var request: Duration?
 
