@@ -1,7 +1,8 @@
 import NIOCore
 
-/// First in a client pipeline: counts the bytes the client sends and receives into its record, whatever the proxy
-/// does with them (relay, HTTP, tunnel). One addition per read and per write.
+/// First in the pipeline of a client proxied request by request: counts the bytes the client sends and receives into
+/// its record, at the socket, whatever the HTTP handlers make of them (a byte relay counts in `RelayHandler`, which
+/// every chunk passes anyway). One addition per read and per write.
 final class ByteCountingHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer

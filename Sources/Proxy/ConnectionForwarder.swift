@@ -22,7 +22,6 @@ struct ConnectionForwarder: Sendable {
         let record = ConnectionRecord(direction: direction, source: client.remoteAddress)
         registry.register(client, record: NIOLoopBound(record, eventLoop: client.eventLoop))
         recorder.connectionOpened(direction: direction.rawValue)
-        try? client.pipeline.syncOperations.addHandler(ByteCountingHandler(record: record), position: .first)
         client.closeFuture.assumeIsolated().whenComplete { [recorder] _ in
             recorder.connectionClosed(record.entry(), outcome: record.outcome)
         }
@@ -176,8 +175,10 @@ struct ConnectionForwarder: Sendable {
         let connection = ProxiedConnection(
             facts: admission.facts, dialer: dialer(for: admission), configurations: configurations,
             record: admission.record, recorder: recorder, logger: logger, logMetadata: admission.logMetadata(sniffed))
-        let counter: ChannelHandlerContext
         do {
+            // Counted at the socket: the HTTP handlers see messages, not bytes.
+            try client.pipeline.syncOperations.addHandler(
+                ByteCountingHandler(record: admission.record), position: .first)
             try client.pipeline.syncOperations.addHandler(
                 IdleStateHandler(allTimeout: TimeAmount(admission.configuration.timeouts.idle)))
             if sniffed.detected == .http2 {
@@ -185,23 +186,23 @@ struct ConnectionForwarder: Sendable {
             } else {
                 try HTTP1ClientHandler(connection: connection).install(on: client)
             }
-            counter = try client.pipeline.syncOperations.context(handlerType: ByteCountingHandler.self)
         } catch {
             client.reset()
             return
         }
         // Reading resumes first: HTTP/2 streams opened by the bytes below take their autoRead from the connection.
         try? client.syncOptions?.setOption(.autoRead, value: true)
-        // Fired past the byte counter, which counted them when they were read.
-        counter.fireChannelRead(NIOAny(sniffed.firstBytes))
-        counter.fireChannelReadComplete()
-        if sniffed.inputClosed { counter.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
+        client.pipeline.fireChannelRead(sniffed.firstBytes)
+        client.pipeline.fireChannelReadComplete()
+        if sniffed.inputClosed { client.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
     }
 
     /// Relays bytes both ways, the ones read for detection first.
     private func relay(_ admission: Admission, firstBytes sniffed: ProtocolSniffingHandler.Outcome?) {
         let client = admission.client
-        let (clientEnd, upstreamEnd) = RelayHandler.matchedPair()
+        let (clientEnd, upstreamEnd) = RelayHandler.matchedPair(countingInto: admission.record)
+        // The bytes read for detection go to the upstream directly, past the relay that counts the rest.
+        admission.record.bytesReceived += sniffed?.firstBytes.readableBytes ?? 0
         do {
             // Idle means neither direction moved: the client channel sees both (reads one way, writes the other).
             try client.pipeline.syncOperations.addHandler(

@@ -10,12 +10,15 @@ import NIOCore
 /// Both ends are in their pipelines before either channel reads (the upstream's is added by its bootstrap's
 /// initializer, on the same loop), so the partner's context is always there when bytes arrive.
 final class RelayHandler: ChannelDuplexHandler {
-    typealias InboundIn = NIOAny
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = NIOAny
     typealias OutboundOut = NIOAny
 
     private var partner: RelayHandler?
     private var context: ChannelHandlerContext?
+    /// The connection's record and which of its counts this end's reads add to: the client's end counts what the
+    /// client sent, the upstream's end what the client is sent. Counted here, where every chunk passes anyway.
+    private var tally: (record: ConnectionRecord, fromClient: Bool)?
     /// A read the channel asked for while the partner was not writable; issued when it becomes writable.
     private var readDeferred = false
     /// Completes once the partner's FIN has been passed on (our output shut down after our pending writes).
@@ -42,12 +45,15 @@ final class RelayHandler: ChannelDuplexHandler {
 
     private init() {}
 
-    /// Two linked ends: add one to each channel's pipeline.
-    static func matchedPair() -> (RelayHandler, RelayHandler) {
+    /// Two linked ends: add the first to the client's pipeline and the second to the upstream's. With `record`, they
+    /// count the bytes each way into it.
+    static func matchedPair(countingInto record: ConnectionRecord? = nil) -> (RelayHandler, RelayHandler) {
         let first = RelayHandler()
         let second = RelayHandler()
         first.partner = second
         second.partner = first
+        first.tally = record.map { ($0, true) }
+        second.tally = record.map { ($0, false) }
         return (first, second)
     }
 
@@ -61,6 +67,10 @@ final class RelayHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if let tally {
+            let count = unwrapInboundIn(data).readableBytes
+            if tally.fromClient { tally.record.bytesReceived += count } else { tally.record.bytesSent += count }
+        }
         partner?.partnerRead(data)
     }
 

@@ -62,6 +62,7 @@ import Testing
             #expect(connection["kind"] as? String == "connection")
             #expect(connection["outcome"] as? String == "forwarded")
             #expect(connection["bytesReceived"] as? Int ?? 0 >= 5000)
+            #expect(connection["bytesSent"] as? Int ?? 0 >= 1000, "the 1000 bytes the server sent back, and its lines")
             #expect(connection["upstream"] as? String == upstream9000)
             let denied = try #require(entries.first { $0["path"] as? String == "/admin" })
             #expect(denied["status"] as? Int == 403)

@@ -20,8 +20,6 @@ public struct ConnectionLimit: Sendable, Hashable {
     }
 
     public func matches(_ connection: ConnectionFacts) -> Bool {
-        (direction == nil || direction == connection.direction)
-            && (cidrs.isEmpty || cidrs.contains { $0.contains(address: connection.destinationAddress) })
-            && (ports.isEmpty || ports.contains { $0.contains(connection.destinationPort) })
+        (direction == nil || direction == connection.direction) && connection.destination(in: cidrs, on: ports)
     }
 }

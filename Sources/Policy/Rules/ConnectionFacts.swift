@@ -1,3 +1,5 @@
+import Interception
+
 /// What is known of a connection when its L4 policy is decided: where it was going, and who opened it.
 public struct ConnectionFacts: Sendable, Hashable {
     public var direction: TrafficDirection
@@ -14,5 +16,14 @@ public struct ConnectionFacts: Sendable, Hashable {
         self.destinationAddress = destinationAddress
         self.destinationPort = destinationPort
         self.sourceAddress = sourceAddress
+    }
+}
+
+extension ConnectionFacts {
+    /// The destination conditions rules and limits share: in one of `networks` and on one of `ports`, an empty list
+    /// holding for any.
+    func destination(in networks: [IPNetwork], on ports: [PortRange]) -> Bool {
+        (networks.isEmpty || networks.contains { $0.contains(address: destinationAddress) })
+            && (ports.isEmpty || ports.contains { $0.contains(destinationPort) })
     }
 }

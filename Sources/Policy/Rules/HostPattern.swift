@@ -37,18 +37,13 @@ public struct HostPattern: Sendable, Hashable, CustomStringConvertible {
         let pattern = text.utf8
         if isWildcard {
             guard name.count > pattern.count else { return false }
-            return name.suffix(pattern.count).elementsEqual(pattern) { Self.lowercased($0) == $1 }
+            return ASCII.equals(name.suffix(pattern.count), lowercase: pattern)
         }
-        return name.count == pattern.count && name.elementsEqual(pattern) { Self.lowercased($0) == $1 }
+        return name.count == pattern.count && ASCII.equals(name, lowercase: pattern)
     }
 
     public func matches(_ host: String) -> Bool {
         matches(host[...])
-    }
-
-    /// ASCII letters to lower case; the pattern is stored lower-cased.
-    private static func lowercased(_ byte: UInt8) -> UInt8 {
-        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
     }
 
     public var description: String { isWildcard ? "*" + text : text }

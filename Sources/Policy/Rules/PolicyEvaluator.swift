@@ -87,8 +87,7 @@ public enum PolicyEvaluator {
 
     /// The L4 conditions: destination networks and ports, and for inbound the peer's networks.
     static func matches(_ rule: PolicyRule, _ connection: ConnectionFacts) -> Bool {
-        (rule.cidrs.isEmpty || rule.cidrs.contains { $0.contains(address: connection.destinationAddress) })
-            && (rule.ports.isEmpty || rule.ports.contains { $0.contains(connection.destinationPort) })
+        connection.destination(in: rule.cidrs, on: rule.ports)
             && (rule.sourceCidrs.isEmpty
                 || (connection.direction == .inbound
                     && rule.sourceCidrs.contains { $0.contains(address: connection.sourceAddress) }))

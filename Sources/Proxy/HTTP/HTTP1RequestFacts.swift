@@ -16,12 +16,7 @@ struct HTTP1RequestFacts: HTTPRequestFacts {
 
     func hasHeader(_ name: String, value: String) -> Bool {
         head.headers.contains { field in
-            field.value == value && field.name.utf8.elementsEqual(name.utf8) { Self.lowercased($0) == $1 }
+            field.value == value && ASCII.equals(field.name.utf8, lowercase: name.utf8)
         }
-    }
-
-    /// Header names are ASCII tokens, compared without regard to case; `name` is already lower case.
-    private static func lowercased(_ byte: UInt8) -> UInt8 {
-        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
     }
 }
