@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import Policy
 import Proxy
@@ -30,6 +31,27 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Access log: stdout, off, or a file to append to (default: stdout).")
     var accessLog = "stdout"
 
+    @Option(
+        help: ArgumentHelp(
+            "Export a span per HTTP request to this OTLP/HTTP collector (like http://collector:4318; spans go to /v1/traces).",
+            discussion:
+                "Off by default; also on when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set."
+        ))
+    var otlpEndpoint: String?
+
+    @Option(help: "OTLP encoding: http/protobuf or http/json.")
+    var otlpProtocol: SpanExport.Encoding = .protobuf
+
+    func validate() throws {
+        if let otlpEndpoint {
+            do {
+                _ = try SpanExport.tracesURL(base: otlpEndpoint)
+            } catch {
+                throw ValidationError("--otlp-endpoint: \(error)")
+            }
+        }
+    }
+
     func run() async throws {
         let configuration = try ConfigurationFile.load(path: config)
         let levelSwitch = LogLevelSwitch(logLevel)
@@ -39,7 +61,8 @@ struct RunCommand: AsyncParsableCommand {
         let registry = ConnectionRegistry()
         let store = ConfigurationStore(configuration)
         let accessLog = try openAccessLog()
-        let recorder = TrafficRecorder(accessLog: accessLog)
+        let spanExport = try startSpanExport(logger: logger)
+        let recorder = TrafficRecorder(tracer: spanExport?.tracer ?? .propagating, accessLog: accessLog)
         let reloader = ConfigurationReloader(path: config, store: store, recorder: recorder, logger: logger)
         let adminEndpoints = AdminEndpoints(store: store, registry: registry, recorder: recorder)
         let shutdown = ShutdownTrigger()
@@ -73,14 +96,15 @@ struct RunCommand: AsyncParsableCommand {
                 },
             ], logger: logger)
         // Shutdown runs in reverse order: the proxy drains first while telemetry still answers "not ready".
-        // The access log stops last, so the lines of connections the drain ends are written.
+        // The access log and span export stop last, so what the connections the drain ends did is written.
         var lifecycle = ServiceGroupConfiguration(
-            services: (accessLog.map { [.init(service: $0)] } ?? []) + [
-                .init(service: telemetry), .init(service: admin),
-                .init(service: ReloadOnHangupService(reloader: reloader)),
-                .init(service: RepeatedSignalService(registry: registry)),
-                .init(service: proxy),
-            ],
+            services: (accessLog.map { [.init(service: $0)] } ?? [])
+                + (spanExport.map { [.init(service: $0.service)] } ?? []) + [
+                    .init(service: telemetry), .init(service: admin),
+                    .init(service: ReloadOnHangupService(reloader: reloader)),
+                    .init(service: RepeatedSignalService(registry: registry)),
+                    .init(service: proxy),
+                ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         // A backstop: the drain itself is bounded, but no shutdown may outlast it by more than a moment.
@@ -88,6 +112,18 @@ struct RunCommand: AsyncParsableCommand {
         let group = ServiceGroup(configuration: lifecycle)
         shutdown.attach(group)
         try await group.run()
+    }
+
+    /// Set up before anything is served: an exporter the `OTEL_*` variables misconfigure stops the start (exit 2).
+    private func startSpanExport(logger: Logger) throws -> (tracer: RequestTracer, service: any Service)? {
+        guard SpanExport.isConfigured(endpoint: otlpEndpoint, environment: ProcessInfo.processInfo.environment) else {
+            return nil
+        }
+        do {
+            return try SpanExport.start(endpoint: otlpEndpoint, encoding: otlpProtocol, logger: logger)
+        } catch {
+            throw CommandFailure.badInput("span export: \(error)")
+        }
     }
 
     /// Opened before anything is served: a path that cannot be written stops the start (exit 2).
@@ -105,3 +141,5 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension SpanExport.Encoding: ExpressibleByArgument {}

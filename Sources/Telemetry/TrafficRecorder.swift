@@ -5,6 +5,8 @@ import Synchronization
 /// access log and the statistics `/stats` serves. Never called per chunk of data.
 public final class TrafficRecorder: Sendable {
     public let metrics: ProxyMetrics
+    /// Starts each HTTP request's trace (and its span, when spans are exported).
+    public let tracer: RequestTracer
     private let accessLog: AccessLog?
     private let statistics = Mutex(Tally())
 
@@ -18,8 +20,9 @@ public final class TrafficRecorder: Sendable {
     }
 
     /// - Parameter accessLog: nil turns the access log off.
-    public init(metrics: ProxyMetrics = ProxyMetrics(), accessLog: AccessLog?) {
+    public init(metrics: ProxyMetrics = ProxyMetrics(), tracer: RequestTracer = .propagating, accessLog: AccessLog?) {
         self.metrics = metrics
+        self.tracer = tracer
         self.accessLog = accessLog
     }
 

@@ -145,7 +145,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             closeAfterResponse = true
             let refused = ProxiedConnection.Request(
                 method: head.method.rawValue, host: head.headers.first(name: "host"), path: head.uri, decision: nil,
-                trace: Self.trace(of: head))
+                trace: trace(of: head, host: head.headers.first(name: "host"), path: head.uri))
             respondLocally(
                 LocalResponse(
                     status: HTTPResponseStatus(statusCode: rejection.status), body: rejection.reason + "\n",
@@ -162,7 +162,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let facts = HTTP1RequestFacts(head: head, target: target)
         let leavesHTTP = isConnect || Self.asksForUpgrade(head)
         let decision = connection.decide(facts)
-        let trace = Self.trace(of: head)
+        let trace = trace(of: head, host: facts.host.map(String.init), path: target.path)
         let record = ProxiedConnection.Request(
             method: head.method.rawValue, host: facts.host.map(String.init), path: target.path, decision: decision,
             trace: trace)
@@ -185,8 +185,10 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         sendUpstream(.head(Self.withoutCleartextHTTP2Upgrade(head)))
     }
 
-    private static func trace(of head: HTTPRequestHead) -> RequestTrace {
-        RequestTrace(
+    private func trace(of head: HTTPRequestHead, host: String?, path: String) -> RequestTrace {
+        connection.trace(
+            method: head.method.rawValue, host: host, path: path,
+            version: "\(head.version.major).\(head.version.minor)",
             traceparent: head.headers.first(name: "traceparent"), tracestate: head.headers.first(name: "tracestate"))
     }
 

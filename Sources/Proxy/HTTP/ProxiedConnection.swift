@@ -27,6 +27,17 @@ struct ProxiedConnection {
         let trace: RequestTrace
     }
 
+    /// Starts a request's trace from its `traceparent` and `tracestate` headers.
+    func trace(method: String, host: String?, path: String, version: String, traceparent: String?, tracestate: String?)
+        -> RequestTrace
+    {
+        recorder.tracer.begin(
+            RequestTracer.Request(
+                method: method, host: host, path: path, direction: facts.direction.rawValue,
+                destination: record.destination?.description, protocolVersion: version),
+            traceparent: traceparent, tracestate: tracestate)
+    }
+
     /// Decides a request with the configuration in force now, and logs and counts a denial with its rule.
     func decide(_ request: some HTTPRequestFacts) -> PolicyDecision {
         let policy = configurations.current.policy(for: facts.direction)
@@ -65,10 +76,12 @@ struct ProxiedConnection {
         entry.status = status
         entry.decision = request.decision?.action.rawValue
         entry.rule = request.decision?.ruleName
-        entry.outcome = status == nil ? "reset" : request.decision?.action == .deny ? "denied" : "answered"
+        let outcome = status == nil ? "reset" : request.decision?.action == .deny ? "denied" : "answered"
+        entry.outcome = outcome
         entry.traceId = request.trace.traceID
         entry.spanId = request.trace.spanID
         entry.parentSpanId = request.trace.parentSpanID
         recorder.requestCompleted(entry, duration: ContinuousClock.now - request.started)
+        request.trace.end(status: status, outcome: outcome, rule: request.decision?.ruleName)
     }
 }

@@ -71,13 +71,15 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
         guard let facts = HTTP2RequestFacts(headers: headers) else {
             let refused = ProxiedConnection.Request(
                 method: headers.first(name: ":method") ?? "", host: headers.first(name: ":authority"),
-                path: headers.first(name: ":path") ?? "", decision: nil, trace: Self.trace(of: headers))
+                path: headers.first(name: ":path") ?? "", decision: nil,
+                trace: trace(
+                    of: headers, host: headers.first(name: ":authority"), path: headers.first(name: ":path") ?? ""))
             connection.completed(refused, status: 400)
             respond(status: 400, text: "malformed request target\n", headRequest: false, context: context)
             return
         }
         let decision = connection.decide(facts)
-        let trace = Self.trace(of: headers)
+        let trace = trace(of: headers, host: facts.host.map(String.init), path: facts.target.path)
         let request = ProxiedConnection.Request(
             method: facts.method, host: facts.host.map(String.init), path: facts.target.path, decision: decision,
             trace: trace)
@@ -154,8 +156,10 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private static func trace(of headers: HPACKHeaders) -> RequestTrace {
-        RequestTrace(traceparent: headers.first(name: "traceparent"), tracestate: headers.first(name: "tracestate"))
+    private func trace(of headers: HPACKHeaders, host: String?, path: String) -> RequestTrace {
+        session.connection.trace(
+            method: headers.first(name: ":method") ?? "", host: host, path: path, version: "2",
+            traceparent: headers.first(name: "traceparent"), tracestate: headers.first(name: "tracestate"))
     }
 
     func read(context: ChannelHandlerContext) {

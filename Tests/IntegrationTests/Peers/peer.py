@@ -91,6 +91,7 @@ other.
 """
 
 import argparse
+import base64
 import errno
 import hashlib
 import http.client
@@ -415,6 +416,33 @@ def http_serve(args):
     server.serve_forever()
 
 
+class OTLPCollectorHandler(BaseHTTPRequestHandler):
+    """Prints each export it receives as a JSON line: path, content type, and the body (base64)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):
+        pass
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        content_type = self.headers.get("Content-Type", "")
+        print_json({"path": self.path, "contentType": content_type, "body": base64.b64encode(body).decode()})
+        # An empty ExportTraceServiceResponse, in the encoding of the request.
+        reply = b"{}" if content_type == "application/json" else b""
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+
+def otlp_collect(args):
+    server = DualStackHTTPServer((args.bind, args.port), OTLPCollectorHandler)
+    print("READY", flush=True)
+    server.serve_forever()
+
+
 def http_requests(args):
     started = time.monotonic()
     results = []
@@ -557,6 +585,11 @@ def main():
     http_serve_parser.add_argument("--port", type=int, required=True)
     http_serve_parser.add_argument("--bind", default="::")
     http_serve_parser.set_defaults(run=http_serve)
+
+    otlp_parser = commands.add_parser("otlp-collect", help="receive OTLP/HTTP exports, print each")
+    otlp_parser.add_argument("--port", type=int, required=True)
+    otlp_parser.add_argument("--bind", default="::")
+    otlp_parser.set_defaults(run=otlp_collect)
 
     http_requests_parser = commands.add_parser("http-requests", help="send requests on one keep-alive connection")
     http_requests_parser.add_argument("host")

@@ -93,8 +93,12 @@ final class PodTopology: @unchecked Sendable {
 
     /// Starts the proxy as uid 1337, with `configuration` (YAML) when given, and returns once it reports ready.
     @discardableResult
-    func startProxy(configuration: String? = nil, arguments: [String] = []) throws -> BackgroundProcess {
-        var command = [Binaries.sidecarProxy, "run"] + arguments
+    func startProxy(configuration: String? = nil, arguments: [String] = [], environment: [String: String] = [:])
+        throws -> BackgroundProcess
+    {
+        var command =
+            ["/usr/bin/env"] + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            + [Binaries.sidecarProxy, "run"] + arguments
         if let configuration {
             command += ["--config", try writeReadableFile(named: "\(pod).yaml", configuration)]
         }
@@ -126,6 +130,15 @@ final class PodTopology: @unchecked Sendable {
             inPeer(["/usr/bin/python3", "-B", Binaries.peer, "http-serve", "--port", "\(port)"]))
         try server.waitForOutput("READY")
         return server
+    }
+
+    /// Starts an OTLP/HTTP collector in the peer; its output has a JSON line per export it received.
+    func startOTLPCollector(port: Int) throws -> BackgroundProcess {
+        let collector = try start(
+            name: "otlp-collector-\(port)",
+            inPeer(["/usr/bin/python3", "-B", Binaries.peer, "otlp-collect", "--port", "\(port)"]))
+        try collector.waitForOutput("READY")
+        return collector
     }
 
     /// Starts nginx in the peer as an HTTP/2 (prior knowledge) server on the upstream address: gRPC-style answers
