@@ -41,8 +41,8 @@ public struct ProxyConfiguration: Sendable, Hashable {
     public var outboundPolicy = DirectionPolicy()
     /// Connections into the pod.
     public var inboundPolicy = DirectionPolicy()
-    /// Caps on concurrent connections; the first entry that matches a connection applies.
-    public var limits: [ConnectionLimit] = []
+    /// Bounds on connections and requests; the first entry that matches a connection applies.
+    public var limits: [TrafficLimit] = []
 
     /// The policy for one direction.
     public func policy(for direction: TrafficDirection) -> DirectionPolicy {

@@ -11,7 +11,7 @@ struct ConnectionForwarder: Sendable {
     let configurations: ConfigurationStore
     let reader: any OriginalDestinationReader
     let registry: ConnectionRegistry
-    let limiter: ConnectionLimiter
+    let limiter: TrafficLimiter
     let recorder: TrafficRecorder
     let logger: Logger
 
@@ -53,25 +53,21 @@ struct ConnectionForwarder: Sendable {
                     direction: direction, destinationAddress: destination.address.addressBytes ?? [],
                     destinationPort: UInt16(destination.port),
                     sourceAddress: client.remoteAddress?.addressBytes ?? [])
-                if let limit = configuration.limits.first(where: { $0.matches(facts) }) {
-                    guard limiter.acquire(limit) else {
-                        record.outcome = .limited
-                        logger.warning(
-                            "connection refused: limit reached",
-                            metadata: [
-                                "direction": "\(direction)", "source": "\(record.source)",
-                                "destination": "\(destination)", "limit": "\(limit.name)",
-                                "maxConnections": "\(limit.maxConnections)",
-                            ])
-                        client.reset()
+                let limit = configuration.limits.first { $0.matches(facts) }
+                if let limit {
+                    guard limiter.acquire(.connections, under: limit) else {
+                        refuseOverLimit(client, record: record, limit: limit, reason: "maxConnections")
                         return
                     }
-                    client.closeFuture.whenComplete { [limiter] _ in limiter.release(limit) }
+                    client.closeFuture.whenComplete { [limiter] _ in limiter.release(.connections, under: limit) }
                 }
                 let admission = Admission(
                     client: client, destination: destination, source: source, facts: facts,
-                    configuration: configuration, record: record)
-                if PolicyEvaluator.needsDetection(configuration.policy(for: direction), for: facts) {
+                    configuration: configuration, record: record, limit: limit)
+                // A limit on requests needs to know whether the connection is HTTP, to count requests, not it.
+                if PolicyEvaluator.needsDetection(configuration.policy(for: direction), for: facts)
+                    || limit?.limitsRequests == true
+                {
                     detectThenAdmit(admission)
                 } else {
                     admit(admission, sniffed: nil)
@@ -88,6 +84,8 @@ struct ConnectionForwarder: Sendable {
         let facts: ConnectionFacts
         let configuration: ProxyConfiguration
         let record: ConnectionRecord
+        /// The first limit that matches the connection.
+        let limit: TrafficLimit?
 
         /// What the logs say of the connection; built only when a log line is written (log calls take it lazily).
         func logMetadata(_ sniffed: ProtocolSniffingHandler.Outcome?) -> Logger.Metadata {
@@ -135,16 +133,26 @@ struct ConnectionForwarder: Sendable {
     /// Decides with everything known, then resets, relays, or proxies HTTP request by request.
     private func admit(_ admission: Admission, sniffed: ProtocolSniffingHandler.Outcome?) {
         admission.record.detected = sniffed?.detected
+        let isHTTP = sniffed?.detected == .http1 || sniffed?.detected == .http2
         let verdict = PolicyEvaluator.verdict(
             admission.configuration.policy(for: direction), for: admission.facts, detected: sniffed?.detected,
-            proxiesHTTP: sniffed?.detected == .http1 || sniffed?.detected == .http2)
+            proxiesHTTP: isHTTP)
         switch verdict {
         case .perRequest:
             guard let sniffed else { return }
             proxyRequests(admission, firstBytes: sniffed)
         case .decided(let decision) where decision.action == .allow:
             admission.record.decision = decision
-            relay(admission, firstBytes: sniffed)
+            if let sniffed, isHTTP, admission.limit?.limitsRequests == true {
+                // Each request is counted against the limit, and decided again (the same way) on its own.
+                proxyRequests(admission, firstBytes: sniffed)
+            } else if let limit = admission.limit, let wait = limiter.takeToken(under: limit) {
+                refuseOverLimit(
+                    admission.client, record: admission.record, limit: limit,
+                    reason: "requestsPerSecond (next in \(wait))")
+            } else {
+                relay(admission, firstBytes: sniffed)
+            }
         case .decided(let decision):
             admission.record.decision = decision
             admission.record.outcome = .denied
@@ -161,6 +169,20 @@ struct ConnectionForwarder: Sendable {
         }
     }
 
+    /// A connection over its limit is reset at once: a client fails fast rather than queueing behind a dependency
+    /// that is already saturated.
+    private func refuseOverLimit(_ client: Channel, record: ConnectionRecord, limit: TrafficLimit, reason: String) {
+        record.outcome = .limited
+        logger.warning(
+            "connection refused: limit reached",
+            metadata: [
+                "direction": "\(direction)", "source": "\(record.source)",
+                "destination": "\(record.destination?.description ?? "unknown")", "limit": "\(limit.name)",
+                "bound": "\(reason)",
+            ])
+        client.reset()
+    }
+
     private func dialer(for admission: Admission) -> UpstreamDialer {
         UpstreamDialer(
             direction: direction, destination: admission.destination,
@@ -174,7 +196,8 @@ struct ConnectionForwarder: Sendable {
         admission.record.outcome = .forwarded
         let connection = ProxiedConnection(
             facts: admission.facts, dialer: dialer(for: admission), configurations: configurations,
-            record: admission.record, recorder: recorder, logger: logger, logMetadata: admission.logMetadata(sniffed))
+            record: admission.record, recorder: recorder, limiter: limiter, logger: logger,
+            logMetadata: admission.logMetadata(sniffed))
         do {
             // Counted at the socket: the HTTP handlers see messages, not bytes.
             try client.pipeline.syncOperations.addHandler(

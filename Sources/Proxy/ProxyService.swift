@@ -11,7 +11,7 @@ public struct ProxyService: Service {
     private let configurations: ConfigurationStore
     private let reader: any OriginalDestinationReader
     private let registry: ConnectionRegistry
-    private let limiter = ConnectionLimiter()
+    private let limiter = TrafficLimiter()
     private let recorder: TrafficRecorder
     private let logger: Logger
     private let onReady: @Sendable () -> Void

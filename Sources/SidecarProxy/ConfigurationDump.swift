@@ -37,7 +37,11 @@ struct ConfigurationDump: Encodable {
         var direction: String?
         var cidrs: [String]?
         var ports: [String]?
-        var maxConnections: Int
+        var maxConnections: Int?
+        var requestsPerSecond: Double?
+        var burst: Int?
+        var maxRequests: Int?
+        var maxPendingRequests: Int?
     }
 
     init(_ configuration: ProxyConfiguration, generation: Int) {
@@ -60,7 +64,9 @@ struct ConfigurationDump: Encodable {
         limits = configuration.limits.map { limit in
             Limit(
                 name: limit.name, direction: limit.direction?.rawValue, cidrs: Self.list(limit.cidrs),
-                ports: Self.list(limit.ports), maxConnections: limit.maxConnections)
+                ports: Self.list(limit.ports), maxConnections: limit.maxConnections,
+                requestsPerSecond: limit.rate?.perSecond, burst: limit.rate?.burst, maxRequests: limit.maxRequests,
+                maxPendingRequests: limit.maxPendingRequests)
         }
     }
 

@@ -29,6 +29,8 @@ public struct AccessLogEntry: Sendable, Codable, Equatable {
     /// `allow` or `deny`, and the rule that decided (`default` when none did).
     public var decision: String?
     public var rule: String?
+    /// The limit (`limits:`) that refused a request.
+    public var limit: String?
     public var outcome: String?
     /// HTTP requests: the W3C trace, the proxy's span in it, and the client's span when it sent one.
     public var traceId: String?

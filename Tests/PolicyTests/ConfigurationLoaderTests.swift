@@ -19,11 +19,17 @@ import Testing
                 limits:
                   - { name: db, cidrs: [10.0.0.0/8], ports: [5432], maxConnections: 20 }
                   - { direction: inbound, maxConnections: 1000 }
+                  - { ports: [8080], requestsPerSecond: 100, burst: 200, maxRequests: 50, maxPendingRequests: 10 }
+                  - { requestsPerSecond: 2.5 }
                 """
         ).get().limits
-        #expect(limits.map(\.name) == ["db", "limits[1]"])
+        #expect(limits.map(\.name) == ["db", "limits[1]", "limits[2]", "limits[3]"])
         #expect(limits[0].maxConnections == 20 && limits[0].ports == [PortRange(5432)])
         #expect(limits[1].direction == .inbound)
+        #expect(limits[2].rate == RequestRate(perSecond: 100, burst: 200) && limits[2].maxRequests == 50)
+        #expect(limits[2].maxPendingRequests == 10 && limits[2].maxConnections == nil && limits[2].limitsRequests)
+        #expect(limits[3].rate == RequestRate(perSecond: 2.5, burst: 3), "the burst defaults to a second's worth")
+        #expect(!limits[0].limitsRequests)
         let toDatabase = ConnectionFacts(
             direction: .outbound, destinationAddress: [10, 1, 2, 3], destinationPort: 5432, sourceAddress: [])
         #expect(limits[0].matches(toDatabase))
@@ -81,12 +87,22 @@ import Testing
         ("timeouts: { request: 0s }", "timeouts.request: must be longer than zero"),
         ("listeners: { admin: 15020 }", "listeners: every listener needs a port of its own"),
         ("services: []", "services: unknown key (expected one of: listeners, timeouts, policy, limits)"),
-        ("limits: [ { ports: [80] } ]", "limits[0]: a limit needs maxConnections"),
-        ("limits: [ { maxConnections: 0 } ]", "limits[0].maxConnections: '0' is not a whole number above zero"),
         (
-            "limits: [ { maxConnections: 5, requestsPerSecond: 10 } ]",
-            "limits[0].requestsPerSecond: not enforced by this version"
+            "limits: [ { ports: [80] } ]",
+            "limits[0]: a limit needs one of maxConnections, requestsPerSecond, maxRequests, maxPendingRequests"
         ),
+        ("limits: [ { maxConnections: 0 } ]", "limits[0].maxConnections: '0' is not a whole number above zero"),
+        ("limits: [ { maxRequests: -1 } ]", "limits[0].maxRequests: '-1' is not a whole number above zero"),
+        (
+            "limits: [ { requestsPerSecond: 0 } ]",
+            "limits[0].requestsPerSecond: '0' is not a rate between 0.001 and 1000000"
+        ),
+        (
+            "limits: [ { requestsPerSecond: nan } ]",
+            "limits[0].requestsPerSecond: 'nan' is not a rate between 0.001 and 1000000"
+        ),
+        ("limits: [ { maxConnections: 5, burst: 10 } ]", "limits[0].burst: burst needs requestsPerSecond"),
+        ("limits: [ { requestsPerSecond: 5, burst: 0.5 } ]", "limits[0].burst: '0.5' is not a whole number above zero"),
         ("limits: [ { maxConnections: 5, direction: up } ]", "limits[0].direction: 'up' is not outbound or inbound"),
         (
             "policy: { outbound: { rules: [ { action: deny, color: red } ] } }",

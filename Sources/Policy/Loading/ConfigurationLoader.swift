@@ -97,30 +97,42 @@ public enum ConfigurationLoader {
         "drain": .seconds(24 * 3600), "request": .seconds(24 * 3600),
     ]
 
-    private static func readLimit(_ node: Node, at path: String, _ reader: inout NodeReader) -> ConnectionLimit? {
-        let notYet = ["requestsPerSecond", "burst", "maxPendingRequests", "maxRequests"]
-        let keys = ["name", "direction", "cidrs", "ports", "maxConnections"] + notYet
+    private static func readLimit(_ node: Node, at path: String, _ reader: inout NodeReader) -> TrafficLimit? {
+        let bounds = ["maxConnections", "requestsPerSecond", "maxRequests", "maxPendingRequests"]
+        let keys = ["name", "direction", "cidrs", "ports", "burst"] + bounds
         guard let fields = reader.mapping(node, at: path, keys: keys) else { return nil }
-        for key in notYet where fields[key] != nil {
-            // Never accept a limit that would not be enforced.
-            reader.problem("\(path).\(key)", "not enforced by this version of sidecar-proxy")
-        }
-        guard let maxNode = fields["maxConnections"] else {
-            reader.problem(path, "a limit needs maxConnections")
+        guard bounds.contains(where: { fields[$0] != nil }) else {
+            reader.problem(path, "a limit needs one of \(bounds.joined(separator: ", "))")
             return nil
         }
-        guard
-            let max = reader.parse(
-                maxNode, at: "\(path).maxConnections",
-                { text in
+        let name = fields["name"].flatMap { reader.scalar($0, at: "\(path).name") }
+        var limit = TrafficLimit(name: name ?? path)
+        func count(_ key: String) -> Int? {
+            fields[key].flatMap { node in
+                reader.parse(node, at: "\(path).\(key)") { text in
                     guard let value = Int(text), value > 0 else {
                         throw NodeReader.Invalid("'\(text)' is not a whole number above zero")
                     }
                     return value
-                })
-        else { return nil }
-        let name = fields["name"].flatMap { reader.scalar($0, at: "\(path).name") }
-        var limit = ConnectionLimit(name: name ?? path, maxConnections: max)
+                }
+            }
+        }
+        limit.maxConnections = count("maxConnections")
+        limit.maxRequests = count("maxRequests")
+        limit.maxPendingRequests = count("maxPendingRequests")
+        let burst = count("burst")
+        if let node = fields["requestsPerSecond"] {
+            let perSecond = reader.parse(node, at: "\(path).requestsPerSecond") { text in
+                // A rate under one per thousand seconds would refill slower than anyone could tell from "never".
+                guard let value = Double(text), value.isFinite, value >= 0.001, value <= 1_000_000 else {
+                    throw NodeReader.Invalid("'\(text)' is not a rate between 0.001 and 1000000")
+                }
+                return value
+            }
+            limit.rate = perSecond.map { RequestRate(perSecond: $0, burst: burst) }
+        } else if fields["burst"] != nil {
+            reader.problem("\(path).burst", "burst needs requestsPerSecond")
+        }
         if let node = fields["direction"], let text = reader.scalar(node, at: "\(path).direction") {
             limit.direction = TrafficDirection(rawValue: text)
             if limit.direction == nil { reader.problem("\(path).direction", "'\(text)' is not outbound or inbound") }

@@ -163,7 +163,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let leavesHTTP = isConnect || Self.asksForUpgrade(head)
         let decision = connection.decide(facts)
         let trace = trace(of: head, host: facts.host.map(String.init), path: target.path)
-        let record = ProxiedConnection.Request(
+        var record = ProxiedConnection.Request(
             method: head.method.rawValue, host: facts.host.map(String.init), path: target.path, decision: decision,
             trace: trace)
         guard decision.action == .allow else {
@@ -175,6 +175,26 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 LocalResponse(
                     status: .forbidden, body: ProxiedConnection.denialText(decision), closesConnection: closes),
                 to: head, for: record)
+            return
+        }
+        var upstreamIsOpen: Bool {
+            if case .connected = upstream { return true }
+            return false
+        }
+        switch connection.admit(facts, waitsForUpstream: !upstreamIsOpen) {
+        case .admitted(let slot):
+            record.slot = slot
+        case .refused(let refusal):
+            record.refusal = refusal
+            request = .discarding
+            let closes = leavesHTTP || !head.isKeepAlive
+            closeAfterResponse = closeAfterResponse || closes
+            var response = LocalResponse(
+                status: HTTPResponseStatus(statusCode: refusal.status), body: refusal.text, closesConnection: closes)
+            if let retryAfter = refusal.retryAfter {
+                response.extraHeaders.add(name: "retry-after", value: "\(retryAfter)")
+            }
+            respondLocally(response, to: head, for: record)
             return
         }
         request = .forwarding
@@ -245,6 +265,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if case .success(let channel) = result { channel.close(promise: nil) }
             return
         }
+        exchange?.request.slot?.upstreamReady()
         switch result {
         case .success:
             upstream = .connected(handler)

@@ -8,6 +8,8 @@ struct LocalResponse {
     let body: String
     /// Whether the connection ends after it (the request cannot be followed by another, or the client asked).
     let closesConnection: Bool
+    /// Such as `Retry-After`.
+    var extraHeaders: HTTPHeaders = [:]
 
     /// Writes head, body (none for HEAD requests, whose responses carry only the length) and end.
     func write(
@@ -18,6 +20,7 @@ struct LocalResponse {
         headers.add(name: "content-type", value: "text/plain; charset=utf-8")
         headers.add(name: "content-length", value: String(body.utf8.count))
         headers.add(name: "connection", value: closesConnection ? "close" : "keep-alive")
+        headers.add(contentsOf: extraHeaders)
         context.write(wrap(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
         if method != .HEAD {
             context.write(wrap(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)

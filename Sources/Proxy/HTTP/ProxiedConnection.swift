@@ -12,6 +12,7 @@ struct ProxiedConnection {
     /// The connection's own record, and where requests are reported.
     let record: ConnectionRecord
     let recorder: TrafficRecorder
+    let limiter: TrafficLimiter
     let logger: Logger
     /// What every log line of this connection carries.
     let logMetadata: Logger.Metadata
@@ -25,6 +26,26 @@ struct ProxiedConnection {
         let path: String
         let decision: PolicyDecision?
         let trace: RequestTrace
+        /// Its place under a limit that counts requests.
+        var slot: RequestSlot?
+        /// Why a limit refused it.
+        var refusal: RequestAdmission.Refusal?
+    }
+
+    /// Whether an allowed request fits the limit in force now; refusals are logged.
+    /// - Parameter waitsForUpstream: the request will wait for the upstream connection to open.
+    func admit(_ request: some HTTPRequestFacts, waitsForUpstream: Bool) -> RequestAdmission {
+        let limit = configurations.current.limits.first { $0.matches(facts) }
+        let admission = RequestAdmission.admit(under: limit, limiter: limiter, waitsForUpstream: waitsForUpstream)
+        if case .refused(let refusal) = admission {
+            logger.warning(
+                "request refused by limit",
+                metadata: logMetadata.merging([
+                    "method": "\(request.method)", "path": "\(request.target.path)", "limit": "\(refusal.limitName)",
+                    "reason": "\(refusal.reason)", "status": "\(refusal.status)",
+                ]) { $1 })
+        }
+        return admission
     }
 
     /// Starts a request's trace from its `traceparent` and `tracestate` headers.
@@ -76,12 +97,16 @@ struct ProxiedConnection {
         entry.status = status
         entry.decision = request.decision?.action.rawValue
         entry.rule = request.decision?.ruleName
-        let outcome = status == nil ? "reset" : request.decision?.action == .deny ? "denied" : "answered"
+        let outcome =
+            status == nil
+            ? "reset" : request.decision?.action == .deny ? "denied" : request.refusal != nil ? "limited" : "answered"
         entry.outcome = outcome
+        entry.limit = request.refusal?.limitName
         entry.traceId = request.trace.traceID
         entry.spanId = request.trace.spanID
         entry.parentSpanId = request.trace.parentSpanID
         recorder.requestCompleted(entry, duration: ContinuousClock.now - request.started)
         request.trace.end(status: status, outcome: outcome, rule: request.decision?.ruleName)
+        request.slot?.release()
     }
 }

@@ -80,7 +80,7 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
         }
         let decision = connection.decide(facts)
         let trace = trace(of: headers, host: facts.host.map(String.init), path: facts.target.path)
-        let request = ProxiedConnection.Request(
+        var request = ProxiedConnection.Request(
             method: facts.method, host: facts.host.map(String.init), path: facts.target.path, decision: decision,
             trace: trace)
         guard decision.action == .allow else {
@@ -88,6 +88,17 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
             respond(
                 status: 403, text: ProxiedConnection.denialText(decision), headRequest: facts.method == "HEAD",
                 context: context)
+            return
+        }
+        switch connection.admit(facts, waitsForUpstream: !session.isUpstreamOpen) {
+        case .admitted(let slot):
+            request.slot = slot
+        case .refused(let refusal):
+            request.refusal = refusal
+            connection.completed(request, status: refusal.status)
+            respond(
+                status: refusal.status, text: refusal.text, headRequest: facts.method == "HEAD",
+                extraHeaders: refusal.retryAfter.map { ["retry-after": "\($0)"] } ?? [:], context: context)
             return
         }
         // The upstream sees the proxy's span as the request's parent.
@@ -111,6 +122,7 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
             if case .success(let upstream) = result { upstream.close(promise: nil) }
             return
         }
+        request?.slot?.upstreamReady()
         switch result {
         case .success(let upstream):
             for payload in pending { upstream.write(payload, promise: nil) }
@@ -135,12 +147,15 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The proxy's own response, complete in itself. A client still sending its request is then told to stop with
     /// a reset of the stream (RFC 9113 section 8.1).
-    private func respond(status: Int, text: String, headRequest: Bool, context: ChannelHandlerContext) {
+    private func respond(
+        status: Int, text: String, headRequest: Bool, extraHeaders: HPACKHeaders = [:], context: ChannelHandlerContext
+    ) {
         state = .answered
         let body = context.channel.allocator.buffer(string: headRequest ? "" : text)
-        let headers: HPACKHeaders = [
+        var headers: HPACKHeaders = [
             ":status": "\(status)", "content-type": "text/plain; charset=utf-8", "content-length": "\(text.utf8.count)",
         ]
+        headers.add(contentsOf: extraHeaders)
         context.write(
             wrapOutboundOut(.headers(.init(headers: headers, endStream: body.readableBytes == 0))), promise: nil)
         let written = context.eventLoop.makePromise(of: Void.self)

@@ -65,6 +65,12 @@ final class HTTP2Session: ChannelInboundHandler {
         self.context = nil
     }
 
+    /// Whether a stream opened now goes out at once, without waiting for the upstream connection.
+    var isUpstreamOpen: Bool {
+        if case .connected = upstream { return true }
+        return false
+    }
+
     /// Opens a stream on the upstream connection with `relayEnd` in its pipeline, connecting first if need be.
     func openUpstreamStream(
         with relayEnd: HTTP2StreamRelay, opened: @escaping (Result<Channel, Error>) -> Void

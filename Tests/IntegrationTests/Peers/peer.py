@@ -466,7 +466,8 @@ def http_requests(args):
             except ValueError:
                 pass
             results.append({"status": response.status, "body": data,
-                            "connection": response.getheader("Connection")})
+                            "connection": response.getheader("Connection"),
+                            "retryAfter": response.getheader("Retry-After")})
     except (OSError, http.client.HTTPException) as error:
         return fail(error, started)
     print_json(results)

@@ -90,15 +90,17 @@ enum PeerClient {
         var echo: EchoedRequest?
         var text: String?
         var connection: String?
+        var retryAfter: String?
 
         enum CodingKeys: String, CodingKey {
-            case status, body, connection
+            case status, body, connection, retryAfter
         }
 
         init(from decoder: Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             status = try container.decode(Int.self, forKey: .status)
             connection = try container.decodeIfPresent(String.self, forKey: .connection)
+            retryAfter = try container.decodeIfPresent(String.self, forKey: .retryAfter)
             echo = try? container.decode(EchoedRequest.self, forKey: .body)
             text = try? container.decode(String.self, forKey: .body)
         }

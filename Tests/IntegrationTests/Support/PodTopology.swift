@@ -132,6 +132,17 @@ final class PodTopology: @unchecked Sendable {
         return server
     }
 
+    /// Makes the upstream address drop connection attempts to `port` without answer, as a black-holed host does.
+    func blackHole(port: Int) throws {
+        try Shell.run(
+            inPeer(["nft", "-f", "-"]),
+            stdin: """
+                table inet blackhole {
+                    chain input { type filter hook input priority 0; tcp dport \(port) drop; }
+                }
+                """)
+    }
+
     /// Starts an OTLP/HTTP collector in the peer; its output has a JSON line per export it received.
     func startOTLPCollector(port: Int) throws -> BackgroundProcess {
         let collector = try start(
