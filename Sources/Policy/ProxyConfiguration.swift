@@ -43,6 +43,13 @@ public struct ProxyConfiguration: Sendable, Hashable {
     public var inboundPolicy = DirectionPolicy()
     /// Bounds on connections and requests; the first entry that matches a connection applies.
     public var limits: [TrafficLimit] = []
+    /// Virtual addresses balanced over endpoints.
+    public var services: [ServiceDefinition] = []
+
+    /// The service whose address an outbound connection dialed, if any.
+    public func service(addressedBy address: [UInt8], port: UInt16) -> ServiceDefinition? {
+        services.first { $0.isAddressed(by: address, port: port) }
+    }
 
     /// The policy for one direction.
     public func policy(for direction: TrafficDirection) -> DirectionPolicy {

@@ -13,6 +13,32 @@ import Testing
         #expect(try ConfigurationLoader.load(yaml: "# nothing\n").get() == ProxyConfiguration())
     }
 
+    @Test func servicesLoadWithTheirDefaults() throws {
+        let services = try ConfigurationLoader.load(
+            yaml: """
+                services:
+                  - name: orders
+                    address: 10.96.0.10:80
+                    endpoints: [10.1.0.5:8080, "[fd00::6]:8080", Orders.Internal:8080]
+                    balancer: p2c_ewma
+                    outlierDetection: { consecutiveFailures: 3, ejectionTime: 10s }
+                    retries: 2
+                  - { name: plain, address: "[fd00:96::1]:443", endpoints: [10.1.0.7:443] }
+                """
+        ).get().services
+        #expect(services.map(\.name) == ["orders", "plain"])
+        #expect(
+            services[0].endpoints.map(\.description) == ["10.1.0.5:8080", "[fd00::6]:8080", "orders.internal:8080"])
+        #expect(services[0].balancer == .peakEWMA && services[0].retries == 2)
+        #expect(services[0].outlierDetection?.consecutiveFailures == 3)
+        #expect(services[0].outlierDetection?.ejectionTime == .seconds(10))
+        #expect(services[0].isAddressed(by: [10, 96, 0, 10], port: 80))
+        #expect(!services[0].isAddressed(by: [10, 96, 0, 10], port: 81))
+        #expect(services[1].balancer == .roundRobin && services[1].retries == 1)
+        #expect(services[1].outlierDetection == ServiceDefinition.OutlierDetection())
+        #expect(services[1].port == 443 && services[1].address.family == .ipv6)
+    }
+
     @Test func limitsLoadInOrder() throws {
         let limits = try ConfigurationLoader.load(
             yaml: """
@@ -86,7 +112,36 @@ import Testing
         ("timeouts: { drain: 0s }", "timeouts.drain: must be longer than zero"),
         ("timeouts: { request: 0s }", "timeouts.request: must be longer than zero"),
         ("listeners: { admin: 15020 }", "listeners: every listener needs a port of its own"),
-        ("services: []", "services: unknown key (expected one of: listeners, timeouts, policy, limits)"),
+        ("dns: {}", "dns: unknown key (expected one of: listeners, timeouts, policy, limits, services)"),
+        ("services: [ { name: a, endpoints: [10.0.0.1:80] } ]", "services[0]: a service needs address"),
+        (
+            "services: [ { name: a, address: 10.96.0.0/16, endpoints: [10.0.0.1:80] } ]",
+            "services[0].address: '10.96.0.0/16' is not IP:PORT (a service's address is the one the app dials)"
+        ),
+        (
+            "services: [ { name: a, address: 10.96.0.1:80, endpoints: [10.0.0.1] } ]",
+            "services[0].endpoints[0]: '10.0.0.1' is not ADDRESS:PORT or NAME:PORT"
+        ),
+        (
+            "services: [ { name: a, address: 10.96.0.1:80, endpoints: [\"bad_name:80\"] } ]",
+            "services[0].endpoints[0]: 'bad_name' is not an IP address or a DNS name"
+        ),
+        (
+            "services: [ { name: a, address: 10.96.0.1:80, endpoints: [10.0.0.1:80], balancer: random } ]",
+            "services[0].balancer: 'random' is not one of round_robin, least_request, p2c_ewma"
+        ),
+        (
+            "services: [ { name: a, address: 10.96.0.1:80, endpoints: [10.0.0.1:80], retries: 11 } ]",
+            "services[0].retries: '11' is not a whole number from 0 to 10"
+        ),
+        (
+            "services: [ { name: a, address: 10.96.0.1:80, endpoints: [10.0.0.1:80], outlierDetection: { ejectionTime: 1ms } } ]",
+            "services[0].outlierDetection.ejectionTime: '1ms' is not between 100ms and 1h"
+        ),
+        (
+            "services: [ { name: a, address: 10.96.0.1:80, endpoints: [1.1.1.1:1] }, { name: b, address: 10.96.0.1:80, endpoints: [1.1.1.1:1] } ]",
+            "services[1].address: 10.96.0.1:80 is already the address of service a"
+        ),
         (
             "limits: [ { ports: [80] } ]",
             "limits[0]: a limit needs one of maxConnections, requestsPerSecond, maxRequests, maxPendingRequests"

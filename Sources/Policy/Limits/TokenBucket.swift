@@ -14,9 +14,7 @@ public struct TokenBucket: Sendable {
     /// Takes a token. Returns nil when one was taken, else how long until one will be there (for `Retry-After`).
     public mutating func take(at now: ContinuousClock.Instant) -> Duration? {
         if now > refilled {
-            let elapsed = now - refilled
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            tokens = min(Double(rate.burst), tokens + seconds * rate.perSecond)
+            tokens = min(Double(rate.burst), tokens + (now - refilled).inSeconds * rate.perSecond)
             refilled = now
         }
         guard tokens < 1 else {

@@ -14,7 +14,14 @@ public enum ConfigurationLoader {
             return .failure(ConfigurationError(problems: ["not valid YAML (quote values with ':'): \(error)"]))
         }
         var configuration = ProxyConfiguration()
-        if let root, let fields = reader.mapping(root, at: "", keys: ["listeners", "timeouts", "policy", "limits"]) {
+        let sections = ["listeners", "timeouts", "policy", "limits", "services"]
+        if let root, let fields = reader.mapping(root, at: "", keys: sections) {
+            if let node = fields["services"] {
+                configuration.services = reader.list(node, at: "services").compactMap { item, path in
+                    readService(item, at: path, &reader)
+                }
+                checkServiceAddresses(configuration.services, &reader)
+            }
             if let node = fields["limits"] {
                 configuration.limits = reader.list(node, at: "limits").compactMap { item, path in
                     readLimit(item, at: path, &reader)

@@ -16,10 +16,9 @@ enum RequestAdmission {
         let retryAfter: Int?
 
         static func rate(_ limit: TrafficLimit, wait: Duration) -> Refusal {
-            let seconds = Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18
-            return Refusal(
+            Refusal(
                 status: 429, limitName: limit.name, reason: "request rate limit",
-                retryAfter: max(1, Int(seconds.rounded(.up))))
+                retryAfter: max(1, Int(wait.inSeconds.rounded(.up))))
         }
 
         static func overloaded(_ limit: TrafficLimit, _ bound: String) -> Refusal {

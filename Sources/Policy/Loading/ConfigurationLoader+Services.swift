@@ -1,0 +1,89 @@
+import Interception
+import Yams
+
+extension ConfigurationLoader {
+    /// `services[i]`: a name, a virtual `address`, its `endpoints`, and how they are balanced.
+    static func readService(_ node: Node, at path: String, _ reader: inout NodeReader) -> ServiceDefinition? {
+        let keys = ["name", "address", "endpoints", "balancer", "outlierDetection", "retries"]
+        guard let fields = reader.mapping(node, at: path, keys: keys) else { return nil }
+        for key in ["name", "address", "endpoints"] where fields[key] == nil {
+            reader.problem(path, "a service needs \(key)")
+        }
+        let name = fields["name"].flatMap { reader.scalar($0, at: "\(path).name") }
+        let address = fields["address"].flatMap { node in
+            reader.parse(node, at: "\(path).address") { text in
+                guard let endpoint = IPNetwork.endpoint(parsing: text) else {
+                    throw NodeReader.Invalid("'\(text)' is not IP:PORT (a service's address is the one the app dials)")
+                }
+                return endpoint
+            }
+        }
+        let endpoints = reader.values(fields["endpoints"], at: "\(path).endpoints") { try ServiceEndpoint.parse($0) }
+        guard let name, let address, !endpoints.isEmpty else { return nil }
+        var service = ServiceDefinition(name: name, address: address.address, port: address.port, endpoints: endpoints)
+        if let node = fields["balancer"] {
+            service.balancer =
+                reader.parse(node, at: "\(path).balancer") { text in
+                    guard let balancer = ServiceDefinition.Balancer(rawValue: text) else {
+                        let known = ServiceDefinition.Balancer.allCases.map(\.rawValue).joined(separator: ", ")
+                        throw NodeReader.Invalid("'\(text)' is not one of \(known)")
+                    }
+                    return balancer
+                } ?? service.balancer
+        }
+        if let node = fields["retries"] {
+            service.retries =
+                reader.parse(node, at: "\(path).retries") { text in
+                    guard let value = Int(text), (0...10).contains(value) else {
+                        throw NodeReader.Invalid("'\(text)' is not a whole number from 0 to 10")
+                    }
+                    return value
+                } ?? service.retries
+        }
+        if let node = fields["outlierDetection"] {
+            service.outlierDetection = readOutlierDetection(node, at: "\(path).outlierDetection", &reader)
+        }
+        return service
+    }
+
+    private static func readOutlierDetection(_ node: Node, at path: String, _ reader: inout NodeReader)
+        -> ServiceDefinition.OutlierDetection?
+    {
+        guard let fields = reader.mapping(node, at: path, keys: ["consecutiveFailures", "ejectionTime"]) else {
+            return nil
+        }
+        var detection = ServiceDefinition.OutlierDetection()
+        if let node = fields["consecutiveFailures"] {
+            detection.consecutiveFailures =
+                reader.parse(node, at: "\(path).consecutiveFailures") { text in
+                    guard let value = Int(text), (1...1000).contains(value) else {
+                        throw NodeReader.Invalid("'\(text)' is not a whole number from 1 to 1000")
+                    }
+                    return value
+                } ?? detection.consecutiveFailures
+        }
+        if let node = fields["ejectionTime"] {
+            detection.ejectionTime =
+                reader.parse(node, at: "\(path).ejectionTime") { text in
+                    let value = try DurationText.parse(text)
+                    guard value >= .milliseconds(100), value <= .seconds(3600) else {
+                        throw NodeReader.Invalid("'\(text)' is not between 100ms and 1h")
+                    }
+                    return value
+                } ?? detection.ejectionTime
+        }
+        return detection
+    }
+
+    /// Two services on one address could not both be dialed.
+    static func checkServiceAddresses(_ services: [ServiceDefinition], _ reader: inout NodeReader) {
+        var seen: [String: String] = [:]
+        for (index, service) in services.enumerated() {
+            let address = "\(service.address.addressText):\(service.port)"
+            if let other = seen[address] {
+                reader.problem("services[\(index)].address", "\(address) is already the address of service \(other)")
+            }
+            seen[address] = service.name
+        }
+    }
+}
