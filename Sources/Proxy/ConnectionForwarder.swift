@@ -12,6 +12,7 @@ struct ConnectionForwarder: Sendable {
     let reader: any OriginalDestinationReader
     let registry: ConnectionRegistry
     let limiter: TrafficLimiter
+    let services: ServiceDirectory
     let recorder: TrafficRecorder
     let logger: Logger
 
@@ -184,9 +185,15 @@ struct ConnectionForwarder: Sendable {
     }
 
     private func dialer(for admission: Admission) -> UpstreamDialer {
-        UpstreamDialer(
+        // Services are what the app dials out to; inbound connections go to the pod's own ports.
+        let service =
+            direction == .outbound
+            ? services.runtime(
+                addressedBy: admission.facts.destinationAddress, port: admission.facts.destinationPort,
+                in: admission.configuration) : nil
+        return UpstreamDialer(
             direction: direction, destination: admission.destination,
-            connectTimeout: TimeAmount(admission.configuration.timeouts.connect))
+            connectTimeout: TimeAmount(admission.configuration.timeouts.connect), service: service)
     }
 
     /// HTTP/1.1 or HTTP/2 with an HTTP rule in reach: every request is decided on its own. The bytes read for

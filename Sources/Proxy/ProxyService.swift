@@ -12,6 +12,7 @@ public struct ProxyService: Service {
     private let reader: any OriginalDestinationReader
     private let registry: ConnectionRegistry
     private let limiter = TrafficLimiter()
+    private let services: ServiceDirectory
     private let recorder: TrafficRecorder
     private let logger: Logger
     private let onReady: @Sendable () -> Void
@@ -22,13 +23,14 @@ public struct ProxyService: Service {
     ///   - onDrain: called when graceful shutdown starts, before the listeners close.
     public init(
         configurations: ConfigurationStore, reader: any OriginalDestinationReader = KernelOriginalDestinationReader(),
-        registry: ConnectionRegistry, recorder: TrafficRecorder, logger: Logger,
+        registry: ConnectionRegistry, services: ServiceDirectory, recorder: TrafficRecorder, logger: Logger,
         onReady: @escaping @Sendable () -> Void,
         onDrain: @escaping @Sendable () -> Void
     ) {
         self.configurations = configurations
         self.reader = reader
         self.registry = registry
+        self.services = services
         self.recorder = recorder
         self.logger = logger
         self.onReady = onReady
@@ -83,7 +85,7 @@ public struct ProxyService: Service {
     private func bind(_ listener: CaptureListener) async throws -> Channel? {
         let forwarder = ConnectionForwarder(
             direction: listener.direction, configurations: configurations, reader: reader, registry: registry,
-            limiter: limiter, recorder: recorder, logger: logger)
+            limiter: limiter, services: services, recorder: recorder, logger: logger)
         return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

@@ -2,17 +2,37 @@ import NIOCore
 import NIOPosix
 import Policy
 
-/// Opens the proxy's side of a connection: to the original destination, from the right source, within the connect
-/// timeout, with the socket options both the byte relay and the HTTP proxy need.
+/// Opens the proxy's side of a connection: to the original destination (or, when that is a service's address, to
+/// one of its endpoints), from the right source, within the connect timeout, with the socket options both the byte
+/// relay and the HTTP proxy need.
 struct UpstreamDialer: Sendable {
     let direction: TrafficDirection
     let destination: OriginalDestination
     let connectTimeout: TimeAmount
+    /// The service the destination is the address of.
+    let service: ServiceRuntime?
 
     /// Connects on `eventLoop` (the client's, so both sides share one loop and need no locks); `initializer` sets
     /// up the new channel's pipeline before it connects.
     func connect(
         on eventLoop: EventLoop, initializer: @escaping @Sendable (Channel) -> EventLoopFuture<Void>
+    ) -> EventLoopFuture<Channel> {
+        guard let service else { return connect(to: destination.address, on: eventLoop, initializer: initializer) }
+        // A service's connect may be tried again on another endpoint: the pipeline is set up once, on the
+        // connection that opened, since handlers added to a channel that failed are removed with it.
+        return service.dial(on: eventLoop) { address in
+            connect(to: address, on: eventLoop) { $0.eventLoop.makeSucceededVoidFuture() }
+        }.flatMap { channel in
+            initializer(channel).map { channel }.flatMapError { error in
+                channel.close(promise: nil)
+                return eventLoop.makeFailedFuture(error)
+            }
+        }
+    }
+
+    private func connect(
+        to address: SocketAddress, on eventLoop: EventLoop,
+        initializer: @escaping @Sendable (Channel) -> EventLoopFuture<Void>
     ) -> EventLoopFuture<Channel> {
         var bootstrap = ClientBootstrap(group: eventLoop)
         if direction == .inbound, destination.address.protocol == .inet {
@@ -31,7 +51,7 @@ struct UpstreamDialer: Sendable {
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer(initializer)
-            .connect(to: destination.address)
+            .connect(to: address)
     }
 
     /// `IP_BIND_ADDRESS_NO_PORT` from <linux/in.h>, which Swift's Glibc module does not export.

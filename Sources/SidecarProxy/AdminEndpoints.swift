@@ -11,7 +11,13 @@ struct AdminEndpoints: Sendable {
     let store: ConfigurationStore
     let registry: ConnectionRegistry
     let recorder: TrafficRecorder
+    let services: ServiceDirectory
     let started = ContinuousClock.now
+
+    /// `/services`: each service's endpoints, with their open connections and whether outlier detection has them out.
+    var serviceEndpoints: HTTPEndpoint {
+        HTTPEndpoint(path: "/services") { _ in Self.json(services.snapshot(of: store.current)) }
+    }
 
     /// `/stats`: version, uptime, configuration generation and reload errors, listeners, and the traffic so far.
     var stats: HTTPEndpoint {

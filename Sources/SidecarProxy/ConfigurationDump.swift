@@ -31,6 +31,21 @@ struct ConfigurationDump: Encodable {
     var timeoutsMs: [String: Int64]
     var policy: [String: Direction]
     var limits: [Limit]
+    var services: [Service]
+
+    struct Service: Encodable {
+        var name: String
+        var address: String
+        var endpoints: [String]
+        var balancer: String
+        var outlierDetection: OutlierDetection?
+        var retries: Int
+    }
+
+    struct OutlierDetection: Encodable {
+        var consecutiveFailures: Int
+        var ejectionTimeMs: Int64
+    }
 
     struct Limit: Encodable {
         var name: String
@@ -61,6 +76,15 @@ struct ConfigurationDump: Encodable {
             "outbound": Self.direction(configuration.outboundPolicy),
             "inbound": Self.direction(configuration.inboundPolicy),
         ]
+        services = configuration.services.map { service in
+            Service(
+                name: service.name, address: service.addressDescription,
+                endpoints: service.endpoints.map(\.description), balancer: service.balancer.rawValue,
+                outlierDetection: service.outlierDetection.map {
+                    OutlierDetection(
+                        consecutiveFailures: $0.consecutiveFailures, ejectionTimeMs: Self.milliseconds($0.ejectionTime))
+                }, retries: service.retries)
+        }
         limits = configuration.limits.map { limit in
             Limit(
                 name: limit.name, direction: limit.direction?.rawValue, cidrs: Self.list(limit.cidrs),

@@ -64,10 +64,11 @@ struct RunCommand: AsyncParsableCommand {
         let spanExport = try startSpanExport(logger: logger)
         let recorder = TrafficRecorder(tracer: spanExport?.tracer ?? .propagating, accessLog: accessLog)
         let reloader = ConfigurationReloader(path: config, store: store, recorder: recorder, logger: logger)
-        let adminEndpoints = AdminEndpoints(store: store, registry: registry, recorder: recorder)
+        let services = ServiceDirectory(logger: logger)
+        let adminEndpoints = AdminEndpoints(store: store, registry: registry, recorder: recorder, services: services)
         let shutdown = ShutdownTrigger()
         let proxy = ProxyService(
-            configurations: store, registry: registry, recorder: recorder, logger: logger,
+            configurations: store, registry: registry, services: services, recorder: recorder, logger: logger,
             onReady: {
                 health.markReady()
                 logger.info("ready")
@@ -84,7 +85,7 @@ struct RunCommand: AsyncParsableCommand {
             name: "admin", hosts: ["127.0.0.1"], port: configuration.listeners.admin,
             endpoints: [
                 .readiness(path: "/ready", health: health), adminEndpoints.stats, adminEndpoints.connections,
-                adminEndpoints.configDump, adminEndpoints.explain,
+                adminEndpoints.configDump, adminEndpoints.explain, adminEndpoints.serviceEndpoints,
                 AdminEndpoints.metrics(recorder.metrics), AdminEndpoints.logging(levelSwitch, logger: logger),
                 shutdown.drainEndpoint, shutdown.quitEndpoint,
                 HTTPEndpoint(method: .POST, path: "/reload", mayBlock: true) { _ in

@@ -79,7 +79,7 @@ extension ConfigurationLoader {
     static func checkServiceAddresses(_ services: [ServiceDefinition], _ reader: inout NodeReader) {
         var seen: [String: String] = [:]
         for (index, service) in services.enumerated() {
-            let address = "\(service.address.addressText):\(service.port)"
+            let address = service.addressDescription
             if let other = seen[address] {
                 reader.problem("services[\(index)].address", "\(address) is already the address of service \(other)")
             }

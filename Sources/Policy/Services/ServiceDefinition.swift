@@ -45,6 +45,9 @@ public struct ServiceDefinition: Sendable, Hashable {
         public var longestEjection: Duration { ejectionTime * 10 }
     }
 
+    /// `10.96.0.10:80` or `[fd00::10]:80`.
+    public var addressDescription: String { ServiceEndpoint.address(address, port: port).description }
+
     /// Whether a connection to `address`:`port` is to this service.
     public func isAddressed(by address: [UInt8], port: UInt16) -> Bool {
         port == self.port && address == self.address.address

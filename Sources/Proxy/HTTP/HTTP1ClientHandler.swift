@@ -267,7 +267,8 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         exchange?.request.slot?.upstreamReady()
         switch result {
-        case .success:
+        case .success(let channel):
+            connection.record.upstream = channel.remoteAddress
             upstream = .connected(handler)
             for part in pending { handler.write(part) }
             handler.flush()
@@ -329,6 +330,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         case .end(let trailers):
             exchange = nil
+            if let status = current.status { connection.upstreamAnswered(status) }
             connection.completed(current.request, status: current.status)
             if current.switchingProtocols {
                 context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)

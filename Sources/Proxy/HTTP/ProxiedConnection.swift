@@ -83,6 +83,13 @@ struct ProxiedConnection {
         "denied by sidecar policy: rule \(decision.ruleName)\n"
     }
 
+    /// The upstream (a service's endpoint, when the destination is a service) answered with `status`: a 5xx
+    /// counts towards leaving that endpoint out.
+    func upstreamAnswered(_ status: Int) {
+        guard let service = dialer.service, let upstream = record.upstream else { return }
+        service.responded(status, by: upstream)
+    }
+
     /// Reports a request once its response ended (or it was reset, without a status).
     func completed(_ request: Request, status: Int?) {
         var entry = AccessLogEntry(

@@ -110,7 +110,10 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
         self.request = request
         let (clientEnd, upstreamEnd) = HTTP2StreamRelay.matchedPair()
         // The upstream end sees the response's status and the stream's end: it reports the request.
-        upstreamEnd.report = { status in connection.completed(request, status: status) }
+        upstreamEnd.report = { status in
+            if let status { connection.upstreamAnswered(status) }
+            connection.completed(request, status: status)
+        }
         session.openUpstreamStream(with: upstreamEnd) { result in
             self.opened(result, clientEnd: clientEnd)
         }

@@ -126,6 +126,7 @@ final class HTTP2Session: ChannelInboundHandler {
         case (.success(let channel), let multiplexer?):
             upstream = .connected(multiplexer)
             upstreamChannel = channel
+            connection.record.upstream = channel.remoteAddress
             // The upstream connection ending ends the client's: its streams cannot be carried any further.
             channel.closeFuture.assumeIsolated().whenComplete { _ in self.context?.close(promise: nil) }
             for stream in waiting { createStream(on: multiplexer, with: stream.relayEnd, opened: stream.opened) }

@@ -79,6 +79,7 @@ enum PeerClient {
         var method: String
         var path: String
         var local: String
+        var localPort: Int
         var peerPort: Int
         var bodyLength: Int
         var headers: [String: String]

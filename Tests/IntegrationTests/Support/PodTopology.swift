@@ -62,6 +62,7 @@ final class PodTopology: @unchecked Sendable {
         for process in processes { process.stop(signal: SIGKILL) }
         processes = []
         _ = try? Shell.run(["ip", "netns", "del", pod], expectSuccess: false)
+        try? FileManager.default.removeItem(atPath: "/etc/netns/\(pod)")
         _ = try? Shell.run(["ip", "netns", "del", peer], expectSuccess: false)
     }
 
@@ -130,6 +131,14 @@ final class PodTopology: @unchecked Sendable {
             inPeer(["/usr/bin/python3", "-B", Binaries.peer, "http-serve", "--port", "\(port)"]))
         try server.waitForOutput("READY")
         return server
+    }
+
+    /// The pod's own /etc/hosts: `ip netns exec` puts /etc/netns/POD/hosts in its place for what runs in the pod.
+    func writePodHosts(_ text: String) throws {
+        let directory = "/etc/netns/\(pod)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try text.write(toFile: "\(directory)/hosts", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: "\(directory)/hosts")
     }
 
     /// Makes the upstream address drop connection attempts to `port` without answer, as a black-holed host does.

@@ -1,0 +1,43 @@
+import Logging
+import Policy
+import Synchronization
+
+/// The runtime of every configured service, by definition: a reload that keeps a service as it was keeps what is
+/// known of its endpoints, and one that changes it starts afresh.
+public final class ServiceDirectory: Sendable {
+    private let runtimes = Mutex<[ServiceDefinition: ServiceRuntime]>([:])
+    private let logger: Logger
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    /// The runtime of the service an outbound connection to `address`:`port` dialed, if it is one's.
+    func runtime(addressedBy address: [UInt8], port: UInt16, in configuration: ProxyConfiguration) -> ServiceRuntime? {
+        guard let definition = configuration.service(addressedBy: address, port: port) else { return nil }
+        return runtimes.withLock { runtimes in
+            if let runtime = runtimes[definition] { return runtime }
+            // Services the configuration no longer has are let go (their open connections keep their runtime).
+            runtimes = runtimes.filter { configuration.services.contains($0.key) }
+            let runtime = ServiceRuntime(definition, logger: logger)
+            runtimes[definition] = runtime
+            return runtime
+        }
+    }
+
+    /// The services of `configuration` with their endpoints as known now; those no connection used yet have no
+    /// endpoints listed (names are resolved on first use).
+    public func snapshot(of configuration: ProxyConfiguration) -> [ServiceSnapshot] {
+        let known = runtimes.withLock { $0 }
+        return configuration.services.map { definition in
+            let endpoints = known[definition]?.endpoints() ?? []
+            return ServiceSnapshot(
+                name: definition.name, address: definition.addressDescription,
+                balancer: definition.balancer.rawValue,
+                endpoints: endpoints.map {
+                    ServiceSnapshot.Endpoint(
+                        address: $0.address.endpoint, openConnections: $0.open, ejected: $0.ejected)
+                })
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import Logging
+import NIOCore
+import Policy
+import Synchronization
+
+/// A service's endpoints as the proxy is using them: their addresses (names re-resolved every few seconds), the
+/// balancer that picks one per connection, and the retry budget. Shared by every connection to the service, on any
+/// event loop.
+final class ServiceRuntime: Sendable {
+    let definition: ServiceDefinition
+    private let logger: Logger
+    private let state: Mutex<State>
+
+    private struct State {
+        var balancer: EndpointBalancer<SocketAddress>
+        var budget: RetryBudget
+        var random = SystemRandomNumberGenerator()
+        /// When the endpoints were last resolved; nil before the first time.
+        var resolved: ContinuousClock.Instant?
+        /// A lookup under way, which later connections wait for while there are no addresses yet.
+        var lookup: EventLoopFuture<Void>?
+    }
+
+    /// How long resolved names are used before they are looked up again.
+    static let refreshInterval: Duration = .seconds(5)
+
+    /// No endpoint could be chosen (every name failed to resolve).
+    struct NoEndpoint: Error, CustomStringConvertible {
+        let service: String
+        var description: String { "service \(service) has no endpoint" }
+    }
+
+    init(_ definition: ServiceDefinition, logger: Logger) {
+        self.definition = definition
+        self.logger = logger
+        state = Mutex(
+            State(
+                balancer: EndpointBalancer(
+                    balancer: definition.balancer, outlierDetection: definition.outlierDetection),
+                budget: RetryBudget(now: .now)))
+    }
+
+    /// Connects to one of the service's endpoints through `connect`. A connect that fails counts against its
+    /// endpoint and, within `retries` and the retry budget, moves on to another endpoint.
+    func dial(
+        on eventLoop: EventLoop, connect: @escaping (SocketAddress) -> EventLoopFuture<Channel>
+    ) -> EventLoopFuture<Channel> {
+        refreshed(on: eventLoop).flatMap {
+            self.state.withLock { $0.budget.deposit(now: .now) }
+            return self.attempt(on: eventLoop, tried: [], retriesLeft: self.definition.retries, connect: connect)
+        }
+    }
+
+    private func attempt(
+        on eventLoop: EventLoop, tried: Set<SocketAddress>, retriesLeft: Int,
+        connect: @escaping (SocketAddress) -> EventLoopFuture<Channel>
+    ) -> EventLoopFuture<Channel> {
+        let started = ContinuousClock.now
+        guard
+            let address = state.withLock({ state in
+                state.balancer.pick(excluding: tried, now: started, using: &state.random)
+            })
+        else {
+            return eventLoop.makeFailedFuture(NoEndpoint(service: definition.name))
+        }
+        // Counted for this endpoint before a failure moves on: a retry that connects counts for its own.
+        return connect(address).map { channel in
+            let now = ContinuousClock.now
+            self.state.withLock { $0.balancer.connected(address, after: now - started, now: now) }
+            channel.closeFuture.whenComplete { _ in self.state.withLock { $0.balancer.released(address) } }
+            return channel
+        }.flatMapError { error in
+            let now = ContinuousClock.now
+            let retry = self.state.withLock { state in
+                state.balancer.failed(address, now: now)
+                return retriesLeft > 0 && state.balancer.addresses.count > tried.count + 1
+                    && state.budget.withdraw(now: now)
+            }
+            self.logger.info(
+                "service endpoint connect failed",
+                metadata: [
+                    "service": "\(self.definition.name)", "endpoint": "\(address)", "error": "\(error)",
+                    "retrying": "\(retry)",
+                ])
+            guard retry else { return eventLoop.makeFailedFuture(error) }
+            return self.attempt(
+                on: eventLoop, tried: tried.union([address]), retriesLeft: retriesLeft - 1, connect: connect)
+        }
+    }
+
+    /// An HTTP response from `address`: a 5xx counts as a failure of that endpoint, anything else ends its run.
+    func responded(_ status: Int, by address: SocketAddress) {
+        let now = ContinuousClock.now
+        state.withLock { state in
+            if status >= 500 {
+                state.balancer.failed(address, now: now)
+            } else {
+                state.balancer.succeeded(address)
+            }
+        }
+    }
+
+    /// Resolves the endpoints when they never were, or were longer ago than the refresh interval. Only the first
+    /// lookup is waited for; a refresh runs while connections go on with the addresses already known.
+    private func refreshed(on eventLoop: EventLoop) -> EventLoopFuture<Void> {
+        let now = ContinuousClock.now
+        let promise = eventLoop.makePromise(of: Void.self)
+        let (lookup, starts, waits): (EventLoopFuture<Void>?, Bool, Bool) = state.withLock { state in
+            if let lookup = state.lookup { return (lookup, false, state.resolved == nil) }
+            if let resolved = state.resolved, now - resolved < Self.refreshInterval { return (nil, false, false) }
+            state.lookup = promise.futureResult
+            return (promise.futureResult, true, state.resolved == nil)
+        }
+        if starts {
+            // Started outside the lock: addresses alone resolve at once, and the update takes the lock again.
+            EndpointResolver.addresses(of: definition.endpoints, on: eventLoop).whenComplete { result in
+                self.resolved(result)
+                promise.succeed()
+            }
+        } else {
+            promise.succeed()
+        }
+        guard let lookup, waits else { return eventLoop.makeSucceededVoidFuture() }
+        return lookup.hop(to: eventLoop)
+    }
+
+    /// Puts resolved addresses in place; after a failed lookup the last addresses serve until the next one.
+    private func resolved(_ result: Result<[SocketAddress], Error>) {
+        let kept: Int? = state.withLock { state in
+            state.resolved = .now
+            state.lookup = nil
+            switch result {
+            case .success(let addresses):
+                state.balancer.update(addresses)
+                return nil
+            case .failure:
+                return state.balancer.addresses.count
+            }
+        }
+        if case .failure(let error) = result {
+            logger.warning(
+                "service endpoints not resolved",
+                metadata: ["service": "\(definition.name)", "error": "\(error)", "keptEndpoints": "\(kept ?? 0)"])
+        }
+    }
+
+    /// Each endpoint with its open connections and whether it is ejected, for the admin API.
+    func endpoints(now: ContinuousClock.Instant = .now) -> [(address: SocketAddress, open: Int, ejected: Bool)] {
+        state.withLock { state in
+            state.balancer.addresses.map {
+                ($0, state.balancer.openConnections(to: $0), state.balancer.isEjected($0, now: now))
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+
+/// Services: the app dials one virtual address, and the proxy balances its connections over real endpoints,
+/// retrying around and leaving out the ones that fail.
+@Suite struct ServiceTests {
+    static let virtualAddress = "10.96.0.10"
+
+    /// Six connections to the virtual address, round robin over two endpoints: three each.
+    @Test func aServiceSpreadsConnectionsOverItsEndpoints() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(
+                configuration: """
+                    services:
+                      - name: orders
+                        address: \(Self.virtualAddress):80
+                        endpoints: [\(topology.upstreamIPv4):9101, \(topology.upstreamIPv4):9102]
+                        balancer: round_robin
+                    """)
+            try topology.startHTTPServer(port: 9101)
+            try topology.startHTTPServer(port: 9102)
+            var ports: [Int] = []
+            for index in 0..<6 {
+                let responses = try PeerClient.httpRequests(
+                    topology.inPod([]), host: Self.virtualAddress, port: 80, ["GET /\(index)"])
+                ports += responses.compactMap { $0.echo?.localPort }
+            }
+            #expect(ports.sorted() == [9101, 9101, 9101, 9102, 9102, 9102], "\(ports)")
+            let services = try topology.askProxy("/services")
+            let json = try JSONSerialization.jsonObject(with: Data(services.utf8)) as! [[String: Any]]
+            #expect(json.first?["name"] as? String == "orders")
+            let endpoints = json.first?["endpoints"] as? [[String: Any]] ?? []
+            #expect(
+                endpoints.compactMap { $0["address"] as? String }.sorted() == [
+                    "\(topology.upstreamIPv4):9101", "\(topology.upstreamIPv4):9102",
+                ], "\(services)")
+        }
+    }
+
+    /// One endpoint refuses every connection: each connection still reaches the live one (a retry), the dead one
+    /// is left out after two failures in a row, and no connection tries it after that.
+    @Test func aDeadEndpointIsRetriedAroundAndEjected() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            let proxy = try topology.startProxy(
+                configuration: """
+                    services:
+                      - name: orders
+                        address: \(Self.virtualAddress):80
+                        endpoints: [\(topology.upstreamIPv4):9109, \(topology.upstreamIPv4):9101]
+                        balancer: least_request
+                        outlierDetection: { consecutiveFailures: 2, ejectionTime: 30s }
+                        retries: 1
+                    """)
+            try topology.startHTTPServer(port: 9101)
+            for index in 0..<12 {
+                let responses = try PeerClient.httpRequests(
+                    topology.inPod([]), host: Self.virtualAddress, port: 80, ["GET /\(index)"])
+                #expect(responses.map(\.status) == [200])
+                #expect(responses.first?.echo?.localPort == 9101)
+            }
+            let failures = proxy.output.components(separatedBy: "service endpoint connect failed").count - 1
+            #expect(failures == 2, "ejected after two failures in a row: \(proxy.output.suffix(3000))")
+            let services = try topology.askProxy("/services")
+            let json = try JSONSerialization.jsonObject(with: Data(services.utf8)) as! [[String: Any]]
+            let endpoints = try #require(json.first?["endpoints"] as? [[String: Any]])
+            let dead = endpoints.first { ($0["address"] as? String)?.hasSuffix(":9109") == true }
+            #expect(dead?["ejected"] as? Bool == true, "\(services)")
+        }
+    }
+
+    /// An endpoint given by name is resolved as the app would resolve it (here, the pod's /etc/hosts).
+    @Test func endpointsMayBeDNSNames() async throws {
+        try await PodTopology.with { topology in
+            try topology.writePodHosts("127.0.0.1 localhost\n\(topology.upstreamIPv4) orders.test\n")
+            try topology.sidecarInit("install")
+            try topology.startProxy(
+                configuration: """
+                    services: [ { name: orders, address: "\(Self.virtualAddress):80", endpoints: ["orders.test:9101"] } ]
+                    """)
+            try topology.startHTTPServer(port: 9101)
+            let responses = try PeerClient.httpRequests(
+                topology.inPod([]), host: Self.virtualAddress, port: 80, ["GET /by-name"])
+            #expect(responses.map(\.status) == [200])
+            #expect(responses.first?.echo?.localPort == 9101)
+        }
+    }
+}
