@@ -43,6 +43,8 @@ public struct ProxyConfiguration: Sendable, Hashable {
     public var inboundPolicy = DirectionPolicy()
     /// Bounds on connections and requests; the first entry that matches a connection applies.
     public var limits: [TrafficLimit] = []
+    /// Names the DNS proxy answers with NXDOMAIN, whoever asks.
+    public var dnsDeny: [HostPattern] = []
     /// Virtual addresses balanced over endpoints.
     public var services: [ServiceDefinition] = []
 

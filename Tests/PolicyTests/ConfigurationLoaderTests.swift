@@ -112,7 +112,9 @@ import Testing
         ("timeouts: { drain: 0s }", "timeouts.drain: must be longer than zero"),
         ("timeouts: { request: 0s }", "timeouts.request: must be longer than zero"),
         ("listeners: { admin: 15020 }", "listeners: every listener needs a port of its own"),
-        ("dns: {}", "dns: unknown key (expected one of: listeners, timeouts, policy, limits, services)"),
+        ("tracing: {}", "tracing: unknown key (expected one of: listeners, timeouts, policy, limits, services, dns)"),
+        ("dns: { allow: [a.example] }", "dns.allow: unknown key (expected one of: deny)"),
+        ("dns: { deny: [\"*evil\"] }", "dns.deny[0]: '*evil' is not a host name or a '*.' wildcard"),
         ("services: [ { name: a, endpoints: [10.0.0.1:80] } ]", "services[0]: a service needs address"),
         (
             "services: [ { name: a, address: 10.96.0.0/16, endpoints: [10.0.0.1:80] } ]",

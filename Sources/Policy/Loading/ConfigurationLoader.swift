@@ -14,8 +14,11 @@ public enum ConfigurationLoader {
             return .failure(ConfigurationError(problems: ["not valid YAML (quote values with ':'): \(error)"]))
         }
         var configuration = ProxyConfiguration()
-        let sections = ["listeners", "timeouts", "policy", "limits", "services"]
+        let sections = ["listeners", "timeouts", "policy", "limits", "services", "dns"]
         if let root, let fields = reader.mapping(root, at: "", keys: sections) {
+            if let node = fields["dns"], let dns = reader.mapping(node, at: "dns", keys: ["deny"]) {
+                configuration.dnsDeny = reader.values(dns["deny"], at: "dns.deny") { try HostPattern(parsing: $0) }
+            }
             if let node = fields["services"] {
                 configuration.services = reader.list(node, at: "services").compactMap { item, path in
                     readService(item, at: path, &reader)
