@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Interception
 import Logging
+import NIOCore
 import Policy
 import Proxy
 import ServiceLifecycle
@@ -38,6 +40,9 @@ struct RunCommand: AsyncParsableCommand {
                 "Off by default; also on when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set."
         ))
     var otlpEndpoint: String?
+
+    @Option(help: "Where the DNS listener finds the nameservers it forwards to.")
+    var resolvConf = "/etc/resolv.conf"
 
     @Option(help: "OTLP encoding: http/protobuf or http/json.")
     var otlpProtocol: SpanExport.Encoding = .protobuf
@@ -96,12 +101,16 @@ struct RunCommand: AsyncParsableCommand {
                     }
                 },
             ], logger: logger)
+        let dns = DNSProxyService(
+            forwarder: DNSForwarder(
+                configurations: store, nameservers: nameservers(logger: logger), recorder: recorder, logger: logger),
+            port: Int(InterceptionConfig.dnsRedirectPort), logger: logger)
         // Shutdown runs in reverse order: the proxy drains first while telemetry still answers "not ready".
         // The access log and span export stop last, so what the connections the drain ends did is written.
         var lifecycle = ServiceGroupConfiguration(
             services: (accessLog.map { [.init(service: $0)] } ?? [])
                 + (spanExport.map { [.init(service: $0.service)] } ?? []) + [
-                    .init(service: telemetry), .init(service: admin),
+                    .init(service: telemetry), .init(service: admin), .init(service: dns),
                     .init(service: ReloadOnHangupService(reloader: reloader)),
                     .init(service: RepeatedSignalService(registry: registry)),
                     .init(service: proxy),
@@ -125,6 +134,25 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure.badInput("span export: \(error)")
         }
+    }
+
+    /// The pod's nameservers. The file is the pod's, not the operator's: lines a resolver would not use are logged
+    /// and left out, as the system resolver leaves them out, and without any nameserver the DNS listener can only
+    /// answer denied names and what it has cached (everything else gets SERVFAIL).
+    private func nameservers(logger: Logger) -> [SocketAddress] {
+        guard let text = try? String(contentsOfFile: resolvConf, encoding: .utf8) else {
+            logger.warning("dns: cannot read the nameservers", metadata: ["file": "\(resolvConf)"])
+            return []
+        }
+        let (nameservers, problems) = ResolvConf.nameservers(in: text)
+        for problem in problems {
+            logger.warning(
+                "dns: nameserver line not used", metadata: ["file": "\(resolvConf)", "problem": "\(problem)"])
+        }
+        if nameservers.isEmpty {
+            logger.warning("dns: no nameserver to forward to", metadata: ["file": "\(resolvConf)"])
+        }
+        return nameservers.compactMap { try? SocketAddress(ipAddress: $0.addressText, port: 53) }
     }
 
     /// Opened before anything is served: a path that cannot be written stops the start (exit 2).

@@ -4,6 +4,9 @@ public struct AccessLogEntry: Sendable, Codable, Equatable {
     public enum Kind: String, Sendable, Codable {
         case connection
         case request
+        /// A query to the DNS proxy: `host` is the name asked, `queryType` the record type, `status` the response
+        /// code.
+        case dns
     }
 
     public var kind: Kind
@@ -22,6 +25,7 @@ public struct AccessLogEntry: Sendable, Codable, Equatable {
     public var method: String?
     public var host: String?
     public var path: String?
+    public var queryType: String?
     public var status: Int?
     /// Bytes from the client (towards the upstream) and to the client.
     public var bytesReceived: Int?

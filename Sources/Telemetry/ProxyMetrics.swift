@@ -78,6 +78,22 @@ public final class ProxyMetrics: Sendable {
         ).record(duration: duration)
     }
 
+    /// - Parameter outcome: `forwarded`, `cached`, `denied`, `failed` or `malformed`.
+    func dnsQueryAnswered(outcome: String, type: String, duration: Duration) {
+        Counter(
+            label: "sidecar_dns_queries_total",
+            dimensions: [("outcome", outcome), ("type", Self.queryTypeClass(type))],
+            factory: factory
+        ).increment()
+        Timer(label: "sidecar_dns_query_duration_seconds", dimensions: [("outcome", outcome)], factory: factory)
+            .record(duration: duration)
+    }
+
+    /// Query types beyond the common ones share `other`, so a client cannot make series without bound.
+    static func queryTypeClass(_ type: String) -> String {
+        ["A", "AAAA", "CNAME", "PTR", "SRV", "TXT", "MX", "NS", "SOA", "HTTPS"].contains(type) ? type : "other"
+    }
+
     func denied(direction: String, rule: String) {
         Counter(
             label: "sidecar_policy_denials_total", dimensions: [("direction", direction), ("rule", rule)],

@@ -60,6 +60,12 @@ public final class TrafficRecorder: Sendable {
         log(entry)
     }
 
+    /// A DNS query the DNS proxy answered (or dropped): `entry` is its access log line.
+    public func dnsQueryAnswered(_ entry: AccessLogEntry, type: String, duration: Duration) {
+        metrics.dnsQueryAnswered(outcome: entry.outcome ?? "failed", type: type, duration: duration)
+        log(entry)
+    }
+
     /// Queues the access log line; one the queue cannot take is counted as dropped.
     private func log(_ entry: AccessLogEntry) {
         if let accessLog, !accessLog.write(entry) { metrics.accessLogLineDropped() }

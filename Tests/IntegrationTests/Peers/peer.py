@@ -416,6 +416,102 @@ def http_serve(args):
     server.serve_forever()
 
 
+# --- dns ---------------------------------------------------------------------
+
+
+def dns_name(name):
+    return b"".join(bytes([len(label)]) + label.encode() for label in name.split(".") if label) + b"\0"
+
+
+def dns_read_question(message):
+    """The first question's name, type, and where it ends."""
+    labels, offset = [], 12
+    while message[offset]:
+        length = message[offset]
+        labels.append(message[offset + 1:offset + 1 + length].decode(errors="replace"))
+        offset += 1 + length
+    qtype = struct.unpack("!H", message[offset + 1:offset + 3])[0]
+    return ".".join(labels).lower(), qtype, offset + 5
+
+
+def dns_answer(query):
+    """*.test A records are 10.1.2.3 (TTL 60); other names do not exist (SOA minimum 30)."""
+    name, qtype, end = dns_read_question(query)
+    question = query[12:end]
+    flags = 0x8080 | (query[2] & 0x01) << 8
+    if name.endswith(".test") and qtype == 1:
+        answer = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + bytes([10, 1, 2, 3])
+        return query[:2] + struct.pack("!HHHHH", flags, 1, 1, 0, 0) + question + answer
+    soa_data = dns_name("ns.test") + dns_name("admin.test") + struct.pack("!IIIII", 1, 60, 60, 60, 30)
+    soa = dns_name("test") + struct.pack("!HHIH", 6, 1, 300, len(soa_data)) + soa_data
+    rcode = 0 if name.endswith(".test") else 3
+    return query[:2] + struct.pack("!HHHHH", flags | rcode, 1, 0, 1, 0) + question + soa
+
+
+def dns_serve(args):
+    udp = socket.socket(family_for(args.bind), socket.SOCK_DGRAM)
+    udp.bind((args.bind, args.port))
+    tcp = socket.socket(family_for(args.bind), socket.SOCK_STREAM)
+    tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    tcp.bind((args.bind, args.port))
+    tcp.listen(16)
+
+    def serve_tcp():
+        while True:
+            conn, _ = tcp.accept()
+            with conn:
+                reader = conn.makefile("rb")
+                while header := reader.read(2):
+                    query = reader.read(struct.unpack("!H", header)[0])
+                    name, qtype, _ = dns_read_question(query)
+                    print_json({"name": name, "type": qtype, "transport": "tcp"})
+                    answer = dns_answer(query)
+                    conn.sendall(struct.pack("!H", len(answer)) + answer)
+
+    threading.Thread(target=serve_tcp, daemon=True).start()
+    print("READY", flush=True)
+    while True:
+        query, peer = udp.recvfrom(4096)
+        name, qtype, _ = dns_read_question(query)
+        print_json({"name": name, "type": qtype, "transport": "udp"})
+        answer = dns_answer(query)
+        if name.startswith("big."):
+            # Too big for UDP: the question alone, truncated, and the client asks again over TCP.
+            end = dns_read_question(query)[2]
+            answer = query[:2] + struct.pack("!HHHHH", 0x8280 | (query[2] & 0x01) << 8, 1, 0, 0, 0) + query[12:end]
+        udp.sendto(answer, peer)
+
+
+def dns_query(args):
+    """Asks one question as a stub resolver would; prints the id check, rcode, TC flag, A addresses and TTLs."""
+    query_id = random.randrange(65536)
+    query = struct.pack("!HHHHHH", query_id, 0x0100, 1, 0, 0, 0) + dns_name(args.name) + struct.pack("!HH", 1, 1)
+    if args.tcp:
+        with socket.create_connection((args.server, 53), timeout=args.timeout) as sock:
+            sock.sendall(struct.pack("!H", len(query)) + query)
+            reader = sock.makefile("rb")
+            answer = reader.read(struct.unpack("!H", reader.read(2))[0])
+    else:
+        sock = socket.socket(family_for(args.server), socket.SOCK_DGRAM)
+        sock.settimeout(args.timeout)
+        sock.sendto(query, (args.server, 53))
+        answer, _ = sock.recvfrom(65535)
+    _, _, offset = dns_read_question(answer)
+    addresses, ttls = [], []
+    for _ in range(struct.unpack("!H", answer[6:8])[0]):
+        while answer[offset] and answer[offset] & 0xC0 != 0xC0:
+            offset += 1 + answer[offset]
+        offset += 2 if answer[offset] & 0xC0 == 0xC0 else 1
+        rtype, _, ttl, length = struct.unpack("!HHIH", answer[offset:offset + 10])
+        if rtype == 1:
+            addresses.append(".".join(str(b) for b in answer[offset + 10:offset + 14]))
+            ttls.append(ttl)
+        offset += 10 + length
+    print_json({"idMatches": struct.unpack("!H", answer[:2])[0] == query_id, "rcode": answer[3] & 0x0F,
+                "truncated": bool(answer[2] & 0x02), "addresses": addresses, "ttls": ttls})
+    return 0
+
+
 class OTLPCollectorHandler(BaseHTTPRequestHandler):
     """Prints each export it receives as a JSON line: path, content type, and the body (base64)."""
 
@@ -586,6 +682,18 @@ def main():
     http_serve_parser.add_argument("--port", type=int, required=True)
     http_serve_parser.add_argument("--bind", default="::")
     http_serve_parser.set_defaults(run=http_serve)
+
+    dns_serve_parser = commands.add_parser("dns-serve", help="answer DNS over UDP and TCP")
+    dns_serve_parser.add_argument("--port", type=int, default=53)
+    dns_serve_parser.add_argument("--bind", default="0.0.0.0")
+    dns_serve_parser.set_defaults(run=dns_serve)
+
+    dns_query_parser = commands.add_parser("dns-query", help="ask one A question")
+    dns_query_parser.add_argument("name")
+    dns_query_parser.add_argument("--server", required=True)
+    dns_query_parser.add_argument("--tcp", action="store_true")
+    dns_query_parser.add_argument("--timeout", type=float, default=5.0)
+    dns_query_parser.set_defaults(run=dns_query)
 
     otlp_parser = commands.add_parser("otlp-collect", help="receive OTLP/HTTP exports, print each")
     otlp_parser.add_argument("--port", type=int, required=True)

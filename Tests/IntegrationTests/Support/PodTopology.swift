@@ -135,10 +135,19 @@ final class PodTopology: @unchecked Sendable {
 
     /// The pod's own /etc/hosts: `ip netns exec` puts /etc/netns/POD/hosts in its place for what runs in the pod.
     func writePodHosts(_ text: String) throws {
+        try writePodEtcFile("hosts", text)
+    }
+
+    /// The pod's own /etc/resolv.conf, as for `writePodHosts`.
+    func writePodResolvConf(_ text: String) throws {
+        try writePodEtcFile("resolv.conf", text)
+    }
+
+    private func writePodEtcFile(_ name: String, _ text: String) throws {
         let directory = "/etc/netns/\(pod)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try text.write(toFile: "\(directory)/hosts", atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: "\(directory)/hosts")
+        try text.write(toFile: "\(directory)/\(name)", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: "\(directory)/\(name)")
     }
 
     /// Makes the upstream address drop connection attempts to `port` without answer, as a black-holed host does.

@@ -1,0 +1,118 @@
+import Foundation
+import Logging
+import NIOCore
+import Policy
+import Synchronization
+import Telemetry
+
+/// Answers the pod's DNS queries: names on `dns.deny` get NXDOMAIN, answers still fresh in the cache are served
+/// from it, and the rest go to the pod's own nameservers (from its resolv.conf), in order, each given two seconds.
+/// The proxy's queries leave as uid 1337, which the capture rules let pass, so they are never captured again.
+public final class DNSForwarder: Sendable {
+    /// How the query arrived, and how it is forwarded: a client that asked over TCP (after a truncated UDP answer)
+    /// needs the whole answer.
+    enum Transport: String {
+        case udp, tcp
+    }
+
+    private let configurations: ConfigurationStore
+    private let nameservers: [SocketAddress]
+    private let recorder: TrafficRecorder
+    private let logger: Logger
+    private let cache = Mutex(DNSCache())
+
+    static let timeout: TimeAmount = .seconds(2)
+
+    public init(
+        configurations: ConfigurationStore, nameservers: [SocketAddress], recorder: TrafficRecorder, logger: Logger
+    ) {
+        self.configurations = configurations
+        self.nameservers = nameservers
+        self.recorder = recorder
+        self.logger = logger
+    }
+
+    /// The answer to send back, or nil for bytes that are not a query (dropped, as a resolver drops them).
+    func answer(_ bytes: [UInt8], over transport: Transport, from client: SocketAddress?, on eventLoop: EventLoop)
+        -> EventLoopFuture<[UInt8]?>
+    {
+        let started = ContinuousClock.now
+        let startedAt = Date()
+        guard let query = DNSMessage(bytes), !query.isResponse, let question = query.question else {
+            report(outcome: "malformed", question: nil, code: nil, transport, client, startedAt, started)
+            return eventLoop.makeSucceededFuture(nil)
+        }
+        if let pattern = configurations.current.dnsDeny.first(where: { $0.matches(question.name) }) {
+            logger.warning(
+                "dns query denied",
+                metadata: [
+                    "name": "\(question.name)", "type": "\(question.typeName)", "pattern": "\(pattern)",
+                    "source": "\(client?.endpoint ?? "unknown")",
+                ])
+            report(outcome: "denied", question: question, code: 3, transport, client, startedAt, started)
+            return eventLoop.makeSucceededFuture(query.reply(.nameError))
+        }
+        if let cached = cache.withLock({ $0.answer(query, now: started) }) {
+            report(
+                outcome: "cached", question: question, code: DNSMessage(cached)?.responseCode, transport, client,
+                startedAt, started)
+            return eventLoop.makeSucceededFuture(cached)
+        }
+        // Forwarded under an id of the proxy's own, so an answer forged for the app's id does not fit.
+        let forwardedID = UInt16.random(in: 0...UInt16.max)
+        return forward(
+            query.withID(forwardedID), id: forwardedID, question: question, over: transport, to: nameservers[...],
+            on: eventLoop
+        ).map { response in
+            guard let response else {
+                self.report(outcome: "failed", question: question, code: 2, transport, client, startedAt, started)
+                return query.reply(.serverFailure)
+            }
+            self.cache.withLock { $0.store(response, now: .now) }
+            self.report(
+                outcome: "forwarded", question: question, code: response.responseCode, transport, client,
+                startedAt, started)
+            return response.answering(id: query.id, aged: 0)
+        }
+    }
+
+    /// Tries each nameserver in turn; nil when none gave an answer to the question asked.
+    private func forward(
+        _ query: [UInt8], id: UInt16, question: DNSMessage.Question, over transport: Transport,
+        to servers: ArraySlice<SocketAddress>, on eventLoop: EventLoop
+    ) -> EventLoopFuture<DNSMessage?> {
+        guard let server = servers.first else { return eventLoop.makeSucceededFuture(nil) }
+        let exchange =
+            transport == .udp
+            ? DNSUpstreamExchange.overUDP(query, id: id, to: server, timeout: Self.timeout, on: eventLoop)
+            : DNSUpstreamExchange.overTCP(query, id: id, to: server, timeout: Self.timeout, on: eventLoop)
+        return exchange.flatMapThrowing { bytes -> DNSMessage? in
+            guard let response = DNSMessage(bytes), response.question == question else {
+                throw DNSUpstreamExchange.Failure.unexpectedAnswer
+            }
+            return response
+        }.flatMapError { error in
+            self.logger.info(
+                "dns nameserver did not answer",
+                metadata: ["nameserver": "\(server.endpoint)", "name": "\(question.name)", "error": "\(error)"])
+            return self.forward(
+                query, id: id, question: question, over: transport, to: servers.dropFirst(), on: eventLoop)
+        }
+    }
+
+    private func report(
+        outcome: String, question: DNSMessage.Question?, code: UInt8?, _ transport: Transport,
+        _ client: SocketAddress?, _ startedAt: Date, _ started: ContinuousClock.Instant
+    ) {
+        var entry = AccessLogEntry(
+            kind: .dns, start: AccessLog.timestamp(startedAt),
+            durationMs: ConnectionRecord.milliseconds(since: started),
+            direction: "outbound", source: client?.endpoint ?? "unknown")
+        entry.protocol = transport.rawValue
+        entry.host = question?.name
+        entry.queryType = question?.typeName
+        entry.status = code.map(Int.init)
+        entry.outcome = outcome
+        recorder.dnsQueryAnswered(entry, type: question?.typeName ?? "none", duration: .now - started)
+    }
+}
