@@ -62,6 +62,9 @@ struct RunCommand: AsyncParsableCommand {
         let levelSwitch = LogLevelSwitch(logLevel)
         LoggingSystem.bootstrap { label in SwitchedLogHandler(label: label, levelSwitch: levelSwitch) }
         let logger = Logger(label: "sidecar-proxy")
+        let descriptors = FileDescriptorLimit.raiseToHardLimit()
+        logger.info(
+            "file descriptor limit", metadata: ["soft": "\(descriptors.after)", "before": "\(descriptors.before)"])
         let health = HealthState()
         let registry = ConnectionRegistry()
         let store = ConfigurationStore(configuration)

@@ -28,3 +28,184 @@ import Testing
         }
     }
 }
+
+/// The proxy's own resources under load: descriptors and memory come back to where they were, a slow reader does not
+/// make it buffer, and running out of descriptors is survived. Serialized: each measures one proxy's process while
+/// it works hard, and two at once on two cores would measure each other.
+@Suite(.serialized) struct ResourceTests {
+    @Test func twoThousandConcurrentConnectionsGiveTheirDescriptorsBack() async throws {
+        try await PodTopology.with { topology in
+            let proxy = try start(in: topology)
+            let baseline = try Self.openDescriptors(of: proxy)
+            let calls = try topology.start(
+                name: "hold-calls",
+                topology.inPod(
+                    openFiles: 8192,
+                    [
+                        "/usr/bin/python3", "-B", Binaries.peer, "hold-calls", topology.upstreamIPv4, "9000",
+                        "--connections", "2000",
+                    ]))
+            try calls.waitForOutput("echoed", timeout: .seconds(60))
+            #expect(calls.output.contains("\"echoed\": 2000, \"failed\": 0"), "\(calls.output)")
+            let held = try Self.openDescriptors(of: proxy)
+            #expect(held >= baseline + 4000, "two descriptors per connection while held: \(held)")
+            calls.closeInput()
+            #expect(calls.waitForExit(timeout: .seconds(30)) == 0)
+            let after = try Self.settled { try Self.openDescriptors(of: proxy) <= baseline }
+            let left = try Self.openDescriptors(of: proxy)
+            #expect(after, "descriptors back to \(baseline): \(left)")
+        }
+    }
+
+    /// 100,000 connections, four clients at a time: no descriptor is left behind, and memory stays where the first
+    /// thousands left it.
+    @Test func aHundredThousandShortConnectionsLeaveNothingBehind() async throws {
+        try await PodTopology.with { topology in
+            let proxy = try start(in: topology)
+            let warmUp = try run(topology, clients: 2, connectionsEach: 2_500)
+            #expect(warmUp.failed == 0)
+            let descriptors = try Self.openDescriptors(of: proxy)
+            let memory = try Self.residentKiB(of: proxy)
+            let load = try run(topology, clients: 4, connectionsEach: 25_000)
+            #expect(load.ok == 100_000 && load.failed == 0, "\(load)")
+            let settled = try Self.settled { try Self.openDescriptors(of: proxy) <= descriptors }
+            let left = try Self.openDescriptors(of: proxy)
+            #expect(settled, "descriptors \(left), were \(descriptors)")
+            let grown = try Self.residentKiB(of: proxy) - memory
+            #expect(grown < 16 * 1024, "resident memory grew by \(grown) KiB over 100,000 connections")
+            print("100,000 connections in \(load.elapsed) s; resident memory \(memory) KiB, then +\(grown) KiB")
+        }
+    }
+
+    /// The upstream sends 1 GiB as fast as it can; the app reads it at 128 MiB/s. Back-pressure holds the upstream
+    /// back, so the proxy's memory stays flat instead of taking up what the reader has not read.
+    @Test func aSlowReaderOfAGibibyteKeepsMemoryBounded() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            let proxy = try topology.startProxy(arguments: ["--access-log", "off"])
+            let server = try topology.start(
+                name: "blast-server",
+                topology.inPeer([
+                    "/usr/bin/python3", "-B", Binaries.peer, "blast-serve", "--port", "9005", "--bytes", "1073741824",
+                ]))
+            try server.waitForOutput("READY")
+            let before = try Self.residentKiB(of: proxy)
+            let reader = try topology.start(
+                name: "slow-reader",
+                topology.inPod([
+                    "/usr/bin/python3", "-B", Binaries.peer, "slow-read", topology.upstreamIPv4, "9005", "--rate",
+                    "128",
+                ]))
+            var peak = before
+            while reader.isRunning {
+                peak = max(peak, try Self.residentKiB(of: proxy))
+                usleep(200_000)
+            }
+            #expect(reader.output.contains("\"received\": 1073741824"), "\(reader.output)")
+            #expect(peak - before < 32 * 1024, "resident memory rose by \(peak - before) KiB while 1 GiB crossed")
+            print("1 GiB read at 128 MiB/s: resident memory \(before) KiB, peak +\(peak - before) KiB")
+        }
+    }
+
+    /// With its descriptors capped, the proxy cannot take every connection: the ones it cannot take wait or fail,
+    /// the listener backs off a second at a time instead of spinning, and once descriptors are free it serves
+    /// again.
+    @Test func runningOutOfDescriptorsIsSurvived() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startServer(inPod: false, port: 9001)
+            let proxy = try topology.startProxy(arguments: ["--access-log", "off"], openFiles: 48)
+            let server = try topology.start(
+                name: "echo-server",
+                topology.inPeer(["/usr/bin/python3", "-B", Binaries.peer, "echo-serve", "--port", "9000"]))
+            try server.waitForOutput("READY")
+            let calls = try topology.start(
+                name: "hold-calls",
+                topology.inPod([
+                    "/usr/bin/python3", "-B", Binaries.peer, "hold-calls", topology.upstreamIPv4, "9000",
+                    "--connections", "40", "--timeout", "3",
+                ]))
+            try calls.waitForOutput("echoed", timeout: .seconds(20))
+            #expect(!calls.output.contains("\"failed\": 0"), "some connections cannot be served: \(calls.output)")
+            #expect(proxy.output.contains("Too many open files"))
+            let cpu = try Self.cpuSeconds(of: proxy)
+            usleep(2_000_000)
+            let spent = try Self.cpuSeconds(of: proxy) - cpu
+            #expect(spent < 0.5, "no busy loop while out of descriptors: \(spent) s of CPU in 2 s")
+            calls.closeInput()
+            #expect(calls.waitForExit(timeout: .seconds(10)) == 0)
+            let served = try Self.settled {
+                try PeerClient.call(topology.inPod([]), host: topology.upstreamIPv4, port: 9001).server.received
+                    == 1000
+            }
+            #expect(served, "served again once descriptors were free")
+            #expect(proxy.isRunning)
+        }
+    }
+
+    private func start(in topology: PodTopology) throws -> BackgroundProcess {
+        try topology.sidecarInit("install")
+        let server = try topology.start(
+            name: "echo-server",
+            topology.inPeer(["/usr/bin/python3", "-B", Binaries.peer, "echo-serve", "--port", "9000"]))
+        try server.waitForOutput("READY")
+        let proxy = try topology.startProxy(arguments: ["--access-log", "off"])
+        let comm = try String(contentsOfFile: "/proc/\(proxy.processID)/comm", encoding: .utf8)
+        #expect(comm.hasPrefix("sidecar-proxy"), "measuring the proxy itself, not a wrapper: \(comm)")
+        return proxy
+    }
+
+    struct Tally: Decodable {
+        var ok: Int
+        var failed: Int
+        var elapsed: Double
+    }
+
+    /// `clients` processes making `connectionsEach` short connections in a row, all at once.
+    private func run(_ topology: PodTopology, clients: Int, connectionsEach: Int) throws -> Tally {
+        let processes = try (0..<clients).map { index in
+            try topology.start(
+                name: "sequential-\(index)",
+                topology.inPod([
+                    "/usr/bin/python3", "-B", Binaries.peer, "sequential-calls", topology.upstreamIPv4, "9000",
+                    "--count", "\(connectionsEach)",
+                ]))
+        }
+        var total = Tally(ok: 0, failed: 0, elapsed: 0)
+        for process in processes {
+            #expect(process.waitForExit(timeout: .seconds(300)) == 0, "\(process.output)")
+            let tally = try JSONDecoder().decode(Tally.self, from: Data(process.output.utf8))
+            total.ok += tally.ok
+            total.failed += tally.failed
+            total.elapsed = max(total.elapsed, tally.elapsed)
+        }
+        return total
+    }
+
+    private static func openDescriptors(of process: BackgroundProcess) throws -> Int {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processID)/fd").count
+    }
+
+    private static func residentKiB(of process: BackgroundProcess) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(process.processID)/status", encoding: .utf8)
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
+    /// User and system time the process has used.
+    private static func cpuSeconds(of process: BackgroundProcess) throws -> Double {
+        let stat = try String(contentsOfFile: "/proc/\(process.processID)/stat", encoding: .utf8)
+        // Fields after the command name, which is in parentheses and may hold spaces.
+        let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
+        return ((Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// Whether `condition` holds within five seconds (closes and releases finish a moment after the peer's).
+    private static func settled(_ condition: () throws -> Bool) throws -> Bool {
+        for _ in 0..<50 {
+            if try condition() { return true }
+            usleep(100_000)
+        }
+        return false
+    }
+}

@@ -98,6 +98,7 @@ import http.client
 import json
 import os
 import random
+import selectors
 import socket
 import struct
 import sys
@@ -209,6 +210,143 @@ def serve(args):
     while True:
         conn, _ = listener.accept()
         threading.Thread(target=handle_connection, args=(conn, args.reset), daemon=True).start()
+
+
+def echo_serve(args):
+    """One thread for any number of connections: echoes what it reads; after a line "bye" it closes first."""
+    listener = socket.socket(family_for(args.bind), socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((args.bind, args.port))
+    listener.listen(4096)
+    listener.setblocking(False)
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    print("READY", flush=True)
+    while True:
+        for key, _ in selector.select():
+            if key.fileobj is listener:
+                try:
+                    conn, _ = listener.accept()
+                except BlockingIOError:
+                    continue
+                conn.setblocking(False)
+                selector.register(conn, selectors.EVENT_READ)
+                continue
+            conn = key.fileobj
+            try:
+                data = conn.recv(65536)
+            except (BlockingIOError, ConnectionError):
+                data = b""
+            if data:
+                conn.setblocking(True)
+                conn.sendall(data)
+                conn.setblocking(False)
+            if not data or data.endswith(b"bye\n"):
+                selector.unregister(conn)
+                conn.close()
+
+
+def blast_serve(args):
+    """Sends --bytes zero bytes to each connection as fast as it is taken, then closes."""
+    listener = socket.socket(family_for(args.bind), socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((args.bind, args.port))
+    listener.listen(16)
+    print("READY", flush=True)
+    block = bytes(1 << 20)
+    while True:
+        conn, _ = listener.accept()
+        with conn:
+            left = args.bytes
+            try:
+                while left:
+                    conn.sendall(block[:min(left, len(block))])
+                    left -= min(left, len(block))
+            except OSError as error:
+                print(f"blast-serve: {error}", file=sys.stderr, flush=True)
+
+
+def slow_read(args):
+    """Reads everything, never faster than --rate MiB/s, through a small receive buffer; prints the count."""
+    started = time.monotonic()
+    sock = socket.socket(family_for(args.host), socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    sock.settimeout(args.timeout)
+    sock.connect((args.host, args.port))
+    received = 0
+    rate = args.rate * (1 << 20)
+    while chunk := sock.recv(64 * 1024):
+        received += len(chunk)
+        ahead = received / rate - (time.monotonic() - started)
+        if ahead > 0:
+            time.sleep(ahead)
+    sock.close()
+    print_json({"received": received, "elapsed": round(time.monotonic() - started, 3)})
+    return 0
+
+
+def hold_calls(args):
+    """Opens N connections at once, has each echo a line, holds them until stdin says so, then closes them."""
+    started = time.monotonic()
+    selector = selectors.DefaultSelector()
+    sockets = []
+    for _ in range(args.connections):
+        sock = socket.socket(family_for(args.host), socket.SOCK_STREAM)
+        sock.setblocking(False)
+        sock.connect_ex((args.host, args.port))
+        selector.register(sock, selectors.EVENT_WRITE)
+        sockets.append(sock)
+    echoed = failed = 0
+    pending = len(sockets)
+    deadline = time.monotonic() + args.timeout
+    while pending and time.monotonic() < deadline:
+        for key, events in selector.select(timeout=1):
+            sock = key.fileobj
+            if events & selectors.EVENT_WRITE:
+                if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+                    failed += 1
+                    pending -= 1
+                    selector.unregister(sock)
+                    continue
+                sock.send(b"ping\n")
+                selector.modify(sock, selectors.EVENT_READ)
+            else:
+                try:
+                    data = sock.recv(64)
+                except ConnectionError:
+                    data = b""
+                if data == b"ping\n":
+                    echoed += 1
+                else:
+                    failed += 1
+                pending -= 1
+                selector.unregister(sock)
+    print_json({"echoed": echoed, "failed": failed + pending, "elapsed": round(time.monotonic() - started, 3)})
+    sys.stdin.readline()
+    for sock in sockets:
+        sock.close()
+    return 0
+
+
+def sequential_calls(args):
+    """N short connections one after another: a line out, its echo back, the server closes, and so does the client."""
+    started = time.monotonic()
+    ok = failed = 0
+    for _ in range(args.count):
+        try:
+            with socket.create_connection((args.host, args.port), timeout=args.timeout) as sock:
+                sock.sendall(b"bye\n")
+                data = b""
+                while chunk := sock.recv(64):
+                    data += chunk
+                if data == b"bye\n":
+                    ok += 1
+                else:
+                    failed += 1
+        except OSError:
+            failed += 1
+    print_json({"ok": ok, "failed": failed, "elapsed": round(time.monotonic() - started, 3)})
+    return 0
 
 
 # --- call and probe ----------------------------------------------------------
@@ -694,6 +832,38 @@ def main():
     dns_query_parser.add_argument("--tcp", action="store_true")
     dns_query_parser.add_argument("--timeout", type=float, default=5.0)
     dns_query_parser.set_defaults(run=dns_query)
+
+    echo_parser = commands.add_parser("echo-serve", help="echo on any number of connections, one thread")
+    echo_parser.add_argument("--port", type=int, required=True)
+    echo_parser.add_argument("--bind", default="0.0.0.0")
+    echo_parser.set_defaults(run=echo_serve)
+
+    blast_parser = commands.add_parser("blast-serve", help="send N bytes to each connection, fast")
+    blast_parser.add_argument("--port", type=int, required=True)
+    blast_parser.add_argument("--bind", default="0.0.0.0")
+    blast_parser.add_argument("--bytes", type=int, required=True)
+    blast_parser.set_defaults(run=blast_serve)
+
+    slow_parser = commands.add_parser("slow-read", help="read a connection to its end, slowly")
+    slow_parser.add_argument("host")
+    slow_parser.add_argument("port", type=int)
+    slow_parser.add_argument("--rate", type=float, required=True, help="MiB/s at most")
+    slow_parser.add_argument("--timeout", type=float, default=30.0)
+    slow_parser.set_defaults(run=slow_read)
+
+    hold_parser = commands.add_parser("hold-calls", help="hold N echoing connections until stdin says so")
+    hold_parser.add_argument("host")
+    hold_parser.add_argument("port", type=int)
+    hold_parser.add_argument("--connections", type=int, required=True)
+    hold_parser.add_argument("--timeout", type=float, default=60.0)
+    hold_parser.set_defaults(run=hold_calls)
+
+    sequential_parser = commands.add_parser("sequential-calls", help="N short connections in a row")
+    sequential_parser.add_argument("host")
+    sequential_parser.add_argument("port", type=int)
+    sequential_parser.add_argument("--count", type=int, required=True)
+    sequential_parser.add_argument("--timeout", type=float, default=5.0)
+    sequential_parser.set_defaults(run=sequential_calls)
 
     otlp_parser = commands.add_parser("otlp-collect", help="receive OTLP/HTTP exports, print each")
     otlp_parser.add_argument("--port", type=int, required=True)

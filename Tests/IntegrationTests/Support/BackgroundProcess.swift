@@ -33,6 +33,10 @@ final class BackgroundProcess: @unchecked Sendable {
 
     var isRunning: Bool { process.isRunning }
 
+    /// The program's own process id: every wrapper on the command line (`ip netns exec`, `setpriv`, `env`,
+    /// `prlimit`) executes the next in its place.
+    var processID: Int32 { process.processIdentifier }
+
     /// Waits for a signal the process prints itself (e.g. `READY`), failing fast if it exits first.
     func waitForOutput(_ text: String, timeout: Duration = .seconds(10)) throws {
         let deadline = ContinuousClock.now + timeout

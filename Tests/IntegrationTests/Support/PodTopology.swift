@@ -68,11 +68,12 @@ final class PodTopology: @unchecked Sendable {
 
     var podNamespacePath: String { "/run/netns/\(pod)" }
 
-    /// A command line that runs in the pod as `uid` (the app's by default).
-    func inPod(uid: Int? = nil, _ arguments: [String]) -> [String] {
+    /// A command line that runs in the pod as `uid` (the app's by default), with `openFiles` as both its limits on
+    /// open files when given (set as root, before the uid changes, so it may exceed the caller's own).
+    func inPod(uid: Int? = nil, openFiles: Int? = nil, _ arguments: [String]) -> [String] {
         let uid = uid ?? appUID
-        return ["ip", "netns", "exec", pod, "setpriv", "--reuid", "\(uid)", "--regid", "\(uid)", "--clear-groups"]
-            + arguments
+        return ["ip", "netns", "exec", pod] + (openFiles.map { ["prlimit", "--nofile=\($0):\($0)"] } ?? [])
+            + ["setpriv", "--reuid", "\(uid)", "--regid", "\(uid)", "--clear-groups"] + arguments
     }
 
     func inPeer(_ arguments: [String]) -> [String] {
@@ -94,16 +95,18 @@ final class PodTopology: @unchecked Sendable {
 
     /// Starts the proxy as uid 1337, with `configuration` (YAML) when given, and returns once it reports ready.
     @discardableResult
-    func startProxy(configuration: String? = nil, arguments: [String] = [], environment: [String: String] = [:])
-        throws -> BackgroundProcess
-    {
+    /// - Parameter openFiles: both limits on the proxy's open files.
+    func startProxy(
+        configuration: String? = nil, arguments: [String] = [], environment: [String: String] = [:],
+        openFiles: Int? = nil
+    ) throws -> BackgroundProcess {
         var command =
             ["/usr/bin/env"] + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
             + [Binaries.sidecarProxy, "run"] + arguments
         if let configuration {
             command += ["--config", try writeReadableFile(named: "\(pod).yaml", configuration)]
         }
-        let proxy = try start(name: "proxy", inPod(uid: 1337, command))
+        let proxy = try start(name: "proxy", inPod(uid: 1337, openFiles: openFiles, command))
         do {
             try Shell.run(inPod(uid: 1337, [Binaries.sidecarProxy, "wait-ready", "--timeout", "20s"]))
         } catch {
