@@ -27,6 +27,22 @@ import Testing
             #expect(ContinuousClock.now - started < .seconds(2))
         }
     }
+
+    /// Neither side says anything: the proxy closes the connection after the idle timeout, so a vanished peer does
+    /// not hold a connection (and its descriptors) for ever.
+    @Test func aSilentConnectionIsClosedAfterTheIdleTimeout() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(configuration: "timeouts: { idle: 1s }")
+            let server = try topology.start(
+                name: "echo-server",
+                topology.inPeer(["/usr/bin/python3", "-B", Binaries.peer, "echo-serve", "--port", "9000"]))
+            try server.waitForOutput("READY")
+            let probe = try PeerClient.probe(topology.inPod([]), host: topology.upstreamIPv4, port: 9000)
+            #expect(probe.outcome == "eof")
+            #expect(probe.elapsed > 0.9 && probe.elapsed < 2.5, "closed after \(probe.elapsed) s")
+        }
+    }
 }
 
 /// The proxy's own resources under load: descriptors and memory come back to where they were, a slow reader does not
