@@ -62,12 +62,16 @@ struct ConnectionForwarder: Sendable {
                     }
                     client.closeFuture.whenComplete { [limiter] _ in limiter.release(.connections, under: limit) }
                 }
+                // Services are what the app dials out to; inbound connections go to the pod's own ports.
+                let service =
+                    direction == .outbound
+                    ? services.runtime(
+                        addressedBy: facts.destinationAddress, port: facts.destinationPort, in: configuration) : nil
                 let admission = Admission(
                     client: client, destination: destination, source: source, facts: facts,
-                    configuration: configuration, record: record, limit: limit)
-                // A limit on requests needs to know whether the connection is HTTP, to count requests, not it.
+                    configuration: configuration, record: record, limit: limit, service: service)
                 if PolicyEvaluator.needsDetection(configuration.policy(for: direction), for: facts)
-                    || limit?.limitsRequests == true
+                    || admission.proxiesHTTPWhenDetected
                 {
                     detectThenAdmit(admission)
                 } else {
@@ -87,6 +91,12 @@ struct ConnectionForwarder: Sendable {
         let record: ConnectionRecord
         /// The first limit that matches the connection.
         let limit: TrafficLimit?
+        /// The service whose address the connection dialed.
+        let service: ServiceRuntime?
+
+        /// HTTP is proxied request by request when a limit counts requests, or the destination is a service (whose
+        /// endpoints' 5xx count against them, and whose idempotent requests may be retried on another endpoint).
+        var proxiesHTTPWhenDetected: Bool { limit?.limitsRequests == true || service != nil }
 
         /// What the logs say of the connection; built only when a log line is written (log calls take it lazily).
         func logMetadata(_ sniffed: ProtocolSniffingHandler.Outcome?) -> Logger.Metadata {
@@ -144,8 +154,8 @@ struct ConnectionForwarder: Sendable {
             proxyRequests(admission, firstBytes: sniffed)
         case .decided(let decision) where decision.action == .allow:
             admission.record.decision = decision
-            if let sniffed, isHTTP, admission.limit?.limitsRequests == true {
-                // Each request is counted against the limit, and decided again (the same way) on its own.
+            if let sniffed, isHTTP, admission.proxiesHTTPWhenDetected {
+                // Each request is counted and proxied on its own, and decided again (the same way).
                 proxyRequests(admission, firstBytes: sniffed)
             } else if let limit = admission.limit, let wait = limiter.takeToken(under: limit) {
                 refuseOverLimit(
@@ -185,15 +195,9 @@ struct ConnectionForwarder: Sendable {
     }
 
     private func dialer(for admission: Admission) -> UpstreamDialer {
-        // Services are what the app dials out to; inbound connections go to the pod's own ports.
-        let service =
-            direction == .outbound
-            ? services.runtime(
-                addressedBy: admission.facts.destinationAddress, port: admission.facts.destinationPort,
-                in: admission.configuration) : nil
-        return UpstreamDialer(
+        UpstreamDialer(
             direction: direction, destination: admission.destination,
-            connectTimeout: TimeAmount(admission.configuration.timeouts.connect), service: service)
+            connectTimeout: TimeAmount(admission.configuration.timeouts.connect), service: admission.service)
     }
 
     /// HTTP/1.1 or HTTP/2 with an HTTP rule in reach: every request is decided on its own. The bytes read for

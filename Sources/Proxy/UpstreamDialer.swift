@@ -14,13 +14,15 @@ struct UpstreamDialer: Sendable {
 
     /// Connects on `eventLoop` (the client's, so both sides share one loop and need no locks); `initializer` sets
     /// up the new channel's pipeline before it connects.
+    /// - Parameter excluding: a service's endpoints not to use (a retried request's earlier ones).
     func connect(
-        on eventLoop: EventLoop, initializer: @escaping @Sendable (Channel) -> EventLoopFuture<Void>
+        on eventLoop: EventLoop, excluding: Set<SocketAddress> = [],
+        initializer: @escaping @Sendable (Channel) -> EventLoopFuture<Void>
     ) -> EventLoopFuture<Channel> {
         guard let service else { return connect(to: destination.address, on: eventLoop, initializer: initializer) }
         // A service's connect may be tried again on another endpoint: the pipeline is set up once, on the
         // connection that opened, since handlers added to a channel that failed are removed with it.
-        return service.dial(on: eventLoop) { address in
+        return service.dial(on: eventLoop, excluding: excluding) { address in
             connect(to: address, on: eventLoop) { $0.eventLoop.makeSucceededVoidFuture() }
         }.flatMap { channel in
             initializer(channel).map { channel }.flatMapError { error in

@@ -70,6 +70,41 @@ import Testing
         }
     }
 
+    /// One endpoint answers every request with 503: idempotent requests that meet it are sent again to the other
+    /// endpoint and answered 200; a POST is not (it might be done twice), and gets the 503 as it was.
+    @Test func idempotentRequestsAreRetriedOnAnotherEndpoint() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            let proxy = try topology.startProxy(
+                configuration: """
+                    services:
+                      - name: orders
+                        address: \(Self.virtualAddress):80
+                        endpoints: [\(topology.upstreamIPv4):9103, \(topology.upstreamIPv4):9101]
+                        balancer: round_robin
+                        outlierDetection: { consecutiveFailures: 100 }
+                        retries: 1
+                    """)
+            try topology.startHTTPServer(port: 9103, status: 503)
+            try topology.startHTTPServer(port: 9101)
+            // Round robin: each new connection alternates, so half of them start on the failing endpoint.
+            for index in 0..<4 {
+                let responses = try PeerClient.httpRequests(
+                    topology.inPod([]), host: Self.virtualAddress, port: 80, ["GET /\(index)", "DELETE /\(index)"])
+                #expect(responses.map(\.status) == [200, 200], "\(responses)")
+                #expect(responses.allSatisfy { $0.echo?.localPort == 9101 })
+            }
+            #expect(proxy.output.contains("request retried on another endpoint"))
+            var posts: [Int] = []
+            for index in 0..<2 {
+                posts += try PeerClient.httpRequests(
+                    topology.inPod([]), host: Self.virtualAddress, port: 80, ["POST /\(index) 100"]
+                ).map(\.status)
+            }
+            #expect(posts.sorted() == [200, 503], "a POST is never sent twice")
+        }
+    }
+
     /// An endpoint given by name is resolved as the app would resolve it (here, the pod's /etc/hosts).
     @Test func endpointsMayBeDNSNames() async throws {
         try await PodTopology.with { topology in

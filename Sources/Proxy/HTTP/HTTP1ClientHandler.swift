@@ -44,6 +44,12 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var responseStarted = false
         var switchingProtocols = false
         var status: Int?
+        /// The request, to send again to another endpoint of a service if this one fails it before answering; nil
+        /// when it may not be sent twice (not idempotent, or with a body the proxy does not keep).
+        var replay: HTTPRequestHead?
+        var retriesLeft = 0
+        /// The service endpoints that failed it.
+        var tried: Set<SocketAddress> = []
     }
 
     private let connection: ProxiedConnection
@@ -198,11 +204,19 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         request = .forwarding
-        exchange = Exchange(request: record, method: head.method, leavesHTTP: leavesHTTP)
+        var exchange = Exchange(request: record, method: head.method, leavesHTTP: leavesHTTP)
         closeAfterResponse = closeAfterResponse || !head.isKeepAlive
         // The upstream sees the proxy's span as the request's parent.
         head.headers.replaceOrAdd(name: "traceparent", value: trace.traceparent)
-        sendUpstream(.head(Self.withoutCleartextHTTP2Upgrade(head)))
+        let forwarded = Self.withoutCleartextHTTP2Upgrade(head)
+        if let service = connection.dialer.service, service.definition.retries > 0, !leavesHTTP,
+            Self.isReplayable(forwarded)
+        {
+            exchange.replay = forwarded
+            exchange.retriesLeft = service.definition.retries
+        }
+        self.exchange = exchange
+        sendUpstream(.head(forwarded))
     }
 
     private func trace(of head: HTTPRequestHead, host: String?, path: String) -> RequestTrace {
@@ -225,6 +239,37 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         head.headers.remove(name: "http2-settings")
         head.headers.replaceOrAdd(name: "connection", value: kept.isEmpty ? "close" : kept.joined(separator: ", "))
         return head
+    }
+
+    /// An idempotent request (RFC 9110 section 9.2.2) without a body: sending it again to another endpoint after the
+    /// first failed it cannot do twice what the client asked once.
+    private static func isReplayable(_ head: HTTPRequestHead) -> Bool {
+        [.GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE].contains(head.method)
+            && !head.headers.contains(name: "transfer-encoding")
+            && head.headers["content-length"].allSatisfy { $0 == "0" }
+    }
+
+    /// Sends the request again, to another endpoint of the service, when the one it went to failed it before any
+    /// of its answer reached the client: with 502 or 503, or by closing. Within `retries` and the retry budget.
+    private func retry(because reason: String) -> Bool {
+        guard var current = exchange, let head = current.replay, current.retriesLeft > 0, !current.responseStarted,
+            request == .idle, let endpoint = connection.record.upstream, let service = connection.dialer.service
+        else { return false }
+        current.tried.insert(endpoint)
+        guard service.mayRetry(excluding: current.tried) else { return false }
+        current.retriesLeft -= 1
+        exchange = current
+        connection.logger.info(
+            "request retried on another endpoint",
+            metadata: connection.logMetadata.merging([
+                "endpoint": "\(endpoint.endpoint)", "reason": "\(reason)", "method": "\(head.method)",
+                "path": "\(head.uri)",
+            ]) { $1 })
+        if case .connected(let handler) = upstream { handler.close(abortively: true) }
+        upstream = .none
+        sendUpstream(.head(head))
+        sendUpstream(.end(nil))
+        return true
     }
 
     /// `Upgrade` with `Connection: upgrade`: the parser stops after such a request, whatever the answer.
@@ -252,7 +297,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context else { return }
         let handler = HTTP1UpstreamHandler(client: self)
         let boundHandler = NIOLoopBound(handler, eventLoop: context.eventLoop)
-        connection.dialer.connect(on: context.eventLoop) { channel in
+        connection.dialer.connect(on: context.eventLoop, excluding: exchange?.tried ?? []) { channel in
             channel.eventLoop.makeCompletedFuture { try boundHandler.value.install(on: channel) }
         }.assumeIsolated().whenComplete { result in
             self.dialed(result, handler: handler)
@@ -298,6 +343,10 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context, var current = exchange else { return }
         switch part {
         case .head(var head):
+            if head.status.code >= 200 { connection.upstreamAnswered(Int(head.status.code)) }
+            if [.badGateway, .serviceUnavailable].contains(head.status), retry(because: "status \(head.status.code)") {
+                return
+            }
             let agreed =
                 head.status == .switchingProtocols
                 || (current.method == .CONNECT && (200..<300).contains(head.status.code))
@@ -330,7 +379,6 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         case .end(let trailers):
             exchange = nil
-            if let status = current.status { connection.upstreamAnswered(status) }
             connection.completed(current.request, status: current.status)
             if current.switchingProtocols {
                 context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
@@ -371,6 +419,10 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The upstream connection closed. Mid-response, the client must see a truncated exchange as such (a reset);
     /// otherwise the client sees the close the upstream made, after what it already sent.
     func upstreamClosed(abortively: Bool) {
+        if exchange != nil, connection.record.upstream != nil {
+            connection.upstreamAnswered(502)
+            if retry(because: abortively ? "reset" : "closed before answering") { return }
+        }
         upstream = .closed
         guard let context else { return }
         if let exchange { connection.completed(exchange.request, status: nil) }

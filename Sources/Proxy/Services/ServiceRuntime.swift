@@ -43,11 +43,20 @@ final class ServiceRuntime: Sendable {
     /// Connects to one of the service's endpoints through `connect`. A connect that fails counts against its
     /// endpoint and, within `retries` and the retry budget, moves on to another endpoint.
     func dial(
-        on eventLoop: EventLoop, connect: @escaping (SocketAddress) -> EventLoopFuture<Channel>
+        on eventLoop: EventLoop, excluding: Set<SocketAddress> = [],
+        connect: @escaping (SocketAddress) -> EventLoopFuture<Channel>
     ) -> EventLoopFuture<Channel> {
         refreshed(on: eventLoop).flatMap {
             self.state.withLock { $0.budget.deposit(now: .now) }
-            return self.attempt(on: eventLoop, tried: [], retriesLeft: self.definition.retries, connect: connect)
+            return self.attempt(on: eventLoop, tried: excluding, retriesLeft: self.definition.retries, connect: connect)
+        }
+    }
+
+    /// Whether a request that failed on the endpoints in `tried` may go to another: one is left, and the retry
+    /// budget allows it (spent if so).
+    func mayRetry(excluding tried: Set<SocketAddress>) -> Bool {
+        state.withLock { state in
+            state.balancer.addresses.contains { !tried.contains($0) } && state.budget.withdraw(now: .now)
         }
     }
 

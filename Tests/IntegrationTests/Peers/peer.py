@@ -511,7 +511,19 @@ class EchoHTTPHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
+    # With http-serve --status: every request gets that status, and its method and path as the body.
+    forced_status = None
+
     def answer(self):
+        if self.forced_status:
+            self.read_body()
+            text = f"{self.command} {self.path}".encode()
+            self.send_response(self.forced_status)
+            self.send_header("Content-Length", str(len(text)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(text)
+            return
         if self.headers.get("Upgrade") == "echo":
             self.send_response(101)
             self.send_header("Upgrade", "echo")
@@ -549,7 +561,8 @@ class DualStackHTTPServer(ThreadingHTTPServer):
 
 
 def http_serve(args):
-    server = DualStackHTTPServer((args.bind, args.port), EchoHTTPHandler)
+    handler = type("Handler", (EchoHTTPHandler,), {"forced_status": args.status})
+    server = DualStackHTTPServer((args.bind, args.port), handler)
     print("READY", flush=True)
     server.serve_forever()
 
@@ -819,6 +832,7 @@ def main():
     http_serve_parser = commands.add_parser("http-serve", help="run the HTTP/1.1 echo server")
     http_serve_parser.add_argument("--port", type=int, required=True)
     http_serve_parser.add_argument("--bind", default="::")
+    http_serve_parser.add_argument("--status", type=int, help="answer every request with this status")
     http_serve_parser.set_defaults(run=http_serve)
 
     dns_serve_parser = commands.add_parser("dns-serve", help="answer DNS over UDP and TCP")

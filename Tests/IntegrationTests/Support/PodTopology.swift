@@ -128,10 +128,13 @@ final class PodTopology: @unchecked Sendable {
 
     /// Starts the HTTP/1.1 echo server in the peer, and returns once it listens.
     @discardableResult
-    func startHTTPServer(port: Int) throws -> BackgroundProcess {
+    /// - Parameter status: every request gets this status instead of the echo.
+    func startHTTPServer(port: Int, status: Int? = nil) throws -> BackgroundProcess {
         let server = try start(
             name: "http-server-\(port)",
-            inPeer(["/usr/bin/python3", "-B", Binaries.peer, "http-serve", "--port", "\(port)"]))
+            inPeer(
+                ["/usr/bin/python3", "-B", Binaries.peer, "http-serve", "--port", "\(port)"]
+                    + (status.map { ["--status", "\($0)"] } ?? [])))
         try server.waitForOutput("READY")
         return server
     }
