@@ -241,6 +241,29 @@ import Testing
         }
     }
 
+    /// HTTP/2 with a request timeout: the slow stream gets 504 after it, while a quick stream on the same connection
+    /// is answered as usual.
+    @Test func aSlowHTTP2StreamTimesOutWith504() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(
+                configuration: """
+                    timeouts: { request: 1s }
+                    policy: { outbound: { rules: [ { action: deny, http: { pathPrefix: /admin } } ] } }
+                    """)
+            try topology.startHTTP2Server(port: 9443)
+            let base = "http://\(topology.upstreamIPv4):9443"
+            let started = ContinuousClock.now
+            let calls = try Shell.run(
+                topology.inPod(["nghttp", "-nv", "--timeout=10", "\(base)/slow", "\(base)/quick"]))
+            let elapsed = ContinuousClock.now - started
+            let streams = HTTP2Trace(calls.stdout)
+            #expect(streams.status(of: "/slow") == 504, "\(calls.stdout)")
+            #expect(streams.status(of: "/quick") == 200)
+            #expect(elapsed < .milliseconds(2500), "answered after the 1 s timeout, not the 3 s answer: \(elapsed)")
+        }
+    }
+
     /// gRPC-style HTTP/2 (prior knowledge, as gRPC over cleartext speaks it): the allowed call passes with its
     /// trailers, a denied one gets 403 on its stream, and the next call reuses the same connection.
     @Test func http2StreamsAreDecidedOneByOne() async throws {

@@ -110,16 +110,19 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
         self.request = request
         let (clientEnd, upstreamEnd) = HTTP2StreamRelay.matchedPair()
         // The upstream end sees the response's status and the stream's end: it reports the request.
+        upstreamEnd.responseTimeout = connection.configurations.current.timeouts.request.map(TimeAmount.init)
         upstreamEnd.report = { status in
             if let status { connection.upstreamAnswered(status) }
             connection.completed(request, status: status)
         }
         session.openUpstreamStream(with: upstreamEnd) { result in
-            self.opened(result, clientEnd: clientEnd)
+            self.opened(result, clientEnd: clientEnd, upstreamEnd: upstreamEnd)
         }
     }
 
-    private func opened(_ result: Result<Channel, Error>, clientEnd: HTTP2StreamRelay) {
+    private func opened(
+        _ result: Result<Channel, Error>, clientEnd: HTTP2StreamRelay, upstreamEnd: HTTP2StreamRelay
+    ) {
         guard let context, case .opening(let pending) = state else {
             // The client stream went away meanwhile.
             if case .success(let upstream) = result { upstream.close(promise: nil) }
@@ -137,6 +140,8 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
                 context.close(promise: nil)
                 return
             }
+            // The request's end came before the relay did: the relay cannot see it, so it is told.
+            if requestEnded { upstreamEnd.requestEnded() }
             let resumeReading = readDeferred
             context.pipeline.syncOperations.removeHandler(self, promise: nil)
             if resumeReading { context.channel.read() }

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOHPACK
 import NIOHTTP2
 
 /// One end of a frame relay between two HTTP/2 streams on the same event loop: a client's stream and the upstream
@@ -17,6 +18,9 @@ final class HTTP2StreamRelay: ChannelDuplexHandler {
     private var endedWithError = false
     /// On the upstream end: told the response's status (nil when the stream ended without one) once it ends.
     var report: ((Int?) -> Void)?
+    /// On the upstream end: how long the response may take to begin once the request has ended (`timeouts.request`).
+    var responseTimeout: TimeAmount?
+    private var responseDeadline: Scheduled<Void>?
     private var status: Int?
 
     private init() {}
@@ -42,10 +46,12 @@ final class HTTP2StreamRelay: ChannelDuplexHandler {
     /// Only the request and the response cross: flow control (WINDOW_UPDATE) and priorities are each hop's own,
     /// and a reset arrives as the stream's error.
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let payload = unwrapInboundIn(data)
+        switch payload {
         case .headers(let headers):
             if status == nil, let code = headers.headers.first(name: ":status").flatMap(Int.init), code >= 200 {
                 status = code
+                responseDeadline?.cancel()
             }
             partner?.context?.write(data, promise: nil)
         case .data:
@@ -53,6 +59,34 @@ final class HTTP2StreamRelay: ChannelDuplexHandler {
         default:
             break
         }
+        if payload.endsStream { partner?.requestEnded() }
+    }
+
+    /// On the upstream end: the client's request has ended, so its response must begin within the timeout.
+    func requestEnded() {
+        guard let responseTimeout, status == nil, let context else { return }
+        responseDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: responseTimeout) {
+            self.responseTimedOut()
+        }
+    }
+
+    /// The client gets 504 on its stream, and the upstream stream, which may still answer late, is reset; the other
+    /// streams of both connections go on.
+    private func responseTimedOut() {
+        guard status == nil, let context, let client = partner, let clientContext = client.context else { return }
+        report?(504)
+        report = nil
+        partner = nil
+        client.partner = nil
+        let text = "upstream did not answer within the request timeout\n"
+        let headers: HPACKHeaders = [
+            ":status": "504", "content-type": "text/plain; charset=utf-8", "content-length": "\(text.utf8.count)",
+        ]
+        clientContext.write(wrapOutboundOut(.headers(.init(headers: headers))), promise: nil)
+        let body = clientContext.channel.allocator.buffer(string: text)
+        clientContext.writeAndFlush(
+            wrapOutboundOut(.data(.init(data: .byteBuffer(body), endStream: true))), promise: nil)
+        context.close(promise: nil)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -68,6 +102,7 @@ final class HTTP2StreamRelay: ChannelDuplexHandler {
     /// finish but its writes (the last frames may have come without a read-complete). A reset must reach the
     /// partner's peer as a reset.
     func channelInactive(context: ChannelHandlerContext) {
+        responseDeadline?.cancel()
         report?(endedWithError ? nil : status)
         report = nil
         if endedWithError {

@@ -177,7 +177,8 @@ final class PodTopology: @unchecked Sendable {
     }
 
     /// Starts nginx in the peer as an HTTP/2 (prior knowledge) server on the upstream address: gRPC-style answers
-    /// with trailers under `/echo.Echo/`, the request's `traceparent` at `/echo.Echo/Trace`, `ok PATH` elsewhere.
+    /// with trailers under `/echo.Echo/`, the request's `traceparent` at `/echo.Echo/Trace`, an answer after three
+    /// seconds under `/slow`, `ok PATH` elsewhere.
     /// Returns once it answers.
     @discardableResult
     func startHTTP2Server(port: Int) throws -> BackgroundProcess {
@@ -203,6 +204,7 @@ final class PodTopology: @unchecked Sendable {
                         echo "grpc-ok";
                     }
                     location = /echo.Echo/Trace { return 200 "$http_traceparent"; }
+                    location /slow { echo_sleep 3; echo "late"; }
                     location / { return 200 "ok $request_uri\\n"; }
                 }
             }
