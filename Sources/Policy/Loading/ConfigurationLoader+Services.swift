@@ -32,13 +32,7 @@ extension ConfigurationLoader {
                 } ?? service.balancer
         }
         if let node = fields["retries"] {
-            service.retries =
-                reader.parse(node, at: "\(path).retries") { text in
-                    guard let value = Int(text), (0...10).contains(value) else {
-                        throw NodeReader.Invalid("'\(text)' is not a whole number from 0 to 10")
-                    }
-                    return value
-                } ?? service.retries
+            service.retries = reader.wholeNumber(node, at: "\(path).retries", in: 0...10) ?? service.retries
         }
         if let node = fields["outlierDetection"] {
             service.outlierDetection = readOutlierDetection(node, at: "\(path).outlierDetection", &reader)
@@ -55,12 +49,8 @@ extension ConfigurationLoader {
         var detection = ServiceDefinition.OutlierDetection()
         if let node = fields["consecutiveFailures"] {
             detection.consecutiveFailures =
-                reader.parse(node, at: "\(path).consecutiveFailures") { text in
-                    guard let value = Int(text), (1...1000).contains(value) else {
-                        throw NodeReader.Invalid("'\(text)' is not a whole number from 1 to 1000")
-                    }
-                    return value
-                } ?? detection.consecutiveFailures
+                reader.wholeNumber(node, at: "\(path).consecutiveFailures", in: 1...1000)
+                ?? detection.consecutiveFailures
         }
         if let node = fields["ejectionTime"] {
             detection.ejectionTime =

@@ -118,14 +118,7 @@ public enum ConfigurationLoader {
         let name = fields["name"].flatMap { reader.scalar($0, at: "\(path).name") }
         var limit = TrafficLimit(name: name ?? path)
         func count(_ key: String) -> Int? {
-            fields[key].flatMap { node in
-                reader.parse(node, at: "\(path).\(key)") { text in
-                    guard let value = Int(text), value > 0 else {
-                        throw NodeReader.Invalid("'\(text)' is not a whole number above zero")
-                    }
-                    return value
-                }
-            }
+            fields[key].flatMap { reader.wholeNumber($0, at: "\(path).\(key)", in: 1...Int.max) }
         }
         limit.maxConnections = count("maxConnections")
         limit.maxRequests = count("maxRequests")

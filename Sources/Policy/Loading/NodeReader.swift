@@ -63,6 +63,19 @@ struct NodeReader {
         }
     }
 
+    /// A whole number within `range`; the problem names the range (an open top reads "above zero").
+    mutating func wholeNumber(_ node: Node, at path: String, in range: ClosedRange<Int>) -> Int? {
+        parse(node, at: path) { text in
+            guard let value = Int(text), range.contains(value) else {
+                let bounds =
+                    range.upperBound == Int.max && range.lowerBound == 1
+                    ? "above zero" : "from \(range.lowerBound) to \(range.upperBound)"
+                throw Invalid("'\(text)' is not a whole number \(bounds)")
+            }
+            return value
+        }
+    }
+
     /// A list of scalars (or one scalar, as a list of one), each parsed; nil node → empty.
     mutating func values<Value>(_ node: Node?, at path: String, _ parse: (String) throws -> Value) -> [Value] {
         guard let node else { return [] }

@@ -82,8 +82,8 @@ final class ServiceRuntime: Sendable {
             let now = ContinuousClock.now
             let retry = self.state.withLock { state in
                 state.balancer.failed(address, now: now)
-                return retriesLeft > 0 && state.balancer.addresses.count > tried.count + 1
-                    && state.budget.withdraw(now: now)
+                let untried = state.balancer.addresses.contains { $0 != address && !tried.contains($0) }
+                return retriesLeft > 0 && untried && state.budget.withdraw(now: now)
             }
             self.logger.info(
                 "service endpoint connect failed",
@@ -113,21 +113,20 @@ final class ServiceRuntime: Sendable {
     /// lookup is waited for; a refresh runs while connections go on with the addresses already known.
     private func refreshed(on eventLoop: EventLoop) -> EventLoopFuture<Void> {
         let now = ContinuousClock.now
-        let promise = eventLoop.makePromise(of: Void.self)
-        let (lookup, starts, waits): (EventLoopFuture<Void>?, Bool, Bool) = state.withLock { state in
-            if let lookup = state.lookup { return (lookup, false, state.resolved == nil) }
-            if let resolved = state.resolved, now - resolved < Self.refreshInterval { return (nil, false, false) }
+        let (lookup, started, waits): (EventLoopFuture<Void>?, EventLoopPromise<Void>?, Bool) = state.withLock {
+            state in
+            if let lookup = state.lookup { return (lookup, nil, state.resolved == nil) }
+            if let resolved = state.resolved, now - resolved < Self.refreshInterval { return (nil, nil, false) }
+            let promise = eventLoop.makePromise(of: Void.self)
             state.lookup = promise.futureResult
-            return (promise.futureResult, true, state.resolved == nil)
+            return (promise.futureResult, promise, state.resolved == nil)
         }
-        if starts {
+        if let started {
             // Started outside the lock: addresses alone resolve at once, and the update takes the lock again.
             EndpointResolver.addresses(of: definition.endpoints, on: eventLoop).whenComplete { result in
                 self.resolved(result)
-                promise.succeed()
+                started.succeed()
             }
-        } else {
-            promise.succeed()
         }
         guard let lookup, waits else { return eventLoop.makeSucceededVoidFuture() }
         return lookup.hop(to: eventLoop)
