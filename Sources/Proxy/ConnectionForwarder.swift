@@ -161,7 +161,15 @@ struct ConnectionForwarder: Sendable {
                 refuseOverLimit(
                     admission.client, record: admission.record, limit: limit,
                     reason: "requestsPerSecond (next in \(wait))")
+            } else if let limit = admission.limit, !limiter.acquire(.requests, under: limit) {
+                // Not read request by request (TLS, or not HTTP): the whole connection counts as one request.
+                refuseOverLimit(admission.client, record: admission.record, limit: limit, reason: "maxRequests")
             } else {
+                if let limit = admission.limit {
+                    admission.client.closeFuture.whenComplete { [limiter] _ in
+                        limiter.release(.requests, under: limit)
+                    }
+                }
                 relay(admission, firstBytes: sniffed)
             }
         case .decided(let decision):
@@ -260,18 +268,21 @@ struct ConnectionForwarder: Sendable {
         let dialStarted = ContinuousClock.now
         dialer(for: admission).connect(on: client.eventLoop) { upstream in
             upstream.eventLoop.makeCompletedFuture {
-                try upstream.pipeline.syncOperations.addHandler(upstreamHandler.value)
-                // The bytes read for detection go first, unchanged. Written here, while the connect is still
-                // under way, they queue ahead of anything the relay reads from the client from now on.
+                // The bytes read for detection go first, unchanged: ahead of anything the relay passes on, also of
+                // what its upstream end held back while a service's endpoint was being connected.
                 if let sniffed, sniffed.firstBytes.readableBytes > 0 {
                     upstream.write(sniffed.firstBytes, promise: nil)
                 }
+                try upstream.pipeline.syncOperations.addHandler(upstreamHandler.value)
             }
         }.assumeIsolated().whenComplete { result in
             switch result {
             case .success(let upstream):
                 record.outcome = .forwarded
                 record.upstream = upstream.remoteAddress
+                if let service = admission.service, let endpoint = upstream.remoteAddress {
+                    service.succeeded(endpoint)
+                }
                 recorder.upstreamConnected(direction: direction.rawValue, after: ContinuousClock.now - dialStarted)
                 logger.debug("connection forwarded", metadata: admission.logMetadata(sniffed))
                 upstream.flush()

@@ -7,8 +7,9 @@ import NIOCore
 /// once everything before it has been written, and the other direction keeps flowing; a reset is passed on as a
 /// reset, so a truncated stream never looks complete. No locks: both ends share one event loop.
 ///
-/// Both ends are in their pipelines before either channel reads (the upstream's is added by its bootstrap's
-/// initializer, on the same loop), so the partner's context is always there when bytes arrive.
+/// The upstream's end usually joins its pipeline before the connect (its bootstrap's initializer, on the same loop).
+/// When it can only join once connected (a service's endpoint, tried in turn), what the client's end passes before
+/// then (bytes, a FIN, a close) is held and replayed in order as it joins.
 final class RelayHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = NIOAny
@@ -32,6 +33,12 @@ final class RelayHandler: ChannelDuplexHandler {
 
     /// Our FIN went out: NIO reported the output shut down (only after everything before it was written).
     private var sentEnd = false
+
+    /// What the partner passed before this end was in a pipeline: its bytes, whether its peer's FIN came, and
+    /// whether its channel closed (the value: whether abortively).
+    private var heldBack: [NIOAny] = []
+    private var heldEnd = false
+    private var heldClose: Bool?
 
     /// A channel that went away without an orderly end and without our asking was cut off: a reset noticed on a write
     /// closes the channel without an error event. An orderly end is the peer's FIN, or, once our own FIN went out,
@@ -59,6 +66,12 @@ final class RelayHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        guard !heldBack.isEmpty || heldEnd || heldClose != nil else { return }
+        for data in heldBack { context.write(data, promise: nil) }
+        heldBack = []
+        context.flush()
+        if heldEnd { partnerReachedEnd() }
+        if let abortively = heldClose { partnerClosed(abortively: abortively) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -124,7 +137,11 @@ final class RelayHandler: ChannelDuplexHandler {
     private var isWritable: Bool { context?.channel.isWritable ?? false }
 
     private func partnerRead(_ data: NIOAny) {
-        context?.write(data, promise: nil)
+        guard let context else {
+            heldBack.append(data)
+            return
+        }
+        context.write(data, promise: nil)
     }
 
     private func partnerReadComplete() {
@@ -139,7 +156,11 @@ final class RelayHandler: ChannelDuplexHandler {
 
     /// The partner read a FIN: flush what it sent before, then shut our output down.
     private func partnerReachedEnd() {
-        guard outputShutDown == nil, let context else { return }
+        guard let context else {
+            heldEnd = true
+            return
+        }
+        guard outputShutDown == nil else { return }
         outputShutDown = flushPendingWrites(context).assumeIsolated().flatMap { context.close(mode: .output) }
             .nonisolated()
     }
@@ -148,7 +169,10 @@ final class RelayHandler: ChannelDuplexHandler {
     /// peer did. After an orderly close, finish our pending writes (and half-close, if one is under way), then close;
     /// a peer that stops reading gets `flushDeadline` before the connection is closed anyway.
     private func partnerClosed(abortively: Bool) {
-        guard let context else { return }
+        guard let context else {
+            heldClose = abortively
+            return
+        }
         if abortively {
             closingLocally = true
             context.channel.reset()

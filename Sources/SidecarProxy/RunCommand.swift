@@ -72,7 +72,7 @@ struct RunCommand: AsyncParsableCommand {
         let spanExport = try startSpanExport(logger: logger)
         let recorder = TrafficRecorder(tracer: spanExport?.tracer ?? .propagating, accessLog: accessLog)
         let reloader = ConfigurationReloader(path: config, store: store, recorder: recorder, logger: logger)
-        let services = ServiceDirectory(logger: logger)
+        let services = ServiceDirectory(configurations: store, logger: logger)
         let adminEndpoints = AdminEndpoints(store: store, registry: registry, recorder: recorder, services: services)
         let shutdown = ShutdownTrigger()
         let proxy = ProxyService(

@@ -19,7 +19,10 @@ extension ServerBootstrap {
         let resilient = serverChannelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandlers([
-                    AcceptBackoffHandler(), AcceptFailureLogger(logger: logger, role: role),
+                    AcceptBackoffHandler(backoffProvider: {
+                        AcceptFailureLogger.isOutOfResources($0) ? .seconds(1) : nil
+                    }),
+                    AcceptFailureLogger(logger: logger, role: role),
                 ])
             }
         }

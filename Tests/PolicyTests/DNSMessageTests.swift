@@ -8,10 +8,12 @@ enum DNSBytes {
         name.split(separator: ".").flatMap { [UInt8($0.utf8.count)] + Array($0.utf8) } + [0]
     }
 
-    static func query(_ name: String, type: UInt16 = 1, id: UInt16 = 0x1234) -> [UInt8] {
-        [UInt8(id >> 8), UInt8(id & 0xFF), 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0] + Self.name(name) + [
-            UInt8(type >> 8), UInt8(type & 0xFF), 0, 1,
-        ]
+    /// - Parameter edns: the UDP payload size of an EDNS OPT record to add, if any.
+    static func query(_ name: String, type: UInt16 = 1, id: UInt16 = 0x1234, edns: UInt16? = nil) -> [UInt8] {
+        var bytes: [UInt8] = [UInt8(id >> 8), UInt8(id & 0xFF), 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, edns == nil ? 0 : 1]
+        bytes += Self.name(name) + [UInt8(type >> 8), UInt8(type & 0xFF), 0, 1]
+        if let edns { bytes += [0, 0, 41, UInt8(edns >> 8), UInt8(edns & 0xFF), 0, 0, 0, 0, 0, 0] }
+        return bytes
     }
 
     static func ttl(_ value: UInt32) -> [UInt8] {
@@ -20,10 +22,13 @@ enum DNSBytes {
 
     /// An answer to `query("…")`: A records whose names point back at the question (compression), and an EDNS OPT.
     static func response(_ name: String, ttls: [UInt32], id: UInt16 = 0x1234) -> [UInt8] {
-        var bytes: [UInt8] = [UInt8(id >> 8), UInt8(id & 0xFF), 0x81, 0x80, 0, 1, 0, UInt8(ttls.count), 0, 0, 0, 1]
+        var bytes: [UInt8] = [
+            UInt8(id >> 8), UInt8(id & 0xFF), 0x81, 0x80, 0, 1, UInt8(ttls.count >> 8), UInt8(ttls.count & 0xFF), 0, 0,
+            0, 1,
+        ]
         bytes += Self.name(name) + [0, 1, 0, 1]
         for (index, ttl) in ttls.enumerated() {
-            bytes += [0xC0, 12, 0, 1, 0, 1] + Self.ttl(ttl) + [0, 4, 10, 1, 2, UInt8(index)]
+            bytes += [0xC0, 12, 0, 1, 0, 1] + Self.ttl(ttl) + [0, 4, 10, 1, 2, UInt8(index & 0xFF)]
         }
         bytes += [0, 0, 41, 0x04, 0xD0, 0, 0, 0x80, 0, 0, 0]
         return bytes
@@ -89,7 +94,8 @@ enum DNSBytes {
     @Test func theProxysOwnReplyEchoesTheQuestion() throws {
         let query = try #require(DNSMessage(DNSBytes.query("evil.example", id: 0x4242)))
         let reply = try #require(DNSMessage(query.reply(.nameError)))
-        #expect(reply.id == 0x4242 && reply.isResponse && reply.responseCode == 3)
+        #expect(reply.id == 0x4242 && reply.isResponse && reply.responseCode == 3 && !reply.isTruncated)
+        #expect(DNSMessage(query.reply(.noError, truncated: true))?.isTruncated == true)
         #expect(reply.question == query.question)
         #expect(reply.bytes[2] & 0x01 == 0x01, "recursion desired, as asked")
     }
@@ -104,9 +110,52 @@ enum DNSBytes {
 @Suite struct DNSCacheTests {
     let start = ContinuousClock.now
 
+    func response(_ name: String, ttl: UInt32) throws -> DNSMessage {
+        try #require(DNSMessage(DNSBytes.response(name, ttls: [ttl])))
+    }
+
+    func plainQuery(_ name: String) throws -> DNSMessage {
+        try #require(DNSMessage(DNSBytes.query(name)))
+    }
+
+    @Test func answersToQueriesWithAndWithoutEDNSAreKeptApart() throws {
+        var cache = DNSCache()
+        let withEDNS = try #require(DNSMessage(DNSBytes.query("a.example", edns: 1232)))
+        #expect(withEDNS.ednsPayloadSize == 1232 && withEDNS.udpAnswerLimit == 1232)
+        #expect(try plainQuery("a.example").udpAnswerLimit == 512)
+        cache.store(try response("a.example", ttl: 60), answering: withEDNS, now: start)
+        let (plain, edns) = (cache.answer(try plainQuery("a.example"), now: start), cache.answer(withEDNS, now: start))
+        #expect(plain == nil, "its OPT record must not reach a client that sent none")
+        #expect(edns != nil)
+    }
+
+    @Test func theCacheIsBoundedInBytesAndTakesNoGiant() throws {
+        var cache = DNSCache(capacity: 1000, maxBytes: 1000)
+        for index in 0..<100 {
+            cache.store(
+                try response("n\(index).example", ttl: UInt32(100 + index)),
+                answering: try plainQuery("n\(index).example"), now: start)
+        }
+        #expect(cache.count < 30, "about 45 bytes each in 1000 bytes: \(cache.count)")
+        let kept = cache.answer(try plainQuery("n99.example"), now: start)
+        #expect(kept != nil, "the latest and longest-lived stays")
+        let giant = DNSBytes.response("big.example", ttls: Array(repeating: 60, count: 1200))
+        var large = DNSCache()
+        large.store(try #require(DNSMessage(giant)), answering: try plainQuery("big.example"), now: start)
+        #expect(large.count == 0, "over 16 KiB: passed on, never kept")
+    }
+
+    @Test func aTTLWithItsTopBitSetCountsAsZero() throws {
+        var bytes = DNSBytes.response("a.example", ttls: [60])
+        // The answer's TTL sits after its name pointer (2), type (2) and class (2).
+        let ttlOffset = 12 + DNSBytes.name("a.example").count + 4 + 6
+        bytes.replaceSubrange(ttlOffset..<(ttlOffset + 4), with: [0x80, 0, 0, 1])
+        #expect(DNSMessage(bytes)?.cacheLifetime == 0)
+    }
+
     @Test func answersAreServedUntilTheyExpire() throws {
         var cache = DNSCache()
-        cache.store(try #require(DNSMessage(DNSBytes.response("a.example", ttls: [30]))), now: start)
+        cache.store(try response("a.example", ttl: 30), answering: try plainQuery("a.example"), now: start)
         let query = try #require(DNSMessage(DNSBytes.query("A.example", id: 7)))
         let cached = cache.answer(query, now: start + .seconds(10))
         let hit = try #require(cached)
@@ -120,9 +169,9 @@ enum DNSBytes {
 
     @Test func fullCachesLetTheSoonestExpiringGo() throws {
         var cache = DNSCache(capacity: 2)
-        cache.store(try #require(DNSMessage(DNSBytes.response("a.example", ttls: [300]))), now: start)
-        cache.store(try #require(DNSMessage(DNSBytes.response("b.example", ttls: [10]))), now: start)
-        cache.store(try #require(DNSMessage(DNSBytes.response("c.example", ttls: [100]))), now: start)
+        cache.store(try response("a.example", ttl: 300), answering: try plainQuery("a.example"), now: start)
+        cache.store(try response("b.example", ttl: 10), answering: try plainQuery("b.example"), now: start)
+        cache.store(try response("c.example", ttl: 100), answering: try plainQuery("c.example"), now: start)
         #expect(cache.count == 2)
         let b = try #require(DNSMessage(DNSBytes.query("b.example")))
         let a = try #require(DNSMessage(DNSBytes.query("a.example")))
@@ -132,7 +181,7 @@ enum DNSBytes {
 
     @Test func nothingIsKeptLongerThanAnHour() throws {
         var cache = DNSCache()
-        cache.store(try #require(DNSMessage(DNSBytes.response("a.example", ttls: [86400]))), now: start)
+        cache.store(try response("a.example", ttl: 86400), answering: try plainQuery("a.example"), now: start)
         let query = try #require(DNSMessage(DNSBytes.query("a.example")))
         let (before, after) = (
             cache.answer(query, now: start + .seconds(3599)), cache.answer(query, now: start + .seconds(3600))

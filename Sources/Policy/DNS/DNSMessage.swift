@@ -10,6 +10,8 @@ public struct DNSMessage: Sendable {
     /// The smallest TTL among answer records, and the negative-caching TTL an authority SOA gives (RFC 2308).
     private let answerTTL: UInt32?
     private let negativeTTL: UInt32?
+    /// The UDP payload size an EDNS OPT record offers (RFC 6891); nil without EDNS.
+    public let ednsPayloadSize: Int?
 
     public struct Question: Sendable, Hashable {
         /// Lowercased, without the trailing dot; a byte outside printable ASCII is written `\DDD`.
@@ -64,15 +66,20 @@ public struct DNSMessage: Sendable {
         var ttlOffsets: [Int] = []
         var answerTTL: UInt32?
         var negativeTTL: UInt32?
+        var ednsPayloadSize: Int?
         for section in 0..<3 {
             for _ in 0..<[answers, authorities, additionals][section] {
                 guard let (_, end) = Self.name(in: bytes, at: offset), end + 10 <= bytes.count else { return nil }
                 let type = count(end)
-                let ttl = Self.integer32(bytes, at: end + 4)
+                // A TTL with the top bit set is to be read as zero (RFC 2181 section 8).
+                let raw = Self.integer32(bytes, at: end + 4)
+                let ttl = raw & 0x8000_0000 == 0 ? raw : 0
                 let dataLength = count(end + 8)
                 let data = end + 10
                 guard data + dataLength <= bytes.count else { return nil }
-                if type != 41 {  // OPT carries EDNS flags where a TTL would be.
+                if type == 41 {
+                    ednsPayloadSize = count(end + 2)
+                } else {  // OPT carries EDNS flags where a TTL would be.
                     ttlOffsets.append(end + 4)
                     if section == 0 { answerTTL = min(answerTTL ?? ttl, ttl) }
                     if section == 1, type == 6, let minimum = Self.soaMinimum(bytes, data: data, length: dataLength) {
@@ -86,7 +93,11 @@ public struct DNSMessage: Sendable {
         self.ttlOffsets = ttlOffsets
         self.answerTTL = answerTTL
         self.negativeTTL = negativeTTL
+        self.ednsPayloadSize = ednsPayloadSize
     }
+
+    /// The most a UDP answer to this query may hold: what its EDNS record offers, else 512 bytes (RFC 1035).
+    public var udpAnswerLimit: Int { max(512, ednsPayloadSize ?? 512) }
 
     /// How long this response may be served from a cache: the smallest answer TTL, or for a name that does not
     /// exist or has no such record, the authority's negative TTL. Nil when it is not to be cached (a failure, a
@@ -121,9 +132,12 @@ public struct DNSMessage: Sendable {
         return bytes
     }
 
-    /// The proxy's own answer to a query: its id and question, the recursion flag it asked with, and `code`.
-    public func reply(_ code: ResponseCode) -> [UInt8] {
-        var header: [UInt8] = [bytes[0], bytes[1], 0x80 | (bytes[2] & 0x01), 0x80 | code.rawValue]
+    /// The proxy's own answer to a query: its id and question, the recursion flag it asked with, and `code`;
+    /// `truncated` sets TC, which sends the client to TCP for the whole answer.
+    public func reply(_ code: ResponseCode, truncated: Bool = false) -> [UInt8] {
+        var header: [UInt8] = [
+            bytes[0], bytes[1], 0x80 | (truncated ? 0x02 : 0) | (bytes[2] & 0x01), 0x80 | code.rawValue,
+        ]
         guard question != nil, let end = Self.name(in: bytes, at: 12)?.end else {
             return header + [0, 0, 0, 0, 0, 0, 0, 0]
         }

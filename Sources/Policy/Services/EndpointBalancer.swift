@@ -88,11 +88,11 @@ public struct EndpointBalancer<Address: Hashable & Sendable>: Sendable {
         return latency * Double(state.open + 1)
     }
 
-    /// A connection to `address` opened after `latency`: it counts as open until `released`.
+    /// A connection to `address` opened after `latency`: it counts as open until `released`. Opening is not yet
+    /// success (an endpoint may accept and then answer only 503): `succeeded` says that.
     public mutating func connected(_ address: Address, after latency: Duration, now: ContinuousClock.Instant) {
         guard var state = states[address] else { return }
         state.open += 1
-        state.consecutiveFailures = 0
         let sample = latency.inSeconds
         if let previous = state.latency, let updated = state.latencyUpdated, sample < previous {
             let weight = exp(-(now - updated).inSeconds / Self.decay)
@@ -115,7 +115,8 @@ public struct EndpointBalancer<Address: Hashable & Sendable>: Sendable {
         }
     }
 
-    /// An answer from `address` that went well (an HTTP response below 500): its failures in a row end.
+    /// An answer from `address` that went well (an HTTP response below 500, or for a relayed connection the connect
+    /// itself): its failures in a row end.
     public mutating func succeeded(_ address: Address) {
         states[address]?.consecutiveFailures = 0
     }

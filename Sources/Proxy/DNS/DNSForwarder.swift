@@ -20,8 +20,12 @@ public final class DNSForwarder: Sendable {
     private let recorder: TrafficRecorder
     private let logger: Logger
     private let cache = Mutex(DNSCache())
+    /// Queries being forwarded now; each holds a socket for up to two seconds per nameserver.
+    private let forwarding = Mutex(0)
 
     static let timeout: TimeAmount = .seconds(2)
+    /// Beyond this many queries in flight, more get SERVFAIL at once: a burst cannot take every descriptor.
+    static let mostForwarding = 512
 
     public init(
         configurations: ConfigurationStore, nameservers: [SocketAddress], recorder: TrafficRecorder, logger: Logger
@@ -56,7 +60,16 @@ public final class DNSForwarder: Sendable {
             report(
                 outcome: "cached", question: question, code: DNSMessage(cached)?.responseCode, transport, client,
                 startedAt, started)
-            return eventLoop.makeSucceededFuture(cached)
+            return eventLoop.makeSucceededFuture(fitted(cached, to: query, over: transport))
+        }
+        let admitted = forwarding.withLock { count in
+            guard count < Self.mostForwarding else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else {
+            report(outcome: "overloaded", question: question, code: 2, transport, client, startedAt, started)
+            return eventLoop.makeSucceededFuture(query.reply(.serverFailure))
         }
         // Forwarded under an id of the proxy's own, so an answer forged for the app's id does not fit.
         let forwardedID = UInt16.random(in: 0...UInt16.max)
@@ -64,16 +77,24 @@ public final class DNSForwarder: Sendable {
             query.withID(forwardedID), id: forwardedID, question: question, over: transport, to: nameservers[...],
             on: eventLoop
         ).map { response in
+            self.forwarding.withLock { $0 -= 1 }
             guard let response else {
                 self.report(outcome: "failed", question: question, code: 2, transport, client, startedAt, started)
                 return query.reply(.serverFailure)
             }
-            self.cache.withLock { $0.store(response, now: .now) }
+            self.cache.withLock { $0.store(response, answering: query, now: .now) }
             self.report(
                 outcome: "forwarded", question: question, code: response.responseCode, transport, client,
                 startedAt, started)
-            return response.answering(id: query.id, aged: 0)
+            return self.fitted(response.answering(id: query.id, aged: 0), to: query, over: transport)
         }
+    }
+
+    /// Over UDP, an answer larger than the client can take (one fetched over TCP and cached, say) becomes a
+    /// truncated one, which sends the client to TCP as a nameserver would.
+    private func fitted(_ answer: [UInt8], to query: DNSMessage, over transport: Transport) -> [UInt8] {
+        guard transport == .udp, answer.count > query.udpAnswerLimit else { return answer }
+        return query.reply(.noError, truncated: true)
     }
 
     /// Tries each nameserver in turn; nil when none gave an answer to the question asked.

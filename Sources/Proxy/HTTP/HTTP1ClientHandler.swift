@@ -401,6 +401,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func responseTimedOut() {
         guard let current = exchange, !current.responseStarted else { return }
         connection.logger.info("upstream response timed out", metadata: connection.logMetadata)
+        connection.upstreamAnswered(504)
         exchange = nil
         connection.completed(current.request, status: 504)
         if case .connected(let handler) = upstream { handler.close(abortively: true) }
@@ -419,7 +420,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The upstream connection closed. Mid-response, the client must see a truncated exchange as such (a reset);
     /// otherwise the client sees the close the upstream made, after what it already sent.
     func upstreamClosed(abortively: Bool) {
-        if exchange != nil, connection.record.upstream != nil {
+        if let exchange, !exchange.responseStarted, connection.record.upstream != nil {
             connection.upstreamAnswered(502)
             if retry(because: abortively ? "reset" : "closed before answering") { return }
         }

@@ -6,9 +6,11 @@ import Synchronization
 /// known of its endpoints, and one that changes it starts afresh.
 public final class ServiceDirectory: Sendable {
     private let runtimes = Mutex<[ServiceDefinition: ServiceRuntime]>([:])
+    private let configurations: ConfigurationStore
     private let logger: Logger
 
-    public init(logger: Logger) {
+    public init(configurations: ConfigurationStore, logger: Logger) {
+        self.configurations = configurations
         self.logger = logger
     }
 
@@ -17,8 +19,10 @@ public final class ServiceDirectory: Sendable {
         guard let definition = configuration.service(addressedBy: address, port: port) else { return nil }
         return runtimes.withLock { runtimes in
             if let runtime = runtimes[definition] { return runtime }
-            // Services the configuration no longer has are let go (their open connections keep their runtime).
-            runtimes = runtimes.filter { configuration.services.contains($0.key) }
+            // Services the configuration in force no longer has are let go (their open connections keep their
+            // runtime). The one in force, not the connection's: that may be older than a reload.
+            let current = configurations.current.services
+            runtimes = runtimes.filter { current.contains($0.key) }
             let runtime = ServiceRuntime(definition, logger: logger)
             runtimes[definition] = runtime
             return runtime

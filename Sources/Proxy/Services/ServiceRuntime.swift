@@ -47,7 +47,8 @@ final class ServiceRuntime: Sendable {
         connect: @escaping (SocketAddress) -> EventLoopFuture<Channel>
     ) -> EventLoopFuture<Channel> {
         refreshed(on: eventLoop).flatMap {
-            self.state.withLock { $0.budget.deposit(now: .now) }
+            // A request sent again to another endpoint is a retry, not traffic that earns retries.
+            if excluding.isEmpty { self.state.withLock { $0.budget.deposit(now: .now) } }
             return self.attempt(on: eventLoop, tried: excluding, retriesLeft: self.definition.retries, connect: connect)
         }
     }
@@ -99,14 +100,14 @@ final class ServiceRuntime: Sendable {
 
     /// An HTTP response from `address`: a 5xx counts as a failure of that endpoint, anything else ends its run.
     func responded(_ status: Int, by address: SocketAddress) {
+        guard status >= 500 else { return succeeded(address) }
         let now = ContinuousClock.now
-        state.withLock { state in
-            if status >= 500 {
-                state.balancer.failed(address, now: now)
-            } else {
-                state.balancer.succeeded(address)
-            }
-        }
+        state.withLock { $0.balancer.failed(address, now: now) }
+    }
+
+    /// `address` did its part: for a relayed connection, that it connected.
+    func succeeded(_ address: SocketAddress) {
+        state.withLock { $0.balancer.succeeded(address) }
     }
 
     /// Resolves the endpoints when they never were, or were longer ago than the refresh interval. Only the first

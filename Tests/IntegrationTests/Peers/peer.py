@@ -286,29 +286,51 @@ def slow_read(args):
 
 
 def hold_calls(args):
-    """Opens N connections at once, has each echo a line, holds them until stdin says so, then closes them."""
+    """Opens N connections (--batch at a time, all at once by default), has each echo a line, holds them until stdin
+    says so, then closes them."""
     started = time.monotonic()
     selector = selectors.DefaultSelector()
     sockets = []
-    for _ in range(args.connections):
+    echoed = failed = 0
+    batch = args.batch or args.connections
+    for first in range(0, args.connections, batch):
+        count = min(batch, args.connections - first)
+        done = open_and_echo(args, selector, sockets, count)
+        echoed += done[0]
+        failed += done[1]
+    print_json({"echoed": echoed, "failed": failed, "elapsed": round(time.monotonic() - started, 3)})
+    sys.stdin.readline()
+    for sock in sockets:
+        sock.close()
+    return 0
+
+
+def open_and_echo(args, selector, sockets, count):
+    """Opens `count` more connections at once and has each echo a line; returns how many did and how many failed."""
+    opened = []
+    for _ in range(count):
         sock = socket.socket(family_for(args.host), socket.SOCK_STREAM)
         sock.setblocking(False)
         sock.connect_ex((args.host, args.port))
         selector.register(sock, selectors.EVENT_WRITE)
-        sockets.append(sock)
+        opened.append(sock)
+    sockets.extend(opened)
     echoed = failed = 0
-    pending = len(sockets)
+    pending = len(opened)
     deadline = time.monotonic() + args.timeout
     while pending and time.monotonic() < deadline:
         for key, events in selector.select(timeout=1):
             sock = key.fileobj
             if events & selectors.EVENT_WRITE:
-                if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+                try:
+                    if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+                        raise ConnectionError("connect failed")
+                    sock.send(b"ping\n")
+                except OSError:
                     failed += 1
                     pending -= 1
                     selector.unregister(sock)
                     continue
-                sock.send(b"ping\n")
                 selector.modify(sock, selectors.EVENT_READ)
             else:
                 try:
@@ -321,11 +343,10 @@ def hold_calls(args):
                     failed += 1
                 pending -= 1
                 selector.unregister(sock)
-    print_json({"echoed": echoed, "failed": failed + pending, "elapsed": round(time.monotonic() - started, 3)})
-    sys.stdin.readline()
-    for sock in sockets:
-        sock.close()
-    return 0
+    for sock in opened:
+        if sock.fileno() in selector.get_map():
+            selector.unregister(sock)
+    return echoed, failed + pending
 
 
 def sequential_calls(args):
@@ -398,6 +419,8 @@ def call(args):
                 print("HOLDING", file=sys.stderr, flush=True)
                 sys.stdin.readline()
             send_json_line(sock, {"send": args.expect})
+            if args.pause:
+                time.sleep(args.pause)
             sent_digest = hashlib.sha256()
             remaining = args.send
             while remaining > 0:
@@ -809,6 +832,7 @@ def main():
     call_parser.add_argument("--timeout", type=float, default=30.0, help="seconds per socket operation")
     call_parser.add_argument("--source-hold", action="store_true", help="wait for stdin before sending")
     call_parser.add_argument("--eager", action="store_true", help="send before reading the server's greeting")
+    call_parser.add_argument("--pause", type=float, default=0.0, help="seconds between the request line and the rest")
     call_parser.set_defaults(run=call)
 
     probe_parser = commands.add_parser("probe", help="report the first event on a new connection")
@@ -870,6 +894,7 @@ def main():
     hold_parser.add_argument("port", type=int)
     hold_parser.add_argument("--connections", type=int, required=True)
     hold_parser.add_argument("--timeout", type=float, default=60.0)
+    hold_parser.add_argument("--batch", type=int, default=0, help="open this many at a time")
     hold_parser.set_defaults(run=hold_calls)
 
     sequential_parser = commands.add_parser("sequential-calls", help="N short connections in a row")

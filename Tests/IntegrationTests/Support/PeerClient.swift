@@ -36,14 +36,16 @@ enum PeerClient {
     }
 
     /// Uploads `send` bytes, half-closes, and downloads `expect` bytes; throws `CallError` when the peer could not.
-    /// `eager` sends before reading the server's greeting, as clients that speak first do.
+    /// `eager` sends before reading the server's greeting, as clients that speak first do; `pause` waits that many
+    /// seconds between the request line and the rest.
     static func call(
-        _ command: [String], host: String, port: Int, send: Int = 1000, expect: Int = 1000, eager: Bool = false
+        _ command: [String], host: String, port: Int, send: Int = 1000, expect: Int = 1000, eager: Bool = false,
+        pause: Double = 0
     ) throws -> CallResult {
         let result = try Shell.run(
             command + [
                 "/usr/bin/python3", "-B", Binaries.peer, "call", host, "\(port)", "--send", "\(send)", "--expect",
-                "\(expect)",
+                "\(expect)", "--pause", "\(pause)",
             ] + (eager ? ["--eager"] : []),
             expectSuccess: false)
         let data = Data(result.stdout.utf8)
