@@ -242,13 +242,12 @@ struct ConnectionForwarder: Sendable {
     /// Relays bytes both ways, the ones read for detection first.
     private func relay(_ admission: Admission, firstBytes sniffed: ProtocolSniffingHandler.Outcome?) {
         let client = admission.client
-        let (clientEnd, upstreamEnd) = RelayHandler.matchedPair(countingInto: admission.record)
+        // Idle means neither side read anything for the timeout; the client's end watches both.
+        let (clientEnd, upstreamEnd) = RelayHandler.matchedPair(
+            countingInto: admission.record, idleTimeout: TimeAmount(admission.configuration.timeouts.idle))
         // The bytes read for detection go to the upstream directly, past the relay that counts the rest.
         admission.record.bytesReceived += sniffed?.firstBytes.readableBytes ?? 0
         do {
-            // Idle means neither direction moved: the client channel sees both (reads one way, writes the other).
-            try client.pipeline.syncOperations.addHandler(
-                IdleStateHandler(allTimeout: TimeAmount(admission.configuration.timeouts.idle)))
             if let sniffed, sniffed.firstBytes.readableBytes == 0, !sniffed.inputClosed {
                 // Silent through the detect timeout: its first bytes may still meet an SNI or HTTP rule.
                 try client.pipeline.syncOperations.addHandler(

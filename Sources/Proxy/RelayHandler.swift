@@ -40,6 +40,14 @@ final class RelayHandler: ChannelDuplexHandler {
     private var heldEnd = false
     private var heldClose: Bool?
 
+    /// On the end that watches for idleness: how long neither side may read anything. Checked a quarter of it at a
+    /// time against `moved`, a flag each end sets per read, rather than by timing every read and write as
+    /// `IdleStateHandler` does (a clock read per read, a promise per write).
+    private var idleTimeout: TimeAmount?
+    private var moved = false
+    private var quietChecks = 0
+    private var idleCheck: Scheduled<Void>?
+
     /// A channel that went away without an orderly end and without our asking was cut off: a reset noticed on a write
     /// closes the channel without an error event. An orderly end is the peer's FIN, or, once our own FIN went out,
     /// the EOF that NIO then turns straight into a full close without an input-closed event.
@@ -53,19 +61,23 @@ final class RelayHandler: ChannelDuplexHandler {
     private init() {}
 
     /// Two linked ends: add the first to the client's pipeline and the second to the upstream's. With `record`, they
-    /// count the bytes each way into it.
-    static func matchedPair(countingInto record: ConnectionRecord? = nil) -> (RelayHandler, RelayHandler) {
+    /// count the bytes each way into it; with `idleTimeout`, the first closes both once neither read for that long.
+    static func matchedPair(countingInto record: ConnectionRecord? = nil, idleTimeout: TimeAmount? = nil) -> (
+        RelayHandler, RelayHandler
+    ) {
         let first = RelayHandler()
         let second = RelayHandler()
         first.partner = second
         second.partner = first
         first.tally = record.map { ($0, true) }
         second.tally = record.map { ($0, false) }
+        first.idleTimeout = idleTimeout
         return (first, second)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        scheduleIdleCheck(context)
         guard !heldBack.isEmpty || heldEnd || heldClose != nil else { return }
         for data in heldBack { context.write(data, promise: nil) }
         heldBack = []
@@ -75,11 +87,38 @@ final class RelayHandler: ChannelDuplexHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
         self.context = nil
         self.partner = nil
     }
 
+    private func scheduleIdleCheck(_ context: ChannelHandlerContext) {
+        guard let idleTimeout else { return }
+        idleCheck = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(idleTimeout.nanoseconds / 4)) {
+            self.checkIdle()
+        }
+    }
+
+    /// Four quiet quarters in a row: the connection has been idle for the timeout (at most a quarter more).
+    private func checkIdle() {
+        guard let context else { return }
+        if moved || partner?.moved == true {
+            quietChecks = 0
+        } else {
+            quietChecks += 1
+        }
+        moved = false
+        partner?.moved = false
+        guard quietChecks < 4 else {
+            closingLocally = true
+            context.close(promise: nil)
+            return
+        }
+        scheduleIdleCheck(context)
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        moved = true
         if let tally {
             let count = unwrapInboundIn(data).readableBytes
             if tally.fromClient { tally.record.bytesReceived += count } else { tally.record.bytesSent += count }
@@ -103,10 +142,6 @@ final class RelayHandler: ChannelDuplexHandler {
             partner?.partnerReachedEnd()
         case ChannelEvent.outputClosed:
             sentEnd = true
-        case is IdleStateHandler.IdleStateEvent:
-            // Nothing moved either way for the idle timeout: end the connection in both directions.
-            closingLocally = true
-            context.close(promise: nil)
         default:
             break
         }
