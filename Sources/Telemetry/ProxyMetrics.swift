@@ -11,6 +11,14 @@ public final class ProxyMetrics: Sendable {
     /// The destinations given a label of their own so far; beyond `destinationCap`, the rest share `other`, so a
     /// pod that calls many addresses cannot grow the series without bound.
     private let labelledDestinations = Mutex<Set<String>>([])
+    /// Handles made so far, by name and labels: making one asks the factory, which takes the registry's lock and
+    /// builds its key, several times per connection otherwise. The label values are bounded, and so is this.
+    private let handles = Mutex<[HandleKey: any AnyObject & Sendable]>([:])
+
+    private struct HandleKey: Hashable {
+        let label: String
+        let dimensions: [String]
+    }
 
     public static let destinationCap = 100
 
@@ -31,61 +39,49 @@ public final class ProxyMetrics: Sendable {
     }
 
     func connectionOpened(direction: String) {
-        Counter(label: "sidecar_connections_opened_total", dimensions: [("direction", direction)], factory: factory)
+        counter("sidecar_connections_opened_total", [("direction", direction)])
             .increment()
-        Meter(label: "sidecar_connections_active", dimensions: [("direction", direction)], factory: factory)
+        meter("sidecar_connections_active", [("direction", direction)])
             .increment()
     }
 
     func connectionClosed(
         direction: String, destination: String, outcome: ConnectionOutcome, fromClient: Int, toClient: Int
     ) {
-        Counter(
-            label: "sidecar_connections_closed_total",
-            dimensions: [
+        counter(
+            "sidecar_connections_closed_total",
+            [
                 ("direction", direction), ("destination", destinationLabel(destination)),
                 ("outcome", outcome.rawValue),
-            ], factory: factory
+            ]
         ).increment()
-        Meter(label: "sidecar_connections_active", dimensions: [("direction", direction)], factory: factory)
+        meter("sidecar_connections_active", [("direction", direction)])
             .decrement()
         for (flow, bytes) in [("client_to_upstream", fromClient), ("upstream_to_client", toClient)] where bytes > 0 {
-            Counter(
-                label: "sidecar_bytes_total", dimensions: [("direction", direction), ("flow", flow)],
-                factory: factory
-            ).increment(by: bytes)
+            counter("sidecar_bytes_total", [("direction", direction), ("flow", flow)]).increment(by: bytes)
         }
     }
 
     func upstreamConnected(direction: String, after duration: Duration) {
-        Timer(
-            label: "sidecar_upstream_connect_duration_seconds", dimensions: [("direction", direction)],
-            factory: factory
-        ).record(duration: duration)
+        timer("sidecar_upstream_connect_duration_seconds", [("direction", direction)]).record(duration: duration)
     }
 
     /// - Parameter status: nil when the request ended without a response (reset).
     func requestCompleted(direction: String, method: String, status: Int?, duration: Duration) {
-        Counter(
-            label: "sidecar_http_requests_total",
-            dimensions: [
+        counter(
+            "sidecar_http_requests_total",
+            [
                 ("direction", direction), ("method", Self.methodClass(method)),
                 ("status", status.map { "\($0 / 100)xx" } ?? "none"),
-            ], factory: factory
+            ]
         ).increment()
-        Timer(
-            label: "sidecar_http_request_duration_seconds", dimensions: [("direction", direction)], factory: factory
-        ).record(duration: duration)
+        timer("sidecar_http_request_duration_seconds", [("direction", direction)]).record(duration: duration)
     }
 
     /// - Parameter outcome: `forwarded`, `cached`, `denied`, `failed` or `malformed`.
     func dnsQueryAnswered(outcome: String, type: String, duration: Duration) {
-        Counter(
-            label: "sidecar_dns_queries_total",
-            dimensions: [("outcome", outcome), ("type", Self.queryTypeClass(type))],
-            factory: factory
-        ).increment()
-        Timer(label: "sidecar_dns_query_duration_seconds", dimensions: [("outcome", outcome)], factory: factory)
+        counter("sidecar_dns_queries_total", [("outcome", outcome), ("type", Self.queryTypeClass(type))]).increment()
+        timer("sidecar_dns_query_duration_seconds", [("outcome", outcome)])
             .record(duration: duration)
     }
 
@@ -95,21 +91,15 @@ public final class ProxyMetrics: Sendable {
     }
 
     func denied(direction: String, rule: String) {
-        Counter(
-            label: "sidecar_policy_denials_total", dimensions: [("direction", direction), ("rule", rule)],
-            factory: factory
-        ).increment()
+        counter("sidecar_policy_denials_total", [("direction", direction), ("rule", rule)]).increment()
     }
 
     func reloaded(applied: Bool) {
-        Counter(
-            label: "sidecar_config_reloads_total", dimensions: [("result", applied ? "applied" : "refused")],
-            factory: factory
-        ).increment()
+        counter("sidecar_config_reloads_total", [("result", applied ? "applied" : "refused")]).increment()
     }
 
     func accessLogLineDropped() {
-        Counter(label: "sidecar_access_log_dropped_total", factory: factory).increment()
+        counter("sidecar_access_log_dropped_total").increment()
     }
 
     private func destinationLabel(_ destination: String) -> String {
@@ -119,6 +109,30 @@ public final class ProxyMetrics: Sendable {
             seen.insert(destination)
             return destination
         }
+    }
+
+    private func cached<Metric: AnyObject & Sendable>(
+        _ label: String, _ dimensions: [(String, String)], make: () -> Metric
+    ) -> Metric {
+        let key = HandleKey(label: label, dimensions: dimensions.flatMap { [$0.0, $0.1] })
+        return handles.withLock { handles in
+            if let metric = handles[key] as? Metric { return metric }
+            let metric = make()
+            handles[key] = metric
+            return metric
+        }
+    }
+
+    private func counter(_ label: String, _ dimensions: [(String, String)] = []) -> Metrics.Counter {
+        cached(label, dimensions) { Metrics.Counter(label: label, dimensions: dimensions, factory: factory) }
+    }
+
+    private func meter(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Meter {
+        cached(label, dimensions) { Metrics.Meter(label: label, dimensions: dimensions, factory: factory) }
+    }
+
+    private func timer(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Timer {
+        cached(label, dimensions) { Metrics.Timer(label: label, dimensions: dimensions, factory: factory) }
     }
 
     /// Methods as a bounded set of label values: the standard ones, and `other`.
