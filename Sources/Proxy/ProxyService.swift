@@ -45,7 +45,7 @@ public struct ProxyService: Service {
         var channels: [Channel] = []
         do {
             for listener in listeners {
-                if let channel = try await bind(listener) { channels.append(channel) }
+                channels += try await bind(listener)
             }
         } catch {
             for channel in channels { try? await channel.close() }
@@ -82,13 +82,36 @@ public struct ProxyService: Service {
         }
     }
 
-    private func bind(_ listener: CaptureListener) async throws -> Channel? {
+    /// One listening socket per event loop, in one `SO_REUSEPORT` group: the kernel spreads new connections over
+    /// them, and each connection stays on the loop that accepted it, with its upstream, so no connection is handed
+    /// from one thread to another.
+    private func bind(_ listener: CaptureListener) async throws -> [Channel] {
         let forwarder = ConnectionForwarder(
             direction: listener.direction, configurations: configurations, reader: reader, registry: registry,
             limiter: limiter, services: services, recorder: recorder, logger: logger)
-        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var channels: [Channel] = []
+        do {
+            for loop in MultiThreadedEventLoopGroup.singleton.makeIterator() {
+                guard let channel = try await bind(listener, on: loop, forwarder: forwarder) else { break }
+                channels.append(channel)
+            }
+        } catch {
+            for channel in channels { try? await channel.close() }
+            throw error
+        }
+        return channels
+    }
+
+    /// `SO_REUSEPORT`, which NIO names no option for.
+    private static let reusePort = NIOBSDSocket.Option(rawValue: SO_REUSEPORT)
+
+    private func bind(_ listener: CaptureListener, on loop: EventLoop, forwarder: ConnectionForwarder) async throws
+        -> Channel?
+    {
+        try await ServerBootstrap(group: loop)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(ChannelOptions.Types.SocketOption(level: .socket, name: Self.reusePort), value: 1)
             .childChannelOption(.autoRead, value: false)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
