@@ -42,8 +42,8 @@ import Testing
         let clientSocket = SocketRecorder()
         let upstreamSocket = SocketRecorder()
 
-        init() throws {
-            let (clientEnd, upstreamEnd) = RelayHandler.matchedPair()
+        init(idleTimeout: TimeAmount? = nil) throws {
+            let (clientEnd, upstreamEnd) = RelayHandler.matchedPair(idleTimeout: idleTimeout)
             try client.pipeline.syncOperations.addHandlers([clientSocket, clientEnd])
             try upstream.pipeline.syncOperations.addHandlers([upstreamSocket, upstreamEnd])
             let anywhere = try SocketAddress(ipAddress: "192.0.2.1", port: 80)
@@ -163,12 +163,28 @@ import Testing
         #expect(!relay.clientSocket.events.contains("flush"))
     }
 
-    /// Nothing moved either way for the idle timeout: both connections end.
+    /// Nothing read either way for the idle timeout: both connections end, within a quarter of it after.
     @Test func anIdleConnectionIsClosedInBothDirections() throws {
-        let relay = try Relay()
+        let relay = try Relay(idleTimeout: .seconds(4))
         defer { relay.finish() }
-        relay.client.pipeline.fireUserInboundEventTriggered(IdleStateHandler.IdleStateEvent.all)
+        relay.client.embeddedEventLoop.advanceTime(by: .seconds(3))
+        #expect(relay.client.isActive)
+        relay.client.embeddedEventLoop.advanceTime(by: .seconds(1))
+        relay.upstream.embeddedEventLoop.run()
         #expect(!relay.client.isActive)
         #expect(!relay.upstream.isActive)
+    }
+
+    /// Bytes either way keep the connection: only four quiet quarters in a row make it idle.
+    @Test func trafficEitherWayKeepsTheConnection() throws {
+        let relay = try Relay(idleTimeout: .seconds(4))
+        defer { relay.finish() }
+        for _ in 0..<3 {
+            relay.client.embeddedEventLoop.advanceTime(by: .seconds(3))
+            try relay.upstream.writeInbound(ByteBuffer(string: "still here"))
+        }
+        #expect(relay.client.isActive && relay.upstream.isActive)
+        relay.client.embeddedEventLoop.advanceTime(by: .seconds(5))
+        #expect(!relay.client.isActive)
     }
 }
