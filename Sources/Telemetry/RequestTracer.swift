@@ -71,15 +71,15 @@ public struct RequestTracer: Sendable {
         let parentSpanID = RequestTrace.parse(traceparent: traceparent, tracestate: tracestate)?.spanID.description
         return RequestTrace(context: context, parentSpanID: parentSpanID, span: span)
     }
-}
 
-/// Trace headers as a plain dictionary, which is all a tracer reads or writes here.
-private struct HeaderDictionary: Extractor, Injector {
-    func extract(key: String, from carrier: [String: String]) -> String? {
-        carrier[key]
-    }
+    /// Trace headers as a plain dictionary, which is all a tracer reads or writes here.
+    private struct HeaderDictionary: Extractor, Injector {
+        func extract(key: String, from carrier: [String: String]) -> String? {
+            carrier[key]
+        }
 
-    func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) {
-        carrier[key] = value
+        func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) {
+            carrier[key] = value
+        }
     }
 }
