@@ -27,7 +27,7 @@ final class ConnectionRecord {
     /// The connection's access log line, as it stands.
     func entry() -> AccessLogEntry {
         var entry = AccessLogEntry(
-            kind: .connection, start: AccessLog.timestamp(startedAt), durationMs: Self.milliseconds(since: started),
+            kind: .connection, start: AccessLogTime(startedAt), durationMs: Self.milliseconds(since: started),
             direction: direction.rawValue, source: source)
         entry.destination = destination?.description
         entry.upstream = upstream?.endpoint

@@ -75,7 +75,7 @@ struct AdminEndpoints: Sendable {
     var connections: HTTPEndpoint {
         HTTPEndpoint(path: "/connections", mayBlock: true) { _ in
             let entries = registry.openConnections().compactMap { try? $0.wait() }
-            return Self.json(entries.sorted { $0.start < $1.start })
+            return Self.json(entries.sorted { $0.start.date < $1.start.date })
         }
     }
 

@@ -55,10 +55,4 @@ public final class AccessLog: Service, Sendable {
             self.queue.finish()
         }
     }
-
-    /// `2026-11-27T19:22:10.123Z`.
-    public static func timestamp(_ date: Date) -> String {
-        date.formatted(
-            .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
-    }
 }

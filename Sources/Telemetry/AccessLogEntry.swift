@@ -11,7 +11,7 @@ public struct AccessLogEntry: Sendable, Codable, Equatable {
 
     public var kind: Kind
     /// RFC 3339, UTC, milliseconds.
-    public var start: String
+    public var start: AccessLogTime
     public var durationMs: Double
     public var direction: String
     public var source: String
@@ -41,7 +41,7 @@ public struct AccessLogEntry: Sendable, Codable, Equatable {
     public var spanId: String?
     public var parentSpanId: String?
 
-    public init(kind: Kind, start: String, durationMs: Double, direction: String, source: String) {
+    public init(kind: Kind, start: AccessLogTime, durationMs: Double, direction: String, source: String) {
         self.kind = kind
         self.start = start
         self.durationMs = durationMs

@@ -75,7 +75,7 @@ public final class TrafficRecorder: Sendable {
     public func denied(direction: String, source: String, destination: String, request: String?, rule: String) {
         metrics.denied(direction: direction, rule: rule)
         let denial = TrafficStatistics.Denial(
-            time: AccessLog.timestamp(Date()), direction: direction, source: source, destination: destination,
+            time: AccessLogTime(Date()).text, direction: direction, source: source, destination: destination,
             request: request, rule: rule)
         statistics.withLock { tally in
             tally.traffic.recentDenials.insert(denial, at: 0)

@@ -7,7 +7,8 @@ import Testing
 @Suite struct TrafficRecorderTests {
     func closed(_ destination: String, direction: String = "outbound", received: Int = 0) -> AccessLogEntry {
         var entry = AccessLogEntry(
-            kind: .connection, start: "2026-01-01T00:00:00.000Z", durationMs: 1, direction: direction,
+            kind: .connection, start: AccessLogTime(Date(timeIntervalSince1970: 1_767_225_600)), durationMs: 1,
+            direction: direction,
             source: "10.0.0.2:40000")
         entry.destination = destination
         entry.bytesReceived = received
@@ -34,7 +35,8 @@ import Testing
         recorder.connectionOpened(direction: "inbound")
         recorder.connectionClosed(closed("10.0.0.2:8080", direction: "inbound", received: 1234), outcome: .forwarded)
         var request = AccessLogEntry(
-            kind: .request, start: "2026-01-01T00:00:00.000Z", durationMs: 1, direction: "inbound",
+            kind: .request, start: AccessLogTime(Date(timeIntervalSince1970: 1_767_225_600)), durationMs: 1,
+            direction: "inbound",
             source: "10.0.0.1:5000")
         request.method = "BREW"
         request.status = 418
@@ -66,7 +68,7 @@ import Testing
     }
 
     @Test func timestampsAreRFC3339UTCWithMilliseconds() {
-        #expect(AccessLog.timestamp(Date(timeIntervalSince1970: 1_800_000_000.5)) == "2027-01-15T08:00:00.500Z")
+        #expect(AccessLogTime(Date(timeIntervalSince1970: 1_800_000_000.5)).text == "2027-01-15T08:00:00.500Z")
     }
 }
 
@@ -77,7 +79,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         let log = try AccessLog(path: path)
         let entry = AccessLogEntry(
-            kind: .connection, start: "2026-01-01T00:00:00.000Z", durationMs: 1, direction: "outbound", source: "s")
+            kind: .connection, start: AccessLogTime(Date(timeIntervalSince1970: 1_767_225_600)), durationMs: 1,
+            direction: "outbound", source: "s")
         for _ in 0..<AccessLog.queueLimit { #expect(log.write(entry)) }
         #expect(!log.write(entry))
         let attributes = try FileManager.default.attributesOfItem(atPath: path)

@@ -126,7 +126,7 @@ public final class DNSForwarder: Sendable {
         _ client: SocketAddress?, _ startedAt: Date, _ started: ContinuousClock.Instant
     ) {
         var entry = AccessLogEntry(
-            kind: .dns, start: AccessLog.timestamp(startedAt),
+            kind: .dns, start: AccessLogTime(startedAt),
             durationMs: ConnectionRecord.milliseconds(since: started),
             direction: "outbound", source: client?.endpoint ?? "unknown")
         entry.protocol = transport.rawValue

@@ -93,7 +93,7 @@ struct ProxiedConnection {
     /// Reports a request once its response ended (or it was reset, without a status).
     func completed(_ request: Request, status: Int?) {
         var entry = AccessLogEntry(
-            kind: .request, start: AccessLog.timestamp(request.startedAt),
+            kind: .request, start: AccessLogTime(request.startedAt),
             durationMs: ConnectionRecord.milliseconds(since: request.started), direction: facts.direction.rawValue,
             source: record.source)
         entry.destination = record.destination?.description
