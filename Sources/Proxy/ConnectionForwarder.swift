@@ -23,8 +23,11 @@ struct ConnectionForwarder: Sendable {
         let record = ConnectionRecord(direction: direction, source: client.remoteAddress)
         registry.register(client, record: NIOLoopBound(record, eventLoop: client.eventLoop))
         recorder.connectionOpened(direction: direction.rawValue)
-        client.closeFuture.assumeIsolated().whenComplete { [recorder] _ in
-            recorder.connectionClosed(record.entry(), outcome: record.outcome)
+        client.closeFuture.assumeIsolated().whenComplete { [recorder, direction] _ in
+            recorder.connectionClosed(
+                direction: direction.rawValue, destination: record.destination?.description ?? "unknown",
+                outcome: record.outcome, bytesReceived: record.bytesReceived, bytesSent: record.bytesSent,
+                entry: record.entry)
         }
         // One snapshot for admitting the connection: a reload applies to the next one (and to its next request).
         let configuration = configurations.current

@@ -7,7 +7,8 @@ import Telemetry
 /// `/connections`. Lives on the connection's event loop and is touched only there.
 final class ConnectionRecord {
     let direction: TrafficDirection
-    let source: String
+    /// Formatted only when asked for (a log line, a denial): most connections never are.
+    let sourceAddress: SocketAddress?
     let startedAt = Date()
     let started = ContinuousClock.now
     var destination: OriginalDestination?
@@ -21,8 +22,10 @@ final class ConnectionRecord {
 
     init(direction: TrafficDirection, source: SocketAddress?) {
         self.direction = direction
-        self.source = source?.endpoint ?? "unknown"
+        self.sourceAddress = source
     }
+
+    var source: String { sourceAddress?.endpoint ?? "unknown" }
 
     /// The connection's access log line, as it stands.
     func entry() -> AccessLogEntry {

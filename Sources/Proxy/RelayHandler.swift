@@ -46,7 +46,8 @@ final class RelayHandler: ChannelDuplexHandler {
     private var idleTimeout: TimeAmount?
     private var moved = false
     private var quietChecks = 0
-    private var idleCheck: Scheduled<Void>?
+    /// A scheduled callback rather than a task: it allocates no promise each quarter.
+    private var idleCheck: NIOScheduledCallback?
 
     /// A channel that went away without an orderly end and without our asking was cut off: a reset noticed on a write
     /// closes the channel without an error event. An orderly end is the peer's FIN, or, once our own FIN went out,
@@ -94,9 +95,9 @@ final class RelayHandler: ChannelDuplexHandler {
 
     private func scheduleIdleCheck(_ context: ChannelHandlerContext) {
         guard let idleTimeout else { return }
-        idleCheck = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(idleTimeout.nanoseconds / 4)) {
-            self.checkIdle()
-        }
+        // Fails only while the event loop shuts down, which closes the connection anyway.
+        idleCheck = try? context.eventLoop.assumeIsolated().scheduleCallback(
+            in: .nanoseconds(idleTimeout.nanoseconds / 4), handler: self)
     }
 
     /// Four quiet quarters in a row: the connection has been idle for the timeout (at most a quarter more).
@@ -196,8 +197,11 @@ final class RelayHandler: ChannelDuplexHandler {
             return
         }
         guard outputShutDown == nil else { return }
-        outputShutDown = flushPendingWrites(context).assumeIsolated().flatMap { context.close(mode: .output) }
-            .nonisolated()
+        // NIO shuts the output down once every write before it has reached the socket.
+        context.flush()
+        let shutDown = context.eventLoop.makePromise(of: Void.self)
+        context.close(mode: .output, promise: shutDown)
+        outputShutDown = shutDown.futureResult
     }
 
     /// The partner's channel closed. After a reset, reset ours too, discarding what is pending, as the partner's
@@ -213,8 +217,13 @@ final class RelayHandler: ChannelDuplexHandler {
             context.channel.reset()
             return
         }
-        let finished = outputShutDown ?? flushPendingWrites(context)
         closingLocally = true
+        if (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) == 0 {
+            // Nothing left to deliver (and a half-close asked for has gone out): the usual case, with no timer.
+            context.close(promise: nil)
+            return
+        }
+        let finished = outputShutDown ?? flushPendingWrites(context)
         let deadline = context.eventLoop.assumeIsolated().scheduleTask(in: Self.flushDeadline) {
             context.close(promise: nil)
         }
@@ -229,5 +238,11 @@ final class RelayHandler: ChannelDuplexHandler {
         let flushed = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(NIOAny(ByteBuffer()), promise: flushed)
         return flushed.futureResult
+    }
+}
+
+extension RelayHandler: NIOScheduledCallbackHandler {
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        checkIdle()
     }
 }

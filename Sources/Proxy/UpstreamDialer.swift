@@ -50,9 +50,16 @@ struct UpstreamDialer: Sendable {
         return
             bootstrap
             .connectTimeout(connectTimeout)
-            .channelOption(.allowRemoteHalfClosure, value: true)
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .channelInitializer(initializer)
+            .channelInitializer { channel in
+                // Set synchronously: bootstrap channel options are applied through a chain of futures per connection.
+                do {
+                    try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
+                    try channel.syncOptions?.setOption(.tcpOption(.tcp_nodelay), value: 1)
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+                return initializer(channel)
+            }
             .connect(to: address)
     }
 

@@ -11,13 +11,20 @@ public final class ProxyMetrics: Sendable {
     /// The destinations given a label of their own so far; beyond `destinationCap`, the rest share `other`, so a
     /// pod that calls many addresses cannot grow the series without bound.
     private let labelledDestinations = Mutex<Set<String>>([])
-    /// Handles made so far, by name and labels: making one asks the factory, which takes the registry's lock and
-    /// builds its key, several times per connection otherwise. The label values are bounded, and so is this.
-    private let handles = Mutex<[HandleKey: any AnyObject & Sendable]>([:])
+    /// Handles made so far, by series: making one asks the factory, which takes the registry's lock and builds its
+    /// key, several times per connection otherwise. The label values are bounded, and so is this.
+    private let handles = Mutex<[Series: any AnyObject & Sendable]>([:])
 
-    private struct HandleKey: Hashable {
+    /// One label name and its value.
+    private typealias Dimension = (name: String, value: String)
+
+    /// A metric's name and its label values (each name has its own label names, in a fixed order). At most three
+    /// values, held inline, so that finding a handle builds no array on the way.
+    private struct Series: Hashable {
         let label: String
-        let dimensions: [String]
+        let first: String?
+        let second: String?
+        let third: String?
     }
 
     public static let destinationCap = 100
@@ -39,50 +46,45 @@ public final class ProxyMetrics: Sendable {
     }
 
     func connectionOpened(direction: String) {
-        counter("sidecar_connections_opened_total", [("direction", direction)])
-            .increment()
-        meter("sidecar_connections_active", [("direction", direction)])
-            .increment()
+        counter("sidecar_connections_opened_total", ("direction", direction)).increment()
+        meter("sidecar_connections_active", ("direction", direction)).increment()
     }
 
     func connectionClosed(
         direction: String, destination: String, outcome: ConnectionOutcome, fromClient: Int, toClient: Int
     ) {
         counter(
-            "sidecar_connections_closed_total",
-            [
-                ("direction", direction), ("destination", destinationLabel(destination)),
-                ("outcome", outcome.rawValue),
-            ]
+            "sidecar_connections_closed_total", ("direction", direction),
+            ("destination", destinationLabel(destination)), ("outcome", outcome.rawValue)
         ).increment()
-        meter("sidecar_connections_active", [("direction", direction)])
-            .decrement()
-        for (flow, bytes) in [("client_to_upstream", fromClient), ("upstream_to_client", toClient)] where bytes > 0 {
-            counter("sidecar_bytes_total", [("direction", direction), ("flow", flow)]).increment(by: bytes)
+        meter("sidecar_connections_active", ("direction", direction)).decrement()
+        if fromClient > 0 {
+            counter("sidecar_bytes_total", ("direction", direction), ("flow", "client_to_upstream"))
+                .increment(by: fromClient)
+        }
+        if toClient > 0 {
+            counter("sidecar_bytes_total", ("direction", direction), ("flow", "upstream_to_client"))
+                .increment(by: toClient)
         }
     }
 
     func upstreamConnected(direction: String, after duration: Duration) {
-        timer("sidecar_upstream_connect_duration_seconds", [("direction", direction)]).record(duration: duration)
+        timer("sidecar_upstream_connect_duration_seconds", ("direction", direction)).record(duration: duration)
     }
 
     /// - Parameter status: nil when the request ended without a response (reset).
     func requestCompleted(direction: String, method: String, status: Int?, duration: Duration) {
         counter(
-            "sidecar_http_requests_total",
-            [
-                ("direction", direction), ("method", Self.methodClass(method)),
-                ("status", status.map { "\($0 / 100)xx" } ?? "none"),
-            ]
+            "sidecar_http_requests_total", ("direction", direction), ("method", Self.methodClass(method)),
+            ("status", status.map { "\($0 / 100)xx" } ?? "none")
         ).increment()
-        timer("sidecar_http_request_duration_seconds", [("direction", direction)]).record(duration: duration)
+        timer("sidecar_http_request_duration_seconds", ("direction", direction)).record(duration: duration)
     }
 
     /// - Parameter outcome: `forwarded`, `cached`, `denied`, `failed` or `malformed`.
     func dnsQueryAnswered(outcome: String, type: String, duration: Duration) {
-        counter("sidecar_dns_queries_total", [("outcome", outcome), ("type", Self.queryTypeClass(type))]).increment()
-        timer("sidecar_dns_query_duration_seconds", [("outcome", outcome)])
-            .record(duration: duration)
+        counter("sidecar_dns_queries_total", ("outcome", outcome), ("type", Self.queryTypeClass(type))).increment()
+        timer("sidecar_dns_query_duration_seconds", ("outcome", outcome)).record(duration: duration)
     }
 
     /// Query types beyond the common ones share `other`, so a client cannot make series without bound.
@@ -91,11 +93,11 @@ public final class ProxyMetrics: Sendable {
     }
 
     func denied(direction: String, rule: String) {
-        counter("sidecar_policy_denials_total", [("direction", direction), ("rule", rule)]).increment()
+        counter("sidecar_policy_denials_total", ("direction", direction), ("rule", rule)).increment()
     }
 
     func reloaded(applied: Bool) {
-        counter("sidecar_config_reloads_total", [("result", applied ? "applied" : "refused")]).increment()
+        counter("sidecar_config_reloads_total", ("result", applied ? "applied" : "refused")).increment()
     }
 
     func accessLogLineDropped() {
@@ -112,27 +114,29 @@ public final class ProxyMetrics: Sendable {
     }
 
     private func cached<Metric: AnyObject & Sendable>(
-        _ label: String, _ dimensions: [(String, String)], make: () -> Metric
+        _ label: String, _ a: Dimension?, _ b: Dimension?, _ c: Dimension?, make: ([(String, String)]) -> Metric
     ) -> Metric {
-        let key = HandleKey(label: label, dimensions: dimensions.flatMap { [$0.0, $0.1] })
+        let series = Series(label: label, first: a?.value, second: b?.value, third: c?.value)
         return handles.withLock { handles in
-            if let metric = handles[key] as? Metric { return metric }
-            let metric = make()
-            handles[key] = metric
+            if let metric = handles[series] as? Metric { return metric }
+            let metric = make([a, b, c].compactMap { $0.map { ($0.name, $0.value) } })
+            handles[series] = metric
             return metric
         }
     }
 
-    private func counter(_ label: String, _ dimensions: [(String, String)] = []) -> Metrics.Counter {
-        cached(label, dimensions) { Metrics.Counter(label: label, dimensions: dimensions, factory: factory) }
+    private func counter(
+        _ label: String, _ a: Dimension? = nil, _ b: Dimension? = nil, _ c: Dimension? = nil
+    ) -> Metrics.Counter {
+        cached(label, a, b, c) { Metrics.Counter(label: label, dimensions: $0, factory: factory) }
     }
 
-    private func meter(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Meter {
-        cached(label, dimensions) { Metrics.Meter(label: label, dimensions: dimensions, factory: factory) }
+    private func meter(_ label: String, _ a: Dimension) -> Metrics.Meter {
+        cached(label, a, nil, nil) { Metrics.Meter(label: label, dimensions: $0, factory: factory) }
     }
 
-    private func timer(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Timer {
-        cached(label, dimensions) { Metrics.Timer(label: label, dimensions: dimensions, factory: factory) }
+    private func timer(_ label: String, _ a: Dimension) -> Metrics.Timer {
+        cached(label, a, nil, nil) { Metrics.Timer(label: label, dimensions: $0, factory: factory) }
     }
 
     /// Methods as a bounded set of label values: the standard ones, and `other`.

@@ -34,19 +34,22 @@ public final class TrafficRecorder: Sendable {
         }
     }
 
-    /// A connection ended: `entry` is its access log line.
-    public func connectionClosed(_ entry: AccessLogEntry, outcome: ConnectionOutcome) {
-        let destination = entry.destination ?? "unknown"
+    /// A connection ended, to the `destination` it was headed for. `entry`, its access log line, is built only when
+    /// the access log is on: formatting its addresses is a cost every connection would pay otherwise.
+    public func connectionClosed(
+        direction: String, destination: String, outcome: ConnectionOutcome, bytesReceived: Int, bytesSent: Int,
+        entry: () -> AccessLogEntry
+    ) {
         metrics.connectionClosed(
-            direction: entry.direction, destination: destination, outcome: outcome,
-            fromClient: entry.bytesReceived ?? 0, toClient: entry.bytesSent ?? 0)
+            direction: direction, destination: destination, outcome: outcome, fromClient: bytesReceived,
+            toClient: bytesSent)
         statistics.withLock { tally in
-            tally.traffic.activeConnections[entry.direction, default: 1] -= 1
+            tally.traffic.activeConnections[direction, default: 1] -= 1
             if tally.perDestination[destination] != nil || tally.perDestination.count < Self.countedDestinations {
                 tally.perDestination[destination, default: 0] += 1
             }
         }
-        log(entry)
+        if accessLog != nil { log(entry()) }
     }
 
     public func upstreamConnected(direction: String, after duration: Duration) {

@@ -5,21 +5,27 @@ import Testing
 
 /// What the recorder makes of known events: metric series with bounded labels, and the statistics `/stats` serves.
 @Suite struct TrafficRecorderTests {
-    func closed(_ destination: String, direction: String = "outbound", received: Int = 0) -> AccessLogEntry {
-        var entry = AccessLogEntry(
-            kind: .connection, start: AccessLogTime(Date(timeIntervalSince1970: 1_767_225_600)), durationMs: 1,
-            direction: direction,
-            source: "10.0.0.2:40000")
-        entry.destination = destination
-        entry.bytesReceived = received
-        return entry
+    func close(
+        _ recorder: TrafficRecorder, _ destination: String, direction: String = "outbound", received: Int = 0
+    ) {
+        recorder.connectionClosed(
+            direction: direction, destination: destination, outcome: .forwarded, bytesReceived: received,
+            bytesSent: 0
+        ) {
+            var entry = AccessLogEntry(
+                kind: .connection, start: AccessLogTime(Date(timeIntervalSince1970: 1_767_225_600)), durationMs: 1,
+                direction: direction, source: "10.0.0.2:40000")
+            entry.destination = destination
+            entry.bytesReceived = received
+            return entry
+        }
     }
 
     @Test func destinationsBeyondTheCapShareOneLabel() {
         let recorder = TrafficRecorder(accessLog: nil)
         for index in 0..<(ProxyMetrics.destinationCap + 5) {
             recorder.connectionOpened(direction: "outbound")
-            recorder.connectionClosed(closed("10.0.\(index / 256).\(index % 256):80"), outcome: .forwarded)
+            close(recorder, "10.0.\(index / 256).\(index % 256):80")
         }
         let text = recorder.metrics.exposition()
         let series = text.split(separator: "\n").filter { $0.hasPrefix("sidecar_connections_closed_total{") }
@@ -33,7 +39,7 @@ import Testing
     @Test func bytesAndRequestsAreCounted() {
         let recorder = TrafficRecorder(accessLog: nil)
         recorder.connectionOpened(direction: "inbound")
-        recorder.connectionClosed(closed("10.0.0.2:8080", direction: "inbound", received: 1234), outcome: .forwarded)
+        close(recorder, "10.0.0.2:8080", direction: "inbound", received: 1234)
         var request = AccessLogEntry(
             kind: .request, start: AccessLogTime(Date(timeIntervalSince1970: 1_767_225_600)), durationMs: 1,
             direction: "inbound",
@@ -52,7 +58,7 @@ import Testing
         for (destination, count) in [("a:1", 1), ("b:2", 3), ("c:3", 2)] {
             for _ in 0..<count {
                 recorder.connectionOpened(direction: "outbound")
-                recorder.connectionClosed(closed(destination), outcome: .forwarded)
+                close(recorder, destination)
             }
         }
         for index in 0..<(TrafficRecorder.keptDenials + 3) {
