@@ -117,6 +117,18 @@ let package = Package(
             name: "TelemetryTests",
             dependencies: ["Telemetry", .product(name: "Logging", package: "swift-log")]
         ),
+        .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
+        // The relay's allocations per chunk, counted on the proxy's threads; built in release and run by scripts/bench.
+        .executableTarget(
+            name: "RelayAllocations",
+            dependencies: [
+                "Proxy", "Policy", "Telemetry", "AllocationCounter",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/RelayAllocations"
+        ),
         .testTarget(name: "IntegrationTests", exclude: ["Peers"]),
     ]
 )

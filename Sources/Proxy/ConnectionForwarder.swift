@@ -16,10 +16,15 @@ struct ConnectionForwarder: Sendable {
     let recorder: TrafficRecorder
     let logger: Logger
 
-    /// Runs on the client channel's event loop as the channel is accepted. The channel asks for no read until the
-    /// upstream is connected; what NIO still reads (it always drains a socket on the peer's FIN) reaches the relay,
-    /// which queues it on the connecting upstream, in order.
-    func forward(_ client: Channel) {
+    /// Runs on the client channel's event loop as the channel is accepted, before it is registered. The channel asks
+    /// for no read until the upstream is connected; what NIO still reads (it always drains a socket on the peer's
+    /// FIN) reaches the relay, which queues it on the connecting upstream, in order.
+    /// - Throws: when the channel refuses its options; it is then closed unused.
+    func forward(_ client: Channel) throws {
+        // Set here, synchronously, rather than as child channel options, which NIO applies through a chain of
+        // futures for every accepted connection. (TCP_NODELAY is inherited from the listening socket.)
+        try client.syncOptions?.setOption(.autoRead, value: false)
+        try client.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
         let record = ConnectionRecord(direction: direction, source: client.remoteAddress)
         registry.register(client, record: NIOLoopBound(record, eventLoop: client.eventLoop))
         recorder.connectionOpened(direction: direction.rawValue)
