@@ -197,11 +197,18 @@ final class RelayHandler: ChannelDuplexHandler {
             return
         }
         guard outputShutDown == nil else { return }
-        // NIO shuts the output down once every write before it has reached the socket.
-        context.flush()
-        let shutDown = context.eventLoop.makePromise(of: Void.self)
-        context.close(mode: .output, promise: shutDown)
-        outputShutDown = shutDown.futureResult
+        if context.channel.isActive, !sawEnd {
+            // NIO shuts the output down once every write before it has reached the socket.
+            context.flush()
+            let shutDown = context.eventLoop.makePromise(of: Void.self)
+            context.close(mode: .output, promise: shutDown)
+            outputShutDown = shutDown.futureResult
+        } else {
+            // Still connecting (a shutdown would abort the connect), or our peer's FIN came first (NIO would close
+            // the channel at once, discarding what is still queued): wait for our writes to reach the socket first.
+            outputShutDown = flushPendingWrites(context).assumeIsolated().flatMap { context.close(mode: .output) }
+                .nonisolated()
+        }
     }
 
     /// The partner's channel closed. After a reset, reset ours too, discarding what is pending, as the partner's
@@ -218,8 +225,9 @@ final class RelayHandler: ChannelDuplexHandler {
             return
         }
         closingLocally = true
-        if (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) == 0 {
-            // Nothing left to deliver (and a half-close asked for has gone out): the usual case, with no timer.
+        if context.channel.isActive, (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) == 0 {
+            // Connected, with nothing left to deliver (and a half-close asked for has gone out): the usual case,
+            // with no timer.
             context.close(promise: nil)
             return
         }

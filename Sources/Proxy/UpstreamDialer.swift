@@ -50,11 +50,11 @@ struct UpstreamDialer: Sendable {
         return
             bootstrap
             .connectTimeout(connectTimeout)
+            // TCP_NODELAY is ClientBootstrap's default.
             .channelInitializer { channel in
                 // Set synchronously: bootstrap channel options are applied through a chain of futures per connection.
                 do {
                     try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
-                    try channel.syncOptions?.setOption(.tcpOption(.tcp_nodelay), value: 1)
                 } catch {
                     return channel.eventLoop.makeFailedFuture(error)
                 }

@@ -12,6 +12,21 @@ import Testing
         typealias OutboundIn = ByteBuffer
         var events: [String] = []
         var reads: Int { events.filter { $0 == "read" }.count }
+        /// While set, writes wait here, as on a socket whose peer reads slowly, until `releaseWrites`.
+        var holdsWrites = false
+        private var held: [(data: NIOAny, promise: EventLoopPromise<Void>?)] = []
+        private var context: ChannelHandlerContext?
+
+        func handlerAdded(context: ChannelHandlerContext) {
+            self.context = context
+        }
+
+        func releaseWrites() {
+            holdsWrites = false
+            for (data, promise) in held { context?.write(data, promise: promise) }
+            held = []
+            context?.flush()
+        }
 
         func read(context: ChannelHandlerContext) {
             events.append("read")
@@ -21,7 +36,11 @@ import Testing
         func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
             let bytes = unwrapOutboundIn(data)
             if bytes.readableBytes > 0 { events.append("write \(String(buffer: bytes))") }
-            context.write(data, promise: promise)
+            if holdsWrites {
+                held.append((data, promise))
+            } else {
+                context.write(data, promise: promise)
+            }
         }
 
         func flush(context: ChannelHandlerContext) {
@@ -149,6 +168,23 @@ import Testing
 
         #expect(relay.clientSocket.events.contains("flush"))
         #expect(try relay.client.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "response"))
+    }
+
+    /// When our own peer's FIN came first, the partner's FIN still waits for the bytes queued before it: NIO turns an
+    /// output close on a channel whose input has ended into a full close, which would discard them.
+    @Test func aFINAfterOurPeersOwnFINWaitsForTheQueuedBytes() throws {
+        let relay = try Relay()
+        defer { relay.finish() }
+        relay.client.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        relay.clientSocket.holdsWrites = true
+        relay.upstream.pipeline.fireChannelRead(ByteBuffer(string: "late reply"))
+        relay.upstream.pipeline.fireChannelReadComplete()
+        relay.upstream.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(!relay.clientSocket.events.contains { $0.hasPrefix("close") })
+
+        relay.clientSocket.releaseWrites()
+        #expect(relay.clientSocket.events.last == "close output")
+        #expect(try relay.client.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "late reply"))
     }
 
     /// A reset found on a write while our FIN was still queued behind pending bytes is an abort, not an end.
