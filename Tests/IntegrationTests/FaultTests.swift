@@ -28,6 +28,21 @@ import Testing
         }
     }
 
+    /// The app sends its FIN before the upstream has answered the proxy's SYN: the FIN waits for the connect (a
+    /// shutdown on a socket still connecting would abort it), and the upstream's greeting reaches the app.
+    @Test func aFINSentWhileTheUpstreamConnectsWaitsForIt() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(configuration: "timeouts: { connect: 5s }")
+            try topology.startServer(inPod: false, port: 9083)
+            try topology.dropFirstSYN(port: 9083)
+            let probe = try PeerClient.probe(
+                topology.inPod([]), host: topology.upstreamIPv4, port: 9083, halfClose: true)
+            #expect(probe.outcome == "data")
+            #expect(probe.elapsed > 0.9, "the first SYN was not dropped: answered after \(probe.elapsed) s")
+        }
+    }
+
     /// Neither side says anything: the proxy closes the connection after the idle timeout, so a vanished peer does
     /// not hold a connection (and its descriptors) for ever.
     @Test func aSilentConnectionIsClosedAfterTheIdleTimeout() async throws {

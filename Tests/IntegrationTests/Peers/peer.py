@@ -455,6 +455,9 @@ def probe(args):
     started = time.monotonic()
     try:
         with connect(args.host, args.port, args.timeout) as sock:
+            if args.half_close:
+                # A FIN before anything else, as a client with nothing to say does.
+                sock.shutdown(socket.SHUT_WR)
             # What is left of the timeout bounds the wait for the first event.
             sock.settimeout(max(0.001, args.timeout - (time.monotonic() - started)))
             outcome = "data" if sock.recv(1) else "eof"
@@ -839,6 +842,7 @@ def main():
     probe_parser.add_argument("host")
     probe_parser.add_argument("port", type=int)
     probe_parser.add_argument("--timeout", type=float, default=5.0)
+    probe_parser.add_argument("--half-close", action="store_true", help="send a FIN first, then wait")
     probe_parser.set_defaults(run=probe)
 
     udp_serve_parser = commands.add_parser("udp-serve", help="answer UDP datagrams with a name")

@@ -54,8 +54,11 @@ enum PeerClient {
         return try JSONDecoder().decode(CallResult.self, from: data)
     }
 
-    static func probe(_ command: [String], host: String, port: Int) throws -> ProbeResult {
-        let result = try Shell.run(command + ["/usr/bin/python3", "-B", Binaries.peer, "probe", host, "\(port)"])
+    /// The first thing that happens on a new connection: data, an orderly end, a reset. `halfClose` sends a FIN first.
+    static func probe(_ command: [String], host: String, port: Int, halfClose: Bool = false) throws -> ProbeResult {
+        let result = try Shell.run(
+            command + ["/usr/bin/python3", "-B", Binaries.peer, "probe", host, "\(port)"]
+                + (halfClose ? ["--half-close"] : []))
         return try JSONDecoder().decode(ProbeResult.self, from: Data(result.stdout.utf8))
     }
 

@@ -167,6 +167,21 @@ final class PodTopology: @unchecked Sendable {
                 """)
     }
 
+    /// Drops the first SYN to `port` in the peer (a quota of one packet), so the first connection to it takes the
+    /// kernel's retransmission, about a second, to open.
+    func dropFirstSYN(port: Int) throws {
+        try Shell.run(
+            inPeer(["nft", "-f", "-"]),
+            stdin: """
+                table inet firstsyn {
+                    chain input {
+                        type filter hook input priority 0;
+                        tcp dport \(port) tcp flags & (syn | ack) == syn quota until 100 bytes drop;
+                    }
+                }
+                """)
+    }
+
     /// Starts an OTLP/HTTP collector in the peer; its output has a JSON line per export it received.
     func startOTLPCollector(port: Int) throws -> BackgroundProcess {
         let collector = try start(
