@@ -44,7 +44,7 @@ final class ServiceRuntime: Sendable {
     /// endpoint and, within `retries` and the retry budget, moves on to another endpoint.
     func dial(
         on eventLoop: EventLoop, excluding: Set<SocketAddress> = [],
-        connect: @escaping (SocketAddress) -> EventLoopFuture<Channel>
+        connect: @escaping @Sendable (SocketAddress) -> EventLoopFuture<Channel>
     ) -> EventLoopFuture<Channel> {
         refreshed(on: eventLoop).flatMap {
             // A request sent again to another endpoint is a retry, not traffic that earns retries.
@@ -63,7 +63,7 @@ final class ServiceRuntime: Sendable {
 
     private func attempt(
         on eventLoop: EventLoop, tried: Set<SocketAddress>, retriesLeft: Int,
-        connect: @escaping (SocketAddress) -> EventLoopFuture<Channel>
+        connect: @escaping @Sendable (SocketAddress) -> EventLoopFuture<Channel>
     ) -> EventLoopFuture<Channel> {
         let started = ContinuousClock.now
         guard
