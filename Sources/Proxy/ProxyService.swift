@@ -112,9 +112,7 @@ public struct ProxyService: Service {
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(ChannelOptions.Types.SocketOption(level: .socket, name: Self.reusePort), value: 1)
-            // NIO's default, said aloud: accepted sockets inherit TCP_NODELAY from the listener (on Linux), which
-            // saves a system call per connection.
-            .serverChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            // TCP_NODELAY is ServerBootstrap's default for the listener, and accepted sockets inherit it (Linux).
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try forwarder.forward(channel) }
             }

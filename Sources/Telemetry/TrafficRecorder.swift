@@ -35,7 +35,7 @@ public final class TrafficRecorder: Sendable {
     }
 
     /// A connection ended, to the `destination` it was headed for. `entry`, its access log line, is built only when
-    /// the access log is on: formatting its addresses is a cost every connection would pay otherwise.
+    /// the access log is on.
     public func connectionClosed(
         direction: String, destination: String, outcome: ConnectionOutcome, bytesReceived: Int, bytesSent: Int,
         entry: () -> AccessLogEntry
@@ -49,18 +49,20 @@ public final class TrafficRecorder: Sendable {
                 tally.perDestination[destination, default: 0] += 1
             }
         }
-        if accessLog != nil { log(entry()) }
+        log(entry())
     }
 
     public func upstreamConnected(direction: String, after duration: Duration) {
         metrics.upstreamConnected(direction: direction, after: duration)
     }
 
-    /// An HTTP request got its response (or the proxy's own): `entry` is its access log line.
-    public func requestCompleted(_ entry: AccessLogEntry, duration: Duration) {
-        metrics.requestCompleted(
-            direction: entry.direction, method: entry.method ?? "", status: entry.status, duration: duration)
-        log(entry)
+    /// An HTTP request got its response (or the proxy's own; `status` is nil for a reset). `entry`, its access log
+    /// line, is built only when the access log is on.
+    public func requestCompleted(
+        direction: String, method: String, status: Int?, duration: Duration, entry: () -> AccessLogEntry
+    ) {
+        metrics.requestCompleted(direction: direction, method: method, status: status, duration: duration)
+        log(entry())
     }
 
     /// A DNS query the DNS proxy answered (or dropped): `entry` is its access log line.
@@ -69,9 +71,10 @@ public final class TrafficRecorder: Sendable {
         log(entry)
     }
 
-    /// Queues the access log line; one the queue cannot take is counted as dropped.
-    private func log(_ entry: AccessLogEntry) {
-        if let accessLog, !accessLog.write(entry) { metrics.accessLogLineDropped() }
+    /// Queues the access log line; one the queue cannot take is counted as dropped. The line is built only when the
+    /// access log is on: its addresses and times are formatting work every connection and request would pay otherwise.
+    private func log(_ entry: @autoclosure () -> AccessLogEntry) {
+        if let accessLog, !accessLog.write(entry()) { metrics.accessLogLineDropped() }
     }
 
     /// A connection or request denied by policy.

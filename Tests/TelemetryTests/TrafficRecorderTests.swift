@@ -40,13 +40,11 @@ import Testing
         let recorder = TrafficRecorder(accessLog: nil)
         recorder.connectionOpened(direction: "inbound")
         close(recorder, "10.0.0.2:8080", direction: "inbound", received: 1234)
-        var request = AccessLogEntry(
-            kind: .request, start: AccessLogTime(Date(timeIntervalSince1970: 1_767_225_600)), durationMs: 1,
-            direction: "inbound",
-            source: "10.0.0.1:5000")
-        request.method = "BREW"
-        request.status = 418
-        recorder.requestCompleted(request, duration: .milliseconds(3))
+        recorder.requestCompleted(direction: "inbound", method: "BREW", status: 418, duration: .milliseconds(3)) {
+            AccessLogEntry(
+                kind: .request, start: AccessLogTime(Date(timeIntervalSince1970: 1_767_225_600)), durationMs: 1,
+                direction: "inbound", source: "10.0.0.1:5000")
+        }
         let text = recorder.metrics.exposition()
         #expect(text.contains(#"sidecar_bytes_total{direction="inbound",flow="client_to_upstream"} 1234"#))
         #expect(text.contains(#"sidecar_http_requests_total{direction="inbound",method="other",status="4xx"} 1"#))

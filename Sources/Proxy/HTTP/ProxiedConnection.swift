@@ -92,27 +92,32 @@ struct ProxiedConnection {
 
     /// Reports a request once its response ended (or it was reset, without a status).
     func completed(_ request: Request, status: Int?) {
-        var entry = AccessLogEntry(
-            kind: .request, start: AccessLogTime(request.startedAt),
-            durationMs: ConnectionRecord.milliseconds(since: request.started), direction: facts.direction.rawValue,
-            source: record.source)
-        entry.destination = record.destination?.description
-        entry.protocol = record.detected.map { "\($0)" }
-        entry.method = request.method
-        entry.host = request.host
-        entry.path = request.path
-        entry.status = status
-        entry.decision = request.decision?.action.rawValue
-        entry.rule = request.decision?.ruleName
         let outcome =
             status == nil
             ? "reset" : request.decision?.action == .deny ? "denied" : request.refusal != nil ? "limited" : "answered"
-        entry.outcome = outcome
-        entry.limit = request.refusal?.limitName
-        entry.traceId = request.trace.traceID
-        entry.spanId = request.trace.spanID
-        entry.parentSpanId = request.trace.parentSpanID
-        recorder.requestCompleted(entry, duration: ContinuousClock.now - request.started)
+        recorder.requestCompleted(
+            direction: facts.direction.rawValue, method: request.method, status: status,
+            duration: ContinuousClock.now - request.started
+        ) {
+            var entry = AccessLogEntry(
+                kind: .request, start: AccessLogTime(request.startedAt),
+                durationMs: ConnectionRecord.milliseconds(since: request.started),
+                direction: facts.direction.rawValue, source: record.source)
+            entry.destination = record.destination?.description
+            entry.protocol = record.detected.map { "\($0)" }
+            entry.method = request.method
+            entry.host = request.host
+            entry.path = request.path
+            entry.status = status
+            entry.decision = request.decision?.action.rawValue
+            entry.rule = request.decision?.ruleName
+            entry.outcome = outcome
+            entry.limit = request.refusal?.limitName
+            entry.traceId = request.trace.traceID
+            entry.spanId = request.trace.spanID
+            entry.parentSpanId = request.trace.parentSpanID
+            return entry
+        }
         request.trace.end(status: status, outcome: outcome, rule: request.decision?.ruleName)
         request.slot?.release()
     }
