@@ -50,6 +50,8 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var retriesLeft = 0
         /// The service endpoints that failed it.
         var tried: Set<SocketAddress> = []
+        /// How long the response may take to begin once the request is sent, from the request's configuration.
+        let responseTimeout: Duration?
     }
 
     private let connection: ProxiedConnection
@@ -115,9 +117,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if case .connected(let handler) = upstream { handler.flush() }
             if tunnelPending {
                 becomeTunnel()
-            } else if let exchange, !exchange.responseStarted,
-                let timeout = connection.configurations.current.timeouts.request
-            {
+            } else if let exchange, !exchange.responseStarted, let timeout = exchange.responseTimeout {
                 responseDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) {
                     self.responseTimedOut()
                 }
@@ -167,7 +167,9 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         let facts = HTTP1RequestFacts(head: head, target: target)
         let leavesHTTP = isConnect || Self.asksForUpgrade(head)
-        let decision = connection.decide(facts)
+        // One snapshot for the whole request: its rule, its limit and its response timeout.
+        let configuration = connection.configurations.current
+        let decision = connection.decide(facts, in: configuration)
         let trace = trace(of: head, host: facts.host.map(String.init), path: target.path)
         var record = ProxiedConnection.Request(
             method: head.method.rawValue, host: facts.host.map(String.init), path: target.path, decision: decision,
@@ -187,7 +189,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if case .connected = upstream { return true }
             return false
         }
-        switch connection.admit(facts, waitsForUpstream: !upstreamIsOpen) {
+        switch connection.admit(facts, in: configuration, waitsForUpstream: !upstreamIsOpen) {
         case .admitted(let slot):
             record.slot = slot
         case .refused(let refusal):
@@ -204,7 +206,9 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         request = .forwarding
-        var exchange = Exchange(request: record, method: head.method, leavesHTTP: leavesHTTP)
+        var exchange = Exchange(
+            request: record, method: head.method, leavesHTTP: leavesHTTP,
+            responseTimeout: configuration.timeouts.request)
         closeAfterResponse = closeAfterResponse || !head.isKeepAlive
         // The upstream sees the proxy's span as the request's parent.
         head.headers.replaceOrAdd(name: "traceparent", value: trace.traceparent)

@@ -32,10 +32,12 @@ struct ProxiedConnection {
         var refusal: RequestAdmission.Refusal?
     }
 
-    /// Whether an allowed request fits the limit in force now; refusals are logged.
+    /// Whether an allowed request fits the limit in `configuration` (the request's snapshot); refusals are logged.
     /// - Parameter waitsForUpstream: the request will wait for the upstream connection to open.
-    func admit(_ request: some HTTPRequestFacts, waitsForUpstream: Bool) -> RequestAdmission {
-        let limit = configurations.current.limits.first { $0.matches(facts) }
+    func admit(_ request: some HTTPRequestFacts, in configuration: ProxyConfiguration, waitsForUpstream: Bool)
+        -> RequestAdmission
+    {
+        let limit = configuration.limits.first { $0.matches(facts) }
         let admission = RequestAdmission.admit(under: limit, limiter: limiter, waitsForUpstream: waitsForUpstream)
         if case .refused(let refusal) = admission {
             logger.warning(
@@ -59,9 +61,10 @@ struct ProxiedConnection {
             traceparent: traceparent, tracestate: tracestate)
     }
 
-    /// Decides a request with the configuration in force now, and logs and counts a denial with its rule.
-    func decide(_ request: some HTTPRequestFacts) -> PolicyDecision {
-        let policy = configurations.current.policy(for: facts.direction)
+    /// Decides a request under `configuration`, the snapshot it is handled with (read once per request, so a reload
+    /// applies to a request whole), and logs and counts a denial with its rule.
+    func decide(_ request: some HTTPRequestFacts, in configuration: ProxyConfiguration) -> PolicyDecision {
+        let policy = configuration.policy(for: facts.direction)
         let decision = PolicyEvaluator.decide(policy, for: facts, request: request)
         if decision.action == .deny {
             recorder.denied(

@@ -78,7 +78,9 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
             respond(status: 400, text: "malformed request target\n", headRequest: false, context: context)
             return
         }
-        let decision = connection.decide(facts)
+        // One snapshot for the whole request: its rule, its limit and its response timeout.
+        let configuration = connection.configurations.current
+        let decision = connection.decide(facts, in: configuration)
         let trace = trace(of: headers, host: facts.host.map(String.init), path: facts.target.path)
         var request = ProxiedConnection.Request(
             method: facts.method, host: facts.host.map(String.init), path: facts.target.path, decision: decision,
@@ -90,7 +92,7 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
                 context: context)
             return
         }
-        switch connection.admit(facts, waitsForUpstream: !session.isUpstreamOpen) {
+        switch connection.admit(facts, in: configuration, waitsForUpstream: !session.isUpstreamOpen) {
         case .admitted(let slot):
             request.slot = slot
         case .refused(let refusal):
@@ -110,7 +112,7 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
         self.request = request
         let (clientEnd, upstreamEnd) = HTTP2StreamRelay.matchedPair()
         // The upstream end sees the response's status and the stream's end: it reports the request.
-        upstreamEnd.responseTimeout = connection.configurations.current.timeouts.request.map(TimeAmount.init)
+        upstreamEnd.responseTimeout = configuration.timeouts.request.map(TimeAmount.init)
         upstreamEnd.report = { status in
             if let status { connection.upstreamAnswered(status) }
             connection.completed(request, status: status)
