@@ -65,10 +65,11 @@ public final class TrafficRecorder: Sendable {
         log(entry())
     }
 
-    /// A DNS query the DNS proxy answered (or dropped): `entry` is its access log line.
-    public func dnsQueryAnswered(_ entry: AccessLogEntry, type: String, duration: Duration) {
-        metrics.dnsQueryAnswered(outcome: entry.outcome ?? "failed", type: type, duration: duration)
-        log(entry)
+    /// A DNS query the DNS proxy answered (or dropped). `entry`, its access log line, is built only when the access
+    /// log is on.
+    public func dnsQueryAnswered(outcome: String, type: String, duration: Duration, entry: () -> AccessLogEntry) {
+        metrics.dnsQueryAnswered(outcome: outcome, type: type, duration: duration)
+        log(entry())
     }
 
     /// Queues the access log line; one the queue cannot take is counted as dropped. The line is built only when the

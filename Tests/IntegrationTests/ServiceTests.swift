@@ -87,14 +87,23 @@ import Testing
                     """)
             try topology.startHTTPServer(port: 9103, status: 503)
             try topology.startHTTPServer(port: 9101)
-            // Round robin: each new connection alternates, so half of them start on the failing endpoint.
+            // Each connection's first request goes where the round robin points: the failing endpoint on at least
+            // one of every two connections (a retry moves the turn on too). The first two lead with a DELETE, the
+            // others with a GET, so both methods meet the failing endpoint first; a retried request moves the
+            // connection to the endpoint that answered.
             for index in 0..<4 {
+                let requests =
+                    index < 2 ? ["DELETE /\(index)", "GET /\(index)"] : ["GET /\(index)", "DELETE /\(index)"]
                 let responses = try PeerClient.httpRequests(
-                    topology.inPod([]), host: Self.virtualAddress, port: 80, ["GET /\(index)", "DELETE /\(index)"])
+                    topology.inPod([]), host: Self.virtualAddress, port: 80, requests)
                 #expect(responses.map(\.status) == [200, 200], "\(responses)")
                 #expect(responses.allSatisfy { $0.echo?.localPort == 9101 })
             }
-            #expect(proxy.output.contains("request retried on another endpoint"))
+            let retried = proxy.output.split(separator: "\n").filter {
+                $0.contains("request retried on another endpoint")
+            }
+            #expect(retried.contains { $0.contains("DELETE") }, "\(retried)")
+            #expect(retried.contains { $0.contains("GET") }, "\(retried)")
             var posts: [Int] = []
             for index in 0..<2 {
                 posts += try PeerClient.httpRequests(

@@ -121,19 +121,22 @@ public final class DNSForwarder: Sendable {
         }
     }
 
+    /// `code` (the answer's response code) is read only for the access log line, and so only when it is on.
     private func report(
-        outcome: String, question: DNSMessage.Question?, code: UInt8?, _ transport: Transport,
+        outcome: String, question: DNSMessage.Question?, code: @autoclosure () -> UInt8?, _ transport: Transport,
         _ client: SocketAddress?, _ startedAt: Date, _ started: ContinuousClock.Instant
     ) {
-        var entry = AccessLogEntry(
-            kind: .dns, start: AccessLogTime(startedAt),
-            durationMs: ConnectionRecord.milliseconds(since: started),
-            direction: "outbound", source: client?.endpoint ?? "unknown")
-        entry.protocol = transport.rawValue
-        entry.host = question?.name
-        entry.queryType = question?.typeName
-        entry.status = code.map(Int.init)
-        entry.outcome = outcome
-        recorder.dnsQueryAnswered(entry, type: question?.typeName ?? "none", duration: .now - started)
+        recorder.dnsQueryAnswered(outcome: outcome, type: question?.typeName ?? "none", duration: .now - started) {
+            var entry = AccessLogEntry(
+                kind: .dns, start: AccessLogTime(startedAt),
+                durationMs: ConnectionRecord.milliseconds(since: started),
+                direction: "outbound", source: client?.endpoint ?? "unknown")
+            entry.protocol = transport.rawValue
+            entry.host = question?.name
+            entry.queryType = question?.typeName
+            entry.status = code().map(Int.init)
+            entry.outcome = outcome
+            return entry
+        }
     }
 }

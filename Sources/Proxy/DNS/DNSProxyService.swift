@@ -30,7 +30,8 @@ public struct DNSProxyService: Service {
                 }
             }
             .bind(host: host, port: port).get()
-        let streams: Channel
+        // Through `bindListener`, as the capture listeners: out of descriptors, accepting pauses rather than spins.
+        let streams: Channel?
         do {
             streams = try await ServerBootstrap(group: group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -45,14 +46,14 @@ public struct DNSProxyService: Service {
                         ])
                     }
                 }
-                .bind(host: host, port: port).get()
+                .bindListener(host: host, port: port, logger: logger, role: "dns")
         } catch {
             try? await datagrams.close()
             throw error
         }
-        logger.info("listening", metadata: ["role": "dns", "address": "\(host):\(port)", "transport": "udp+tcp"])
+        logger.info("listening", metadata: ["listener": "dns", "address": "\(host):\(port)", "transport": "udp"])
         try? await gracefulShutdown()
         try? await datagrams.close()
-        try? await streams.close()
+        try? await streams?.close()
     }
 }
