@@ -18,12 +18,7 @@ extension ServerBootstrap {
         let isIPv6 = host.contains(":")
         let resilient = serverChannelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandlers([
-                    AcceptBackoffHandler(backoffProvider: {
-                        AcceptFailureLogger.isOutOfResources($0) ? .seconds(1) : nil
-                    }),
-                    AcceptFailureLogger(logger: logger, role: role),
-                ])
+                try channel.pipeline.syncOperations.addHandler(AcceptFailureHandler(logger: logger, role: role))
             }
         }
         let bootstrap =
