@@ -86,13 +86,13 @@ public struct ProxyService: Service {
     /// them, and each connection stays on the loop that accepted it, with its upstream, so no connection is handed
     /// from one thread to another.
     private func bind(_ listener: CaptureListener) async throws -> [Channel] {
-        let forwarder = ConnectionForwarder(
+        let acceptor = ConnectionAcceptor(
             direction: listener.direction, configurations: configurations, reader: reader, registry: registry,
             limiter: limiter, services: services, recorder: recorder, logger: logger)
         var channels: [Channel] = []
         do {
             for loop in MultiThreadedEventLoopGroup.singleton.makeIterator() {
-                guard let channel = try await bind(listener, on: loop, forwarder: forwarder) else { break }
+                guard let channel = try await bind(listener, on: loop, acceptor: acceptor) else { break }
                 channels.append(channel)
             }
         } catch {
@@ -105,7 +105,7 @@ public struct ProxyService: Service {
     /// `SO_REUSEPORT`, which NIO names no option for.
     private static let reusePort = NIOBSDSocket.Option(rawValue: SO_REUSEPORT)
 
-    private func bind(_ listener: CaptureListener, on loop: EventLoop, forwarder: ConnectionForwarder) async throws
+    private func bind(_ listener: CaptureListener, on loop: EventLoop, acceptor: ConnectionAcceptor) async throws
         -> Channel?
     {
         try await ServerBootstrap(group: loop)
@@ -114,7 +114,7 @@ public struct ProxyService: Service {
             .serverChannelOption(ChannelOptions.Types.SocketOption(level: .socket, name: Self.reusePort), value: 1)
             // TCP_NODELAY is ServerBootstrap's default for the listener, and accepted sockets inherit it (Linux).
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try forwarder.forward(channel) }
+                channel.eventLoop.makeCompletedFuture { try acceptor.accept(channel) }
             }
             .bindListener(host: listener.host, port: listener.port, logger: logger, role: "\(listener.direction)")
     }

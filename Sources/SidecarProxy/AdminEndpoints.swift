@@ -60,12 +60,17 @@ struct AdminEndpoints: Sendable {
                 direction: direction, destinationAddress: address.address, destinationPort: port,
                 sourceAddress: source?.address ?? [])
             let status = store.status
-            let policy = status.configuration.policy(for: direction)
-            let decision = PolicyEvaluator.decide(policy, for: facts, detected: .opaque)
+            let plan = ConnectionPlanner.plan(facts, detected: nil, in: status.configuration)
+            // Without first bytes to read, the plan for bytes that are neither TLS nor HTTP.
+            let decided =
+                plan.handling == .detectFirst
+                ? ConnectionPlanner.plan(facts, detected: .opaque, in: status.configuration) : plan
+            let decision =
+                decided.decision ?? PolicyDecision(action: .deny, ruleIndex: nil, ruleName: "loop to the proxy itself")
             return Self.json(
                 PolicyExplanation(
                     direction: direction.rawValue, destination: target, configGeneration: status.generation,
-                    inspectsFirstBytes: PolicyEvaluator.needsDetection(policy, for: facts),
+                    inspectsFirstBytes: plan.handling == .detectFirst,
                     action: decision.action.rawValue, rule: decision.ruleName, ruleIndex: decision.ruleIndex))
         }
     }

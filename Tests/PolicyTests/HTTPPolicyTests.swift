@@ -81,6 +81,8 @@ import Testing
             check(http11: false, transferEncodings: ["chunked"])?.reason == "Transfer-Encoding on an HTTP/1.0 request")
         #expect(check(hosts: ["b"], target: "http://a/x")?.reason == "Host does not match the request target")
         #expect(check(hosts: ["A:80"], target: "http://a/x") == nil)
+        #expect(check(target: "/" + String(repeating: "a", count: 8191)) == nil)
+        #expect(check(target: "/" + String(repeating: "a", count: 8192))?.status == 414)
     }
 }
 

@@ -9,14 +9,17 @@ import Testing
         #expect(
             ClientHelloParser.parse(Self.clientHello)
                 == .clientHello(serverName: "api.example.com", alpn: ["h2", "http/1.1"]))
-        #expect(
-            ProtocolDetector.detect(Self.clientHello) == .tls(serverName: "api.example.com", alpn: ["h2", "http/1.1"]))
+        #expect(detect(Self.clientHello) == .tls(serverName: "api.example.com", alpn: ["h2", "http/1.1"]))
     }
 
     /// Split at every point, as TCP may deliver it: undecided until the last byte, then the same answer.
     @Test func aClientHelloSplitAnywhereWaitsForTheRest() {
         for cut in 1..<Self.clientHello.count {
-            #expect(ClientHelloParser.parse(Array(Self.clientHello.prefix(cut))) == .needMoreData, "cut at \(cut)")
+            guard case .needMoreData(let atLeast) = ClientHelloParser.parse(Array(Self.clientHello.prefix(cut))) else {
+                Issue.record("cut at \(cut) decided")
+                continue
+            }
+            #expect(atLeast > cut && atLeast <= Self.clientHello.count, "cut at \(cut)")
         }
     }
 
@@ -37,15 +40,69 @@ import Testing
         ("DELETE /admin?x=1 HTTP/1.0\r\n", .some(.http1)),
         ("GET / HTT", nil),
         ("GET", nil),
+        ("G", nil),
         ("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", .some(.http2)),
         ("PRI * HTTP/2.0\r\n", nil),
         ("SSH-2.0-OpenSSH_9.2\r\n", .some(.opaque)),
-        ("GET  / HTTP/1.1\r\n", .some(.opaque)),
-        ("get / HTTP/2.0\r\n", .some(.opaque)),
         ("\u{0}\u{1}\u{2}", .some(.opaque)),
+        // What a lenient server still reads as a request (RFC 9112 §2.2, §3): never opaque.
+        ("GET  / HTTP/1.1\r\n", .some(.http1)),
+        ("GET\t/admin\tHTTP/1.1\r\n", .some(.http1)),
+        ("GET\u{0B}/admin\u{0C}HTTP/1.1\r\n", .some(.http1)),
+        ("\r\n\r\nGET /admin HTTP/1.1\r\n", .some(.http1)),
+        ("  GET /admin HTTP/1.1\r\n", .some(.http1)),
+        ("get / HTTP/2.0\r\n", .some(.http1)),
+        ("GET /admin http/1.1\r\n", .some(.http1)),
+        ("GET /ad min HTTP/1.1\r\n", .some(.http1)),
+        ("GET /ad min\r\n", .some(.opaque)),
+        ("GET /admin\r\n", .some(.http1)),
+        // Lines of other protocols that only look like words: not HTTP.
+        ("EHLO mail.example.com\r\n", .some(.opaque)),
+        ("SET key value\r\n", .some(.opaque)),
+        ("a1 LOGIN user secret\r\n", .some(.opaque)),
+        ("PING\r\n", .some(.opaque)),
+        ("GET\r\n", .some(.opaque)),
+        ("GET /x HTTPS/1.1\r\n", .some(.opaque)),
     ])
     func httpAndOpaque(text: String, expected: DetectedProtocol?) {
-        #expect(ProtocolDetector.detect(Array(text.utf8)) == expected)
+        #expect(detect(Array(text.utf8)) == expected)
+        // The same a byte at a time: the resumed detector reads only what each call adds.
+        var detector = ProtocolDetector()
+        let bytes = Array(text.utf8)
+        var answer: DetectedProtocol?
+        for end in 1...bytes.count where answer == nil {
+            answer = detector.detect(bytes.prefix(end))
+        }
+        #expect(answer == expected)
+    }
+
+    /// A request line longer than the sniffer waits for is still HTTP (the strict parser then answers 414), never
+    /// opaque: an 8 KiB target would otherwise carry any path past the HTTP rules.
+    @Test func aLongRequestTargetIsHTTP() {
+        let line = Array("GET /".utf8) + Array(repeating: UInt8(ascii: "a"), count: 9000)
+        #expect(detect(line) == .http1)
+    }
+
+    /// Byte-at-a-time input costs linear work: 8 KiB of request line and a 16 KiB handshake record, each fed one byte
+    /// more per call, stay well inside a bound that rescanning everything on each call would exceed.
+    @Test func byteAtATimeIsLinear() {
+        let line = Array("GET /".utf8) + Array(repeating: UInt8(ascii: "a"), count: 8300)
+        var detector = ProtocolDetector()
+        let started = ContinuousClock.now
+        var answer: DetectedProtocol?
+        for end in 1...line.count where answer == nil { answer = detector.detect(line[..<end]) }
+        #expect(answer == .http1)
+        var tls = ProtocolDetector()
+        let record: [UInt8] = [22, 3, 1, 0x40, 0x00] + [1, 0, 0x3f, 0xfc] + Array(repeating: 0, count: 0x4000 - 4)
+        var tlsAnswer: DetectedProtocol?
+        for end in 1...record.count where tlsAnswer == nil { tlsAnswer = tls.detect(record[..<end]) }
+        #expect(tlsAnswer != nil)
+        #expect(ContinuousClock.now - started < .seconds(1))
+    }
+
+    private func detect(_ bytes: [UInt8]) -> DetectedProtocol? {
+        var detector = ProtocolDetector()
+        return detector.detect(bytes)
     }
 
     @Test func malformedTLSIsOpaqueNotACrash() {
@@ -75,18 +132,29 @@ import Testing
                 }
                 input = Array(input.prefix(Int.random(in: 0...input.count, using: &generator)))
             }
-            _ = ProtocolDetector.detect(input)
-            _ = HTTPPrefaceSniffer.sniff(input)
+            _ = detect(input)
+            var sniffer = HTTPPrefaceSniffer()
+            _ = sniffer.sniff(input)
             runs += 1
         }
         #expect(runs > 1000)
     }
 
-    /// A TLS record begun but cut off by the detect timeout is TLS with an unknown name, not opaque.
-    @Test func aClientHelloCutOffIsTLSWithAnUnknownName() {
-        #expect(ProtocolDetector.detectAtTimeout(Array(Self.clientHello.prefix(40))) == .tls(serverName: nil, alpn: []))
-        #expect(ProtocolDetector.detectAtTimeout([]) == .opaque)
-        #expect(ProtocolDetector.detectAtTimeout(Array("GET / HT".utf8)) == .opaque)
+    /// At the detect timeout what cannot be told fails closed: a TLS record begun but cut off is TLS with an unknown
+    /// name, bytes that could still be a request are undecided (never opaque), and no bytes at all are silent.
+    @Test(arguments: [
+        (Array(CapturedTraffic.clientHello.prefix(40)), DetectedProtocol.tls(serverName: nil, alpn: [])),
+        ([22], .tls(serverName: nil, alpn: [])),
+        ([], .silent),
+        (Array("GET / HT".utf8), .undecided),
+        (Array("G".utf8), .undecided),
+        (Array("\r\n".utf8), .undecided),
+        (Array("SSH-2.0".utf8), .undecided),
+        (Array("SSH-2.0-x\r\n".utf8), .opaque),
+    ])
+    func atTheTimeoutWhatCannotBeToldFailsClosed(bytes: [UInt8], expected: DetectedProtocol) {
+        var detector = ProtocolDetector()
+        #expect(detector.detectAtTimeout(bytes) == expected)
     }
 
     /// ALPN ids are arbitrary bytes: unprintable ones are kept (escaped), the server name still read.

@@ -3,8 +3,8 @@
 /// and malformed input ends as `.notTLS`, never a crash.
 public enum ClientHelloParser {
     public enum Result: Sendable, Hashable {
-        /// The bytes so far are a valid beginning: wait for more.
-        case needMoreData
+        /// The bytes so far are a valid beginning: wait until there are at least this many.
+        case needMoreData(atLeast: Int)
         /// Not a ClientHello (or one malformed or larger than we read): treat the connection as opaque.
         case notTLS
         case clientHello(serverName: String?, alpn: [String])
@@ -13,15 +13,20 @@ public enum ClientHelloParser {
     /// A ClientHello is a few hundred bytes; the limit keeps a hostile client from making the proxy buffer more.
     public static let maximumSize = 16 * 1024
 
+    /// A ClientHello fits in one or two records; a client that splits it finer is not read further (its bytes
+    /// stay TLS whose name is unknown, which fails closed).
+    static let maximumRecords = 64
+
     public static func parse(_ bytes: [UInt8]) -> Result {
         // Records: type 22 (handshake), version 3.x, length; their fragments concatenate into the handshake stream.
         var handshake: [UInt8] = []
         var offset = 0
-        while true {
-            guard offset < bytes.count else { return .needMoreData }
+        for _ in 0..<maximumRecords {
+            guard offset < bytes.count else { return .needMoreData(atLeast: offset + 5) }
             guard bytes[offset] == 22 else { return .notTLS }
             guard offset + 5 <= bytes.count else {
-                return offset + 1 < bytes.count && bytes[offset + 1] != 3 ? .notTLS : .needMoreData
+                guard offset + 1 < bytes.count else { return .needMoreData(atLeast: offset + 2) }
+                return bytes[offset + 1] != 3 ? .notTLS : .needMoreData(atLeast: offset + 5)
             }
             guard bytes[offset + 1] == 3 else { return .notTLS }
             let length = Int(bytes[offset + 3]) << 8 | Int(bytes[offset + 4])
@@ -36,9 +41,10 @@ public enum ClientHelloParser {
                     return parseBody(handshake[4..<(4 + bodyLength)])
                 }
             }
-            guard end <= bytes.count else { return .needMoreData }
+            guard end <= bytes.count else { return .needMoreData(atLeast: end) }
             offset = end
         }
+        return .notTLS
     }
 
     /// The ClientHello body: version, random, session id, cipher suites, compression methods, extensions.

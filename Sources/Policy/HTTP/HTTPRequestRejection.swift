@@ -9,6 +9,9 @@ public struct HTTPRequestRejection: Error, Sendable, Hashable {
         self.reason = reason
     }
 
+    /// As long a request line as detection waits for: what it took for a request on length alone is refused here.
+    public static let maximumTargetLength = HTTPPrefaceSniffer.maximumRequestLine
+
     /// Checks the framing and host of a request head. The parser already refuses Content-Length together with
     /// Transfer-Encoding, differing Content-Lengths and obsolete line folding; what remains is checked here.
     /// - Parameters:
@@ -19,6 +22,9 @@ public struct HTTPRequestRejection: Error, Sendable, Hashable {
     public static func check(
         isHTTP11: Bool, hosts: [String], transferEncodings: [String], target: String, isConnect: Bool
     ) -> Result<RequestTarget, HTTPRequestRejection> {
+        if target.utf8.count > maximumTargetLength {
+            return .failure(.init(status: 414, reason: "request target longer than \(maximumTargetLength) bytes"))
+        }
         if hosts.count > 1 {
             return .failure(.init(status: 400, reason: "more than one Host header"))
         }

@@ -18,14 +18,21 @@ public enum PolicyEvaluator {
     /// Decides a connection once its first bytes are known. Walking the rules in order, an HTTP rule whose L4
     /// conditions hold on an HTTP connection the proxy can parse means every request is decided on its own.
     /// - Parameter proxiesHTTP: whether the proxy can parse what was detected request by request. An HTTP rule on an
-    ///   HTTP connection it cannot parse fails closed: a deny rule matches, an allow rule does not.
+    ///   HTTP connection it cannot parse, or on bytes that could still have been HTTP when the detect timeout ran
+    ///   out (`undecided`), fails closed: a deny rule matches, an allow rule does not.
     public static func verdict(
         _ policy: DirectionPolicy, for connection: ConnectionFacts, detected: DetectedProtocol?, proxiesHTTP: Bool
     ) -> ConnectionVerdict {
         for (index, rule) in policy.rules.enumerated() where matches(rule, connection) {
             if rule.http != nil {
-                guard detected == .http1 || detected == .http2 else { continue }
-                if proxiesHTTP { return .perRequest }
+                switch detected {
+                case .http1?, .http2?:
+                    if proxiesHTTP { return .perRequest }
+                case .undecided?:
+                    break
+                default:
+                    continue
+                }
                 guard rule.action == .deny else { continue }
             } else if !matchesApplication(rule, detected) {
                 continue

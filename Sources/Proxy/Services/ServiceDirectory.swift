@@ -14,10 +14,9 @@ public final class ServiceDirectory: Sendable {
         self.logger = logger
     }
 
-    /// The runtime of the service an outbound connection to `address`:`port` dialed, if it is one's.
-    func runtime(addressedBy address: [UInt8], port: UInt16, in configuration: ProxyConfiguration) -> ServiceRuntime? {
-        guard let definition = configuration.service(addressedBy: address, port: port) else { return nil }
-        return runtimes.withLock { runtimes in
+    /// The runtime of a service a connection's plan goes to.
+    func runtime(for definition: ServiceDefinition) -> ServiceRuntime {
+        runtimes.withLock { runtimes in
             if let runtime = runtimes[definition] { return runtime }
             // Services the configuration in force no longer has are let go (their open connections keep their
             // runtime). The one in force, not the connection's: that may be older than a reload.

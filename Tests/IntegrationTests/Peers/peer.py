@@ -593,6 +593,91 @@ def http_serve(args):
     server.serve_forever()
 
 
+# --- lenient http ------------------------------------------------------------
+
+
+def lenient_answer(conn):
+    """Reads one request as leniently as RFC 9112 allows (blank lines before it skipped, any whitespace between the
+    words of its first line, a version-less HTTP/0.9 GET), and serves it: "served METHOD TARGET". After "Upgrade"
+    it answers 101 and echoes whatever follows."""
+    data = b""
+    while b"\n" not in data.lstrip(b" \t\r\n\x0b\x0c") or not data.strip():
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        data += chunk
+    data = data.lstrip(b" \t\r\n\x0b\x0c")
+    line, _, rest = data.partition(b"\n")
+    words = line.split()
+    if len(words) < 2:
+        return
+    method, target = words[0], b" ".join(words[1:-1] if len(words) > 2 else words[1:])
+    if len(words) > 2:
+        while b"\r\n\r\n" not in b"\r\n" + rest and b"\n\n" not in b"\n" + rest:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+    upgrade = b"\nupgrade:" in b"\n" + rest.lower()
+    print(json.dumps({"served": f"{method.decode(errors='replace')} {target.decode(errors='replace')}"}), flush=True)
+    if upgrade:
+        conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+        while chunk := conn.recv(65536):
+            conn.sendall(chunk)
+        return
+    body = b"served " + method + b" " + target
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+
+
+def lenient_serve(args):
+    listener = socket.create_server((args.bind, args.port), family=socket.AF_INET6, dualstack_ipv6=True)
+    print("READY", flush=True)
+    while True:
+        conn, _ = listener.accept()
+
+        def run(conn=conn):
+            with conn:
+                try:
+                    lenient_answer(conn)
+                except OSError:
+                    pass
+
+        threading.Thread(target=run, daemon=True).start()
+
+
+def paced_send(args):
+    """Sends its parts in order: "@SECONDS" pauses, any other part is text with backslash escapes; with --bytewise,
+    text goes a byte at a time that many seconds apart. Prints what came back and how the connection ended."""
+    with connect(args.host, args.port, args.timeout) as sock:
+        ended = "open"
+        try:
+            for part in args.parts:
+                if part.startswith("@"):
+                    time.sleep(float(part[1:]))
+                    continue
+                data = part.encode().decode("unicode_escape").encode("latin-1")
+                if args.bytewise:
+                    for byte in data:
+                        sock.sendall(bytes([byte]))
+                        time.sleep(args.bytewise)
+                else:
+                    sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            ended = "reset"
+        received = b""
+        if ended == "open":
+            try:
+                while data := sock.recv(65536):
+                    received += data
+                ended = "closed"
+            except socket.timeout:
+                pass
+            except ConnectionResetError:
+                ended = "reset"
+    print_json({"received": received.decode(errors="replace"), "ended": ended})
+    return 0
+
+
 # --- dns ---------------------------------------------------------------------
 
 
@@ -862,6 +947,19 @@ def main():
     http_serve_parser.add_argument("--bind", default="::")
     http_serve_parser.add_argument("--status", type=int, help="answer every request with this status")
     http_serve_parser.set_defaults(run=http_serve)
+
+    lenient_parser = commands.add_parser("lenient-serve", help="serve requests read as leniently as RFC 9112 allows")
+    lenient_parser.add_argument("--port", type=int, required=True)
+    lenient_parser.add_argument("--bind", default="::")
+    lenient_parser.set_defaults(run=lenient_serve)
+
+    paced_parser = commands.add_parser("paced-send", help="send parts with pauses, print what comes back")
+    paced_parser.add_argument("host")
+    paced_parser.add_argument("port", type=int)
+    paced_parser.add_argument("parts", nargs="+")
+    paced_parser.add_argument("--bytewise", type=float, default=0.0, help="seconds between bytes")
+    paced_parser.add_argument("--timeout", type=float, default=3.0)
+    paced_parser.set_defaults(run=paced_send)
 
     dns_serve_parser = commands.add_parser("dns-serve", help="answer DNS over UDP and TCP")
     dns_serve_parser.add_argument("--port", type=int, default=53)

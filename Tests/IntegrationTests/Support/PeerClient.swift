@@ -69,6 +69,25 @@ enum PeerClient {
         return json?["reply"]
     }
 
+    struct PacedResult: Decodable {
+        var received: String
+        /// `closed` (an orderly end), `reset`, or `open` (still open at the timeout).
+        var ended: String
+    }
+
+    /// Sends `parts` in order on one connection: `@SECONDS` pauses, anything else is text with backslash escapes,
+    /// a byte at a time `bytewise` seconds apart when given. Returns what came back and how the connection ended.
+    static func pacedSend(
+        _ command: [String], host: String, port: Int, _ parts: [String], bytewise: Double? = nil, timeout: Double = 3
+    ) throws -> PacedResult {
+        let result = try Shell.run(
+            command + [
+                "/usr/bin/python3", "-B", Binaries.peer, "paced-send", host, "\(port)", "--timeout", "\(timeout)",
+            ]
+                + (bytewise.map { ["--bytewise", "\($0)"] } ?? []) + ["--"] + parts)
+        return try JSONDecoder().decode(PacedResult.self, from: Data(result.stdout.utf8))
+    }
+
     /// True when a full exchange with the server succeeded; false when the connection failed.
     static func reaches(_ command: [String], host: String, port: Int) throws -> Bool {
         do {

@@ -139,6 +139,17 @@ final class PodTopology: @unchecked Sendable {
         return server
     }
 
+    /// Starts, in the peer, a server that reads requests as leniently as RFC 9112 allows and answers each with
+    /// `served METHOD TARGET` (and prints that line); returns once it listens.
+    @discardableResult
+    func startLenientHTTPServer(port: Int) throws -> BackgroundProcess {
+        let server = try start(
+            name: "lenient-http-\(port)",
+            inPeer(["/usr/bin/python3", "-B", Binaries.peer, "lenient-serve", "--port", "\(port)"]))
+        try server.waitForOutput("READY")
+        return server
+    }
+
     /// The pod's own /etc/hosts: `ip netns exec` puts /etc/netns/POD/hosts in its place for what runs in the pod.
     func writePodHosts(_ text: String) throws {
         try writePodEtcFile("hosts", text)

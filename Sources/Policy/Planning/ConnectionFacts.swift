@@ -27,3 +27,14 @@ extension ConnectionFacts {
             && (ports.isEmpty || ports.contains { $0.contains(destinationPort) })
     }
 }
+
+extension ConnectionFacts {
+    /// 127.0.0.0/8 or ::1: the pod itself.
+    var destinationIsLoopback: Bool {
+        switch destinationAddress.count {
+        case 4: destinationAddress[0] == 127
+        case 16: destinationAddress == Array(repeating: 0, count: 15) + [1]
+        default: false
+        }
+    }
+}

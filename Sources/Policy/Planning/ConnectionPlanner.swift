@@ -1,0 +1,67 @@
+/// The one place where a connection is decided: a pure function from its facts (direction, original destination,
+/// source, and what its first bytes are) and the configuration in force to a `ConnectionPlan`. The policy's rules,
+/// the loop check, the limit and the service all come from here; what cannot be told fails closed here too.
+public enum ConnectionPlanner {
+    /// The plan for a connection: called first with `detected` nil, and, when that plan is `detectFirst`, once more
+    /// with what the first bytes are.
+    ///
+    /// The first bytes matter when the first rule whose L4 conditions hold needs them (SNI or HTTP), or when HTTP
+    /// would be proxied request by request (a limit that counts requests, or a service whose endpoints answer for
+    /// their requests). Connections an earlier L4 rule or the default decides are never delayed; a loop never waits.
+    public static func plan(
+        _ facts: ConnectionFacts, detected: DetectedProtocol?, in configuration: ProxyConfiguration
+    ) -> ConnectionPlan {
+        if isLoop(facts, configuration) { return ConnectionPlan(handling: .refuseLoop) }
+        let limit = configuration.limits.first { $0.matches(facts) }
+        let service = service(for: facts, configuration)
+        let policy = configuration.policy(for: facts.direction)
+        if detected == nil,
+            PolicyEvaluator.needsDetection(policy, for: facts) || limit?.limitsRequests == true
+                || service != nil
+        {
+            return ConnectionPlan(handling: .detectFirst, limit: limit, service: service)
+        }
+        let perRequest = detected?.isHTTP == true && (limit?.limitsRequests == true || service != nil)
+        let httpHandling: ConnectionPlan.Handling = detected == .http2 ? .http2 : .http1
+        let verdict = PolicyEvaluator.verdict(
+            policy, for: facts, detected: detected, proxiesHTTP: detected?.isHTTP == true)
+        switch verdict {
+        case .perRequest:
+            return ConnectionPlan(handling: httpHandling, limit: limit, service: service)
+        case .decided(let decision) where decision.action == .deny:
+            return ConnectionPlan(handling: .deny, decision: decision, limit: limit, service: service)
+        case .decided(let decision):
+            // Each request is counted (or answered for by a service endpoint) on its own, and decided again the
+            // same way, which the connection's verdict already showed allows it.
+            return ConnectionPlan(
+                handling: perRequest ? httpHandling : .relay, decision: decision, limit: limit, service: service)
+        }
+    }
+
+    /// The first bytes of a connection that was silent through the detect timeout and is already relayed: they
+    /// meet the deny rules before the upstream sees them. HTTP cannot be proxied request by request by then, so HTTP
+    /// rules count as on a connection the proxy cannot parse: deny rules match, allow rules do not. The result
+    /// denies only when a deny rule matches (an allow changes nothing: the connection was already allowed).
+    public static func judgeLateBytes(
+        _ facts: ConnectionFacts, detected: DetectedProtocol, in configuration: ProxyConfiguration
+    ) -> PolicyDecision? {
+        let verdict = PolicyEvaluator.verdict(
+            configuration.policy(for: facts.direction), for: facts, detected: detected, proxiesHTTP: false)
+        guard case .decided(let decision) = verdict, decision.action == .deny else { return nil }
+        return decision
+    }
+
+    /// A connection aimed at one of the proxy's own ports would come straight back: inbound, any such port is the
+    /// proxy's (everything that reaches the inbound listener is for this pod); outbound, only on loopback, where it
+    /// arrives unredirected.
+    static func isLoop(_ facts: ConnectionFacts, _ configuration: ProxyConfiguration) -> Bool {
+        guard configuration.listeners.all.contains(Int(facts.destinationPort)) else { return false }
+        return facts.direction == .inbound || facts.destinationIsLoopback
+    }
+
+    /// Services are what the app dials out to; inbound connections go to the pod's own ports.
+    private static func service(for facts: ConnectionFacts, _ configuration: ProxyConfiguration) -> ServiceDefinition? {
+        guard facts.direction == .outbound else { return nil }
+        return configuration.service(addressedBy: facts.destinationAddress, port: facts.destinationPort)
+    }
+}

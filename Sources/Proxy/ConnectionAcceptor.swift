@@ -1,0 +1,290 @@
+import Logging
+import NIOCore
+import NIOPosix
+import Policy
+import Telemetry
+
+/// Takes each accepted connection through its stages, in order: original destination → plan → (first bytes → plan)
+/// → reset, byte relay, or HTTP proxied request by request; and what the connection reports when it ends. Every
+/// decision comes from `ConnectionPlanner`; this type only carries plans out.
+struct ConnectionAcceptor: Sendable {
+    let direction: TrafficDirection
+    let configurations: ConfigurationStore
+    let reader: any OriginalDestinationReader
+    let registry: ConnectionRegistry
+    let limiter: TrafficLimiter
+    let services: ServiceDirectory
+    let recorder: TrafficRecorder
+    let logger: Logger
+
+    /// Runs on the client channel's event loop as the channel is accepted, before it is registered. The channel asks
+    /// for no read until the plan says where its bytes go (and, for a relay, until the upstream is connected); what
+    /// NIO still reads (it always drains a socket on the peer's FIN) is held or queued in order.
+    /// - Throws: when the channel refuses its options; it is then closed unused.
+    func accept(_ client: Channel) throws {
+        // Set here, synchronously, rather than as child channel options, which NIO applies through a chain of
+        // futures for every accepted connection. (TCP_NODELAY is inherited from the listening socket.)
+        try client.syncOptions?.setOption(.autoRead, value: false)
+        try client.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
+        let record = ConnectionRecord(direction: direction, source: client.remoteAddress)
+        registry.register(client, record: NIOLoopBound(record, eventLoop: client.eventLoop))
+        recorder.connectionOpened(direction: direction.rawValue)
+        client.closeFuture.assumeIsolated().whenComplete { [recorder, direction] _ in
+            recorder.connectionClosed(
+                direction: direction.rawValue, destination: record.destination?.description ?? "unknown",
+                outcome: record.outcome, bytesReceived: record.bytesReceived, bytesSent: record.bytesSent,
+                entry: record.entry)
+        }
+        // One snapshot for planning the connection: a reload applies to the next one (and to its next request).
+        let configuration = configurations.current
+        reader.originalDestination(of: client).hop(to: client.eventLoop).assumeIsolated().whenComplete { result in
+            switch result {
+            case .failure(let error):
+                logger.warning(
+                    "connection refused: original destination unreadable",
+                    metadata: [
+                        "direction": "\(direction)", "source": "\(record.source)", "error": "\(error)",
+                    ])
+                client.reset()
+            case .success(let destination):
+                record.destination = destination
+                let facts = ConnectionFacts(
+                    direction: direction, destinationAddress: destination.address.addressBytes ?? [],
+                    destinationPort: UInt16(destination.port),
+                    sourceAddress: client.remoteAddress?.addressBytes ?? [])
+                let connection = AcceptedConnection(
+                    client: client, destination: destination, facts: facts, configuration: configuration,
+                    record: record)
+                let plan = ConnectionPlanner.plan(facts, detected: nil, in: configuration)
+                if plan.handling != .refuseLoop, let limit = plan.limit {
+                    guard limiter.acquire(.connections, under: limit) else {
+                        refuseOverLimit(client, record: record, limit: limit, reason: "maxConnections")
+                        return
+                    }
+                    client.closeFuture.whenComplete { [limiter] _ in limiter.release(.connections, under: limit) }
+                }
+                _ = carryOut(plan, for: connection, detected: nil)
+            }
+        }
+    }
+
+    /// One connection, with what is known of it when it is planned.
+    private struct AcceptedConnection {
+        let client: Channel
+        let destination: OriginalDestination
+        let facts: ConnectionFacts
+        /// The snapshot the connection is planned with.
+        let configuration: ProxyConfiguration
+        let record: ConnectionRecord
+
+        /// What the logs say of the connection; built only when a log line is written (log calls take it lazily).
+        func logMetadata(_ detected: DetectedProtocol?) -> Logger.Metadata {
+            var metadata: Logger.Metadata = [
+                "direction": "\(facts.direction)", "source": "\(record.source)", "destination": "\(destination)",
+            ]
+            switch detected {
+            case .tls(let serverName, let alpn)?:
+                metadata["protocol"] = "tls"
+                metadata["sni"] = "\(serverName ?? "unknown")"
+                if !alpn.isEmpty { metadata["alpn"] = "\(alpn.joined(separator: ","))" }
+            case let detected?:
+                metadata["protocol"] = "\(detected)"
+            case nil:
+                break
+            }
+            return metadata
+        }
+    }
+
+    /// Does what the plan says. Returns what the detection handler does with the first bytes, when they were read.
+    private func carryOut(_ plan: ConnectionPlan, for connection: AcceptedConnection, detected: DetectedProtocol?)
+        -> ProtocolDetectionHandler.Next
+    {
+        let client = connection.client
+        connection.record.detected = detected
+        connection.record.decision = plan.decision
+        switch plan.handling {
+        case .refuseLoop:
+            connection.record.outcome = .loop
+            logger.warning(
+                "connection refused: original destination is the proxy itself",
+                metadata: connection.logMetadata(nil))
+            client.reset()
+            return .drop
+        case .detectFirst:
+            // One read at a time while detecting, so the decision comes as early as the bytes allow.
+            let readsPerTurn = (try? client.syncOptions?.getOption(.maxMessagesPerRead)) ?? Self.maxMessagesPerRead
+            let detection = ProtocolDetectionHandler(timeout: TimeAmount(connection.configuration.timeouts.detect)) {
+                detected in
+                try? client.syncOptions?.setOption(.maxMessagesPerRead, value: readsPerTurn)
+                return carryOut(
+                    ConnectionPlanner.plan(connection.facts, detected: detected, in: connection.configuration),
+                    for: connection, detected: detected)
+            }
+            do {
+                try client.syncOptions?.setOption(.maxMessagesPerRead, value: 1)
+                try client.pipeline.syncOperations.addHandler(detection)
+            } catch {
+                client.reset()
+            }
+            return .drop
+        case .deny:
+            deny(connection, by: plan.decision!, detected: detected, message: "connection denied by policy")
+            return .drop
+        case .http1, .http2:
+            return proxyRequests(connection, plan: plan, detected: detected) ? .replay : .drop
+        case .relay:
+            if let limit = plan.limit, plan.countsAsOneRequest {
+                if let wait = limiter.takeToken(under: limit) {
+                    refuseOverLimit(
+                        client, record: connection.record, limit: limit, reason: "requestsPerSecond (next in \(wait))")
+                    return .drop
+                }
+                guard limiter.acquire(.requests, under: limit) else {
+                    refuseOverLimit(client, record: connection.record, limit: limit, reason: "maxRequests")
+                    return .drop
+                }
+                client.closeFuture.whenComplete { [limiter] _ in limiter.release(.requests, under: limit) }
+            }
+            guard relay(connection, plan: plan, detected: detected) else { return .drop }
+            guard detected == .silent else { return .replay }
+            return .holdLateBytes { lateBytes in
+                guard
+                    let decision = ConnectionPlanner.judgeLateBytes(
+                        connection.facts, detected: lateBytes, in: connection.configuration)
+                else { return true }
+                deny(
+                    connection, by: decision, detected: lateBytes,
+                    message: "connection denied by policy after the detect timeout")
+                return false
+            }
+        }
+    }
+
+    /// Resets a connection the policy denies, before any of its bytes reach an upstream.
+    private func deny(
+        _ connection: AcceptedConnection, by decision: PolicyDecision, detected: DetectedProtocol?, message: String
+    ) {
+        connection.record.detected = detected
+        connection.record.decision = decision
+        connection.record.outcome = .denied
+        recorder.denied(
+            direction: direction.rawValue, source: connection.record.source,
+            destination: connection.destination.description, request: nil, rule: decision.ruleName)
+        logger.warning(
+            "\(message)",
+            metadata: connection.logMetadata(detected).merging([
+                "rule": "\(decision.ruleName)", "ruleIndex": "\(decision.ruleIndex.map(String.init) ?? "default")",
+            ]) { $1 })
+        connection.client.reset()
+    }
+
+    /// A connection over its limit is reset at once: a client fails fast rather than queueing behind a dependency
+    /// that is already saturated.
+    private func refuseOverLimit(_ client: Channel, record: ConnectionRecord, limit: TrafficLimit, reason: String) {
+        record.outcome = .limited
+        logger.warning(
+            "connection refused: limit reached",
+            metadata: [
+                "direction": "\(direction)", "source": "\(record.source)",
+                "destination": "\(record.destination?.description ?? "unknown")", "limit": "\(limit.name)",
+                "bound": "\(reason)",
+            ])
+        client.reset()
+    }
+
+    /// The upstream a plan goes to: one of its service's endpoints, or the original destination.
+    private func dialer(for connection: AcceptedConnection, plan: ConnectionPlan) -> UpstreamDialer {
+        UpstreamDialer(
+            direction: direction, destination: connection.destination,
+            connectTimeout: TimeAmount(connection.configuration.timeouts.connect),
+            service: plan.service.map(services.runtime(for:)))
+    }
+
+    /// HTTP/1.1 or HTTP/2 with an HTTP rule or a request limit in reach, or to a service: every request is decided
+    /// on its own. Reading resumes at once; the first bytes, replayed next, are the start of the first request (or
+    /// the HTTP/2 preface).
+    /// - Returns: false when the pipeline could not be set up; the connection is then reset.
+    private func proxyRequests(_ connection: AcceptedConnection, plan: ConnectionPlan, detected: DetectedProtocol?)
+        -> Bool
+    {
+        let client = connection.client
+        connection.record.outcome = .forwarded
+        let proxied = ProxiedConnection(
+            facts: connection.facts, dialer: dialer(for: connection, plan: plan), configurations: configurations,
+            record: connection.record, recorder: recorder, limiter: limiter, logger: logger,
+            logMetadata: connection.logMetadata(detected))
+        do {
+            // Counted at the socket, from the replayed first bytes on: the HTTP handlers see messages, not bytes.
+            try client.pipeline.syncOperations.addHandler(ByteCountingHandler(record: connection.record))
+            try client.pipeline.syncOperations.addHandler(
+                IdleStateHandler(allTimeout: TimeAmount(connection.configuration.timeouts.idle)))
+            if plan.handling == .http2 {
+                try HTTP2Session(connection: proxied).install(on: client)
+            } else {
+                try HTTP1ClientHandler(connection: proxied).install(on: client)
+            }
+            // Before the first bytes: HTTP/2 streams they open take their autoRead from the connection.
+            try client.syncOptions?.setOption(.autoRead, value: true)
+        } catch {
+            client.reset()
+            return false
+        }
+        return true
+    }
+
+    /// Relays bytes both ways. The first bytes, replayed next, pass the relay like any others: the upstream's end
+    /// holds what comes before it is in its pipeline, and its socket queues what comes before it is connected.
+    /// - Returns: false when the pipeline could not be set up; the connection is then reset.
+    private func relay(_ connection: AcceptedConnection, plan: ConnectionPlan, detected: DetectedProtocol?) -> Bool {
+        let client = connection.client
+        let record = connection.record
+        let dialer = dialer(for: connection, plan: plan)
+        // Idle means neither side read anything for the timeout; the client's end watches both.
+        let (clientEnd, upstreamEnd) = RelayHandler.matchedPair(
+            countingInto: record, idleTimeout: TimeAmount(connection.configuration.timeouts.idle))
+        do {
+            try client.pipeline.syncOperations.addHandler(clientEnd)
+        } catch {
+            client.reset()
+            return false
+        }
+        let upstreamHandler = NIOLoopBound(upstreamEnd, eventLoop: client.eventLoop)
+        let dialStarted = ContinuousClock.now
+        dialer.connect(on: client.eventLoop) { upstream in
+            upstream.eventLoop.makeCompletedFuture {
+                try upstream.pipeline.syncOperations.addHandler(upstreamHandler.value)
+            }
+        }.assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let upstream):
+                record.outcome = .forwarded
+                record.upstream = upstream.remoteAddress
+                if let service = dialer.service, let endpoint = upstream.remoteAddress {
+                    service.succeeded(endpoint)
+                }
+                recorder.upstreamConnected(direction: direction.rawValue, after: ContinuousClock.now - dialStarted)
+                logger.debug("connection forwarded", metadata: connection.logMetadata(detected))
+                upstream.flush()
+                // Fails only if the client has already gone, and then the relay closes the upstream itself.
+                try? client.syncOptions?.setOption(.autoRead, value: true)
+            case .failure(let error):
+                record.outcome = Self.outcome(ofFailedConnect: error)
+                logger.info(
+                    "upstream connect failed",
+                    metadata: connection.logMetadata(detected).merging(["error": "\(error)"]) { $1 })
+                client.reset()
+            }
+        }
+        return true
+    }
+
+    /// NIO's default reads per event-loop turn, should the channel not tell its own.
+    private static let maxMessagesPerRead: UInt = 4
+
+    /// A connect that ran out of time, or one refused or unreachable.
+    static func outcome(ofFailedConnect error: Error) -> ConnectionOutcome {
+        if case ChannelError.connectTimeout = error { return .timeout }
+        return .refused
+    }
+}
