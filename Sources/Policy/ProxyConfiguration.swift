@@ -19,6 +19,11 @@ public struct ProxyConfiguration: Sendable, Hashable {
 
     /// How long the proxy waits for things.
     public struct Timeouts: Sendable, Hashable {
+        /// Seconds between keepalive probes, once they started.
+        public static let keepaliveProbeInterval = 10
+        /// Unanswered keepalive probes after which the kernel ends the connection.
+        public static let keepaliveProbes = 6
+
         /// To establish the upstream connection; an unreachable upstream fails the client after this.
         public var connect: Duration = .seconds(1)
         /// With no byte in either direction for this long, a relayed connection is closed.
@@ -31,6 +36,10 @@ public struct ProxyConfiguration: Sendable, Hashable {
         /// 504.
         /// None by default: long polls and slow reports must keep working unless the operator says otherwise.
         public var request: Duration?
+        /// How long a relayed connection's sockets may be silent before TCP keepalive probes start (then one every
+        /// `keepaliveProbeInterval`, `keepaliveProbes` unanswered ones ending it): a peer that vanished without a FIN
+        /// or a reset (a node gone, a dropped NAT entry) does not hold two descriptors until the idle timeout.
+        public var keepalive: Duration = .seconds(60)
 
         public init() {}
     }

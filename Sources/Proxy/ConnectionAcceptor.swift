@@ -198,6 +198,7 @@ struct ConnectionAcceptor: Sendable {
         UpstreamDialer(
             direction: direction, destination: connection.destination,
             connectTimeout: TimeAmount(connection.configuration.timeouts.connect),
+            keepalive: TCPKeepalive(connection.configuration.timeouts),
             service: plan.service.map(services.runtime(for:)))
     }
 

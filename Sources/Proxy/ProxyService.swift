@@ -108,7 +108,8 @@ public struct ProxyService: Service {
     private func bind(_ listener: CaptureListener, on loop: EventLoop, acceptor: ConnectionAcceptor) async throws
         -> Channel?
     {
-        try await ServerBootstrap(group: loop)
+        // Keepalive is the listener's, for the process's life: accepted sockets inherit it.
+        try await TCPKeepalive(configurations.current.timeouts).apply(to: ServerBootstrap(group: loop))
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(ChannelOptions.Types.SocketOption(level: .socket, name: Self.reusePort), value: 1)

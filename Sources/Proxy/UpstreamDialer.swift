@@ -4,11 +4,12 @@ import Policy
 
 /// Opens the proxy's side of a connection: to the original destination (or, when that is a service's address, to
 /// one of its endpoints), from the right source, within the connect timeout, with the socket options both the byte
-/// relay and the HTTP proxy need.
+/// relay and the HTTP proxy need (TCP keepalive among them).
 struct UpstreamDialer: Sendable {
     let direction: TrafficDirection
     let destination: OriginalDestination
     let connectTimeout: TimeAmount
+    let keepalive: TCPKeepalive
     /// The service the destination is the address of.
     let service: ServiceRuntime?
 
@@ -55,6 +56,7 @@ struct UpstreamDialer: Sendable {
                 // Set synchronously: bootstrap channel options are applied through a chain of futures per connection.
                 do {
                     try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
+                    try keepalive.set(on: channel)
                 } catch {
                     return channel.eventLoop.makeFailedFuture(error)
                 }

@@ -70,6 +70,7 @@ struct ConfigurationDump: Encodable {
         timeoutsMs = [
             "connect": Self.milliseconds(timeouts.connect), "idle": Self.milliseconds(timeouts.idle),
             "detect": Self.milliseconds(timeouts.detect), "drain": Self.milliseconds(timeouts.drain),
+            "keepalive": Self.milliseconds(timeouts.keepalive),
         ]
         if let request = timeouts.request { timeoutsMs["request"] = Self.milliseconds(request) }
         policy = [

@@ -58,6 +58,49 @@ import Testing
             #expect(probe.elapsed > 0.9 && probe.elapsed < 2.5, "closed after \(probe.elapsed) s")
         }
     }
+
+    /// A connection that became a tunnel (an upgrade the upstream accepted with 101) is closed after the idle
+    /// timeout like any relayed connection, not held for ever once its HTTP handling has left.
+    @Test func aSilentTunnelIsClosedAfterTheIdleTimeout() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            // An HTTP rule in reach, so the connection is proxied request by request before it becomes a tunnel.
+            try topology.startProxy(
+                configuration: """
+                    timeouts: { idle: 1s }
+                    policy: { outbound: { rules: [ { action: deny, http: { pathPrefix: /admin } } ] } }
+                    """)
+            try topology.startHTTPServer(port: 9080)
+            let tunnel = try PeerClient.httpUpgrade(
+                topology.inPod([]), host: topology.upstreamIPv4, port: 9080, hold: true, timeout: 6)
+            #expect(tunnel.status == 101 && tunnel.echo == "ping")
+            let closedAfter = try #require(tunnel.closedAfter, "the tunnel was still open after 6 s")
+            #expect(closedAfter > 0.9 && closedAfter < 2.5, "closed after \(closedAfter) s")
+        }
+    }
+
+    /// Both of a relayed connection's sockets in the proxy carry TCP keepalive with `timeouts.keepalive`, so a peer
+    /// that vanished without a FIN or a reset is found out: the kernel shows a keepalive timer on them, and on none
+    /// of the app's own sockets.
+    @Test func relayedSocketsHaveTCPKeepalive() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(configuration: "timeouts: { keepalive: 45s }")
+            try topology.startServer(inPod: false, port: 9000)
+            let held = try topology.startHeldCall(port: 9000, size: 1000)
+            let sockets = try Shell.run(
+                ["ip", "netns", "exec", topology.pod, "ss", "-tnoH", "state", "established"]
+            ).stdout.split(separator: "\n").map(String.init)
+            held.closeInput()
+            // Accepted by the proxy (its end on the outbound listener), and dialed by it (to the upstream).
+            let accepted = sockets.filter { $0.contains("127.0.0.1:15001 ") }
+            let dialed = sockets.filter { $0.contains("\(topology.upstreamIPv4):9000") && !$0.contains(":15001") }
+            #expect(accepted.count == 1 && accepted.allSatisfy { $0.contains("timer:(keepalive,") }, "\(sockets)")
+            #expect(dialed.count == 2, "\(sockets)")
+            #expect(dialed.filter { $0.contains("timer:(keepalive,") }.count == 1, "\(sockets)")
+            #expect(sockets.contains { $0.contains("timer:(keepalive,4") }, "\(sockets)")
+        }
+    }
 }
 
 /// The proxy's own resources under load: descriptors and memory come back to where they were, a slow reader does not

@@ -81,7 +81,7 @@ public enum ConfigurationLoader {
     private static func readTimeouts(
         _ node: Node, into timeouts: inout ProxyConfiguration.Timeouts, _ reader: inout NodeReader
     ) {
-        let keys = ["connect", "idle", "detect", "drain", "request"]
+        let keys = ["connect", "idle", "detect", "drain", "request", "keepalive"]
         guard let fields = reader.mapping(node, at: "timeouts", keys: keys) else {
             return
         }
@@ -99,12 +99,19 @@ public enum ConfigurationLoader {
         if let value = duration("detect") { timeouts.detect = value }
         if let value = duration("drain") { timeouts.drain = value }
         if let value = duration("request") { timeouts.request = value }
+        if let value = duration("keepalive") {
+            if value < .seconds(1) {
+                reader.problem("timeouts.keepalive", "must be at least 1s (TCP keepalive counts whole seconds)")
+            } else {
+                timeouts.keepalive = value
+            }
+        }
     }
 
     /// Bounds that keep a typo from stalling connections (a detect of an hour) or overflowing arithmetic.
     static let longestTimeouts: [String: Duration] = [
         "connect": .seconds(60), "detect": .seconds(60), "idle": .seconds(7 * 24 * 3600),
-        "drain": .seconds(24 * 3600), "request": .seconds(24 * 3600),
+        "drain": .seconds(24 * 3600), "request": .seconds(24 * 3600), "keepalive": .seconds(7200),
     ]
 
     private static func readLimit(_ node: Node, at path: String, _ reader: inout NodeReader) -> TrafficLimit? {

@@ -495,7 +495,10 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func becomeTunnel() {
         guard let context, case .connected(let upstreamHandler) = upstream else { return }
         let client = context.channel
-        let (clientEnd, upstreamEnd) = RelayHandler.matchedPair()
+        // A tunnel is idle when neither side sent anything for the idle timeout, like any relayed connection; the
+        // client's bytes are counted at its socket already.
+        let (clientEnd, upstreamEnd) = RelayHandler.matchedPair(
+            idleTimeout: TimeAmount(connection.configurations.current.timeouts.idle))
         upstream = .closed
         do {
             guard let upstreamChannel = try upstreamHandler.beginTunnel(relayEnd: upstreamEnd) else {
@@ -506,6 +509,10 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             operations.removeHandler(self, promise: nil)
             operations.removeHandler(pipelining, promise: nil)
             operations.removeHandler(encoder, promise: nil)
+            // The relay watches idleness from here on; the HTTP exchange's watch would tell no one.
+            if let idle = try? operations.handler(type: IdleStateHandler.self) {
+                operations.removeHandler(idle, promise: nil)
+            }
             try operations.addHandler(clientEnd)
             // The upstream's response decoder watches the requests written past it, so it must be gone before the
             // client's decoder passes on what the client sent after its request.

@@ -864,7 +864,19 @@ def http_upgrade(args):
             sock.sendall(b"ping")
             while len(echo) < 4 and (data := sock.recv(64)):
                 echo += data
-    print_json({"status": status, "echo": echo.decode(errors="replace")})
+        report = {"status": status, "echo": echo.decode(errors="replace")}
+        if args.hold:
+            # Silent from here on: how long until the tunnel is closed, or null when it is still open at the timeout.
+            held = time.monotonic()
+            try:
+                while sock.recv(64):
+                    pass
+                report["closedAfter"] = round(time.monotonic() - held, 3)
+            except ConnectionResetError:
+                report["closedAfter"] = round(time.monotonic() - held, 3)
+            except socket.timeout:
+                report["closedAfter"] = None
+    print_json(report)
     return 0
 
 
@@ -1028,6 +1040,7 @@ def main():
     http_upgrade_parser.add_argument("host")
     http_upgrade_parser.add_argument("port", type=int)
     http_upgrade_parser.add_argument("--timeout", type=float, default=5.0)
+    http_upgrade_parser.add_argument("--hold", action="store_true", help="then stay silent until the tunnel closes")
     http_upgrade_parser.set_defaults(run=http_upgrade)
 
     tls_parser = commands.add_parser("tls-call", help="a TLS handshake after a silence")

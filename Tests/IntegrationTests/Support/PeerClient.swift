@@ -165,12 +165,19 @@ enum PeerClient {
     struct UpgradeResult: Decodable {
         var status: Int
         var echo: String
+        /// With `hold`: seconds of silence until the tunnel was closed; nil when it was still open at the timeout.
+        var closedAfter: Double?
     }
 
-    /// Asks for `Upgrade: echo`, then sends raw bytes over the upgraded connection.
-    static func httpUpgrade(_ command: [String], host: String, port: Int) throws -> UpgradeResult {
+    /// Asks for `Upgrade: echo`, then sends raw bytes over the upgraded connection; with `hold`, then stays silent
+    /// until the tunnel closes (or `timeout` passes).
+    static func httpUpgrade(
+        _ command: [String], host: String, port: Int, hold: Bool = false, timeout: Double = 5
+    ) throws -> UpgradeResult {
         let result = try Shell.run(
-            command + ["/usr/bin/python3", "-B", Binaries.peer, "http-upgrade", host, "\(port)"])
+            command + [
+                "/usr/bin/python3", "-B", Binaries.peer, "http-upgrade", host, "\(port)", "--timeout", "\(timeout)",
+            ] + (hold ? ["--hold"] : []))
         return try JSONDecoder().decode(UpgradeResult.self, from: Data(result.stdout.utf8))
     }
 }
