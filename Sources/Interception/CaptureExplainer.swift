@@ -33,19 +33,31 @@ public enum CaptureExplainer {
         public var redirectPort: UInt16?
         /// The comment of the rule that decided; nil when none matched (the chain lets everything else pass).
         public var rule: String?
+        /// Refused with a reset (the admin port, from a uid that may not use it).
+        public var isRejected = false
 
         public var isCaptured: Bool { redirectPort != nil }
     }
 
+    /// The NAT output chain first, then the filter chains at the output hook, as netfilter runs them by priority.
     public static func explain(_ ruleset: Ruleset, _ connection: Connection) -> Verdict {
-        let rules = ruleset.chains.first { $0.hook?.point == .output }?.rules ?? []
-        for rule in rules where rule.matches.allSatisfy({ holds($0, connection) }) {
+        let chains = ruleset.chains.filter { $0.hook?.point == .output }.sorted { $0.hook!.priority < $1.hook!.priority }
+        var verdict = Verdict(redirectPort: nil, rule: nil)
+        for chain in chains {
+            guard let rule = chain.rules.first(where: { $0.matches.allSatisfy { holds($0, connection) } }) else {
+                continue
+            }
             switch rule.action {
-            case .returnFromChain: return Verdict(redirectPort: nil, rule: rule.comment)
-            case .redirect(let port): return Verdict(redirectPort: port, rule: rule.comment)
+            case .returnFromChain:
+                if verdict.rule == nil { verdict.rule = rule.comment }
+            case .redirect(let port):
+                // A redirected connection goes to the proxy: later chains see the proxy's port, not the one dialed.
+                return Verdict(redirectPort: port, rule: rule.comment)
+            case .rejectWithTCPReset:
+                return Verdict(redirectPort: nil, rule: rule.comment, isRejected: true)
             }
         }
-        return Verdict(redirectPort: nil, rule: nil)
+        return verdict
     }
 
     /// An address condition of one family never matches a packet of the other (nft's `ip daddr` implies IPv4).

@@ -31,6 +31,9 @@ public struct InterceptionConfig: Sendable, Hashable {
 
     /// The proxy's admin (15000) and telemetry (15020) ports: excluded from inbound capture so probes reach them.
     public static let proxyServicePorts: [UInt16] = [15000, 15020]
+    /// The proxy's admin API on 127.0.0.1: only root and the proxy's uid may connect to it, so no other process in
+    /// the pod (and no request the app is tricked into making) can drain, stop or reconfigure the proxy.
+    public static let adminPort: UInt16 = 15000
     /// The source address the proxy delivers inbound connections from (as Istio does), so the rules can tell its
     /// deliveries from its self-calls.
     public static let inboundDeliverySource = IPNetwork(family: .ipv4, address: [127, 0, 0, 6], prefixLength: 32)

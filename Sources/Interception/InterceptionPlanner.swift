@@ -6,7 +6,21 @@
 public enum InterceptionPlanner {
     /// The output chain sees the app's connections; the prerouting chain sees connections into the pod.
     public static func ruleset(for config: InterceptionConfig) -> Ruleset {
-        Ruleset(table: config.table, chains: [outputChain(config), preroutingChain(config)])
+        Ruleset(table: config.table, chains: [outputChain(config), preroutingChain(config), adminChain(config)])
+    }
+
+    /// Connections to the admin port over loopback from any uid but root's and the proxy's are reset. A filter
+    /// chain, after the NAT one: connections to loopback are never redirected, so the port it sees is the one dialed.
+    private static func adminChain(_ config: InterceptionConfig) -> Chain {
+        let admin: [Match] = [.outputInterface(["lo"]), .destinationPort(.tcp, [PortRange(InterceptionConfig.adminPort)])]
+        let allowed = unique([0] + config.proxyUIDs.prefix(1))
+        var rules = allowed.map {
+            Rule(admin + [.socketUID($0)], .returnFromChain, $0 == 0 ? "sidecar: admin port, root" : "sidecar: admin port, proxy uid")
+        }
+        rules.append(Rule(admin, .rejectWithTCPReset, "sidecar: admin port, any other uid"))
+        return Chain(
+            name: "admin", hook: ChainHook(kind: .filter, point: .output, priority: ChainHook.filterPriority),
+            rules: rules)
     }
 
     private static func outputChain(_ config: InterceptionConfig) -> Chain {

@@ -8,7 +8,9 @@ public enum NftTextRenderer {
             if index > 0 { lines.append("") }
             lines.append("\tchain \(chain.name) {")
             if let hook = chain.hook {
-                lines.append("\t\ttype nat hook \(hook.point.rawValue) priority \(priorityText(hook)); policy accept;")
+                lines.append(
+                    "\t\ttype \(hook.kind.rawValue) hook \(hook.point.rawValue) priority \(priorityText(hook)); policy accept;"
+                )
             }
             lines += chain.rules.map { "\t\t" + render($0) }
             lines.append("\t}")
@@ -50,6 +52,7 @@ public enum NftTextRenderer {
         switch action {
         case .returnFromChain: "return"
         case .redirect(let port): "redirect to :\(port)"
+        case .rejectWithTCPReset: "reject with tcp reset"
         }
     }
 

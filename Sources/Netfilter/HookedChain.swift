@@ -20,7 +20,7 @@ public struct HookedChain: Sendable, Hashable, CustomStringConvertible {
             chain.table != plan.table || chain.family != "inet"
         }.filter { chain in
             plan.chains.contains { own in
-                guard let hook = own.hook else { return false }
+                guard let hook = own.hook, hook.kind == .nat else { return false }
                 return hook.point == chain.point && chain.priority <= hook.priority
             }
         }

@@ -18,7 +18,9 @@ public struct InstalledChain: Sendable, Hashable {
     /// The hook the plan asks for, in the same terms, to compare with what is installed.
     static func expectedHook(_ hook: ChainHook?) -> Hook? {
         hook.map {
-            Hook(type: "nat", number: NftnlChain.hookNumber($0.point), priority: $0.priority, acceptsByDefault: true)
+            Hook(
+                type: $0.kind.rawValue, number: NftnlChain.hookNumber($0.point), priority: $0.priority,
+                acceptsByDefault: true)
         }
     }
 }

@@ -69,6 +69,11 @@ extension NetfilterExpression {
                 set($0, NFTNL_EXPR_REDIR_REG_PROTO_MIN, portRegister)
                 set($0, NFTNL_EXPR_REDIR_FLAGS, flags)
             }
+        case .reject(let type, let code):
+            return make("reject") {
+                set($0, NFTNL_EXPR_REJECT_TYPE, type)
+                nftnl_expr_set_u8($0, UInt16(NFTNL_EXPR_REJECT_CODE), code)
+            }
         case .unknown(let name):
             preconditionFailure("cannot program the unknown expression '\(name)'")
         }
@@ -118,6 +123,9 @@ extension NetfilterExpression {
             self = .immediate(register: u32(NFTNL_EXPR_IMM_DREG), data: bytes(NFTNL_EXPR_IMM_DATA))
         case "redir":
             self = .redirect(portRegister: u32(NFTNL_EXPR_REDIR_REG_PROTO_MIN), flags: u32(NFTNL_EXPR_REDIR_FLAGS))
+        case "reject":
+            self = .reject(
+                type: u32(NFTNL_EXPR_REJECT_TYPE), code: nftnl_expr_get_u8(expression, UInt16(NFTNL_EXPR_REJECT_CODE)))
         default:
             self = .unknown(name: name)
         }

@@ -14,6 +14,7 @@ extension NetfilterExpression: CustomStringConvertible {
         case .verdict(let verdict): "verdict \(verdict)"
         case .immediate(let register, let data): "immediate reg \(register) \(hex(data))"
         case .redirect(let register, let flags): "redir proto_min reg \(register) flags \(flags)"
+        case .reject(let type, let code): "reject type \(type) code \(code)"
         case .unknown(let name): "\(name) (unknown)"
         }
     }

@@ -21,6 +21,8 @@ enum NetfilterExpression: Hashable, Sendable {
     case immediate(register: UInt32, data: [UInt8])
     /// Redirects to the local host, the port taken from a register.
     case redirect(portRegister: UInt32, flags: UInt32)
+    /// Refuses the packet's connection (`NFT_REJECT_*`: a TCP reset, or an ICMP code).
+    case reject(type: UInt32, code: UInt8)
     /// The comparisons nft emits for the project's rules (`NFT_CMP_*`).
     enum ComparisonOperator: UInt32, Hashable, Sendable {
         case equal = 0

@@ -11,7 +11,7 @@ final class NftnlChain {
         _ = nftnl_chain_set_str(pointer, UInt16(NFTNL_CHAIN_TABLE.rawValue), table)
         _ = nftnl_chain_set_str(pointer, UInt16(NFTNL_CHAIN_NAME.rawValue), chain.name)
         if let hook = chain.hook {
-            _ = nftnl_chain_set_str(pointer, UInt16(NFTNL_CHAIN_TYPE.rawValue), "nat")
+            _ = nftnl_chain_set_str(pointer, UInt16(NFTNL_CHAIN_TYPE.rawValue), hook.kind.rawValue)
             set(NFTNL_CHAIN_HOOKNUM, Self.hookNumber(hook.point))
             set(NFTNL_CHAIN_PRIO, UInt32(bitPattern: hook.priority))
             set(NFTNL_CHAIN_POLICY, UInt32(NF_ACCEPT))

@@ -45,6 +45,8 @@ enum RuleCompiler {
                 .immediate(register: register1, data: networkOrder(port)),
                 .redirect(portRegister: register1, flags: UInt32(NF_NAT_RANGE_PROTO_SPECIFIED)),
             ]
+        case .rejectWithTCPReset:
+            [.reject(type: UInt32(NFT_REJECT_TCP_RST.rawValue), code: 0)]
         }
     }
 

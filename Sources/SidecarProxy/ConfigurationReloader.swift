@@ -33,6 +33,17 @@ final class ConfigurationReloader: Sendable {
         serial.withLock { _ in reloadNow() }
     }
 
+    /// `POST /reload`: 200 with the new generation, or 422 with every problem of the file.
+    var endpoint: HTTPEndpoint {
+        HTTPEndpoint(method: .POST, path: "/reload", mayBlock: true) { _ in
+            switch self.reload() {
+            case .applied(let generation): HTTPEndpointResponse(body: "reloaded: generation \(generation)\n")
+            case .refused(let reason):
+                HTTPEndpointResponse(status: .unprocessableEntity, body: "reload refused:\n\(reason)\n")
+            }
+        }
+    }
+
     private func reloadNow() -> Outcome {
         let loaded: ProxyConfiguration
         do {

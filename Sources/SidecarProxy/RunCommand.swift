@@ -30,6 +30,13 @@ struct RunCommand: AsyncParsableCommand {
     )
     var config: String?
 
+    @Option(
+        help: """
+            Where the proxy writes, at each start, the token the admin API's mutating endpoints ask for \
+            (Authorization: Bearer TOKEN); its folder must exist and be writable by the proxy.
+            """)
+    var adminTokenFile = "/var/run/sidecar/admin-token"
+
     @Option(help: "Access log: stdout, off, or a file to append to (default: stdout).")
     var accessLog = "stdout"
 
@@ -59,6 +66,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try ConfigurationFile.load(path: config)
+        let adminToken = try AdminToken.create(at: adminTokenFile)
         let levelSwitch = LogLevelSwitch(logLevel)
         LoggingSystem.bootstrap { label in SwitchedLogHandler(label: label, levelSwitch: levelSwitch) }
         let logger = Logger(label: "sidecar-proxy")
@@ -94,16 +102,13 @@ struct RunCommand: AsyncParsableCommand {
             endpoints: [
                 .readiness(path: "/ready", health: health), adminEndpoints.stats, adminEndpoints.connections,
                 adminEndpoints.configDump, adminEndpoints.explain, adminEndpoints.serviceEndpoints,
-                AdminEndpoints.metrics(recorder.metrics), AdminEndpoints.logging(levelSwitch, logger: logger),
-                shutdown.drainEndpoint, shutdown.quitEndpoint,
-                HTTPEndpoint(method: .POST, path: "/reload", mayBlock: true) { _ in
-                    switch reloader.reload() {
-                    case .applied(let generation): HTTPEndpointResponse(body: "reloaded: generation \(generation)\n")
-                    case .refused(let reason):
-                        HTTPEndpointResponse(status: .unprocessableEntity, body: "reload refused:\n\(reason)\n")
-                    }
-                },
-            ], logger: logger)
+                AdminEndpoints.metrics(recorder.metrics),
+            ]
+                + [
+                    AdminEndpoints.logging(levelSwitch, logger: logger), shutdown.drainEndpoint, shutdown.quitEndpoint,
+                    reloader.endpoint,
+                ].map(adminToken.guarding),
+            logger: logger)
         let dns = DNSProxyService(
             forwarder: DNSForwarder(
                 configurations: store, nameservers: nameservers(logger: logger), recorder: recorder, logger: logger),

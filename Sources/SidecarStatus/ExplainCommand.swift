@@ -47,6 +47,8 @@ struct ExplainCommand: ParsableCommand {
         var destination: String
         var uid: UInt32
         var captured: Bool
+        /// Refused with a reset by the capture table (the admin port, from a uid that may not use it).
+        var rejected: Bool
         var redirectPort: UInt16?
         /// The comment of the rule that decided; nil when none matched.
         var captureRule: String?
@@ -78,7 +80,8 @@ struct ExplainCommand: ParsableCommand {
                 destination: address, port: port, uid: uid, gid: gid ?? uid,
                 outputInterface: interface ?? (loopback ? "lo" : "eth0")))
         var explanation = Explanation(
-            destination: destination, uid: uid, captured: verdict.isCaptured, redirectPort: verdict.redirectPort,
+            destination: destination, uid: uid, captured: verdict.isCaptured, rejected: verdict.isRejected,
+            redirectPort: verdict.redirectPort,
             captureRule: verdict.rule, planInstalled: planInstalled(plan))
         if verdict.isCaptured {
             do {
@@ -117,7 +120,9 @@ struct ExplainCommand: ParsableCommand {
     static func sentences(_ explanation: Explanation) -> String {
         var lines: [String] = []
         let who = "tcp to \(explanation.destination) as uid \(explanation.uid)"
-        if let port = explanation.redirectPort {
+        if explanation.rejected {
+            lines.append("capture: \(who) is refused with a reset by rule '\(explanation.captureRule ?? "?")'")
+        } else if let port = explanation.redirectPort {
             lines.append(
                 "capture: \(who) is redirected to the proxy (port \(port)) by rule '\(explanation.captureRule ?? "?")'")
         } else if let rule = explanation.captureRule {

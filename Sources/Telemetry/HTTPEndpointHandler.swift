@@ -30,7 +30,8 @@ final class HTTPEndpointHandler: ChannelInboundHandler {
     private func respond(context: ChannelHandlerContext, to head: HTTPRequestHead) {
         let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         let path = String(parts[0])
-        let request = HTTPEndpointRequest(queryString: parts.count > 1 ? parts[1] : nil)
+        let request = HTTPEndpointRequest(
+            queryString: parts.count > 1 ? parts[1] : nil, authorization: head.headers.first(name: "authorization"))
         guard let endpoint = endpoints.first(where: { $0.path == path && $0.method == head.method }) else {
             let known = endpoints.contains { $0.path == path }
             write(

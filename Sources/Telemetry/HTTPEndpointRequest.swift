@@ -4,9 +4,12 @@ import Foundation
 /// winning.
 public struct HTTPEndpointRequest: Sendable {
     public let query: [String: String]
+    /// The `Authorization` header, for endpoints that need a credential.
+    public let authorization: String?
 
     /// Reads `a=1&b=%5Bfd00%3A%3A1%5D%3A80`.
-    init(queryString: Substring?) {
+    init(queryString: Substring?, authorization: String? = nil) {
+        self.authorization = authorization
         var query: [String: String] = [:]
         for pair in queryString?.split(separator: "&") ?? [] {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)

@@ -141,8 +141,8 @@ import Testing
             _ = try topology.writeReadableFile(
                 named: "\(topology.pod).yaml", "policy: { outbound: { default: maybe } }")
             let reload = try Shell.run([
-                "ip", "netns", "exec", topology.pod, "curl", "-s", "-w", "%{http_code}", "-X", "POST",
-                "http://127.0.0.1:15000/reload",
+                "ip", "netns", "exec", topology.pod, "curl", "-s", "-w", "%{http_code}", "-X", "POST", "-H",
+                try topology.adminAuthorization(), "http://127.0.0.1:15000/reload",
             ])
             #expect(reload.stdout.contains("policy.outbound.default: 'maybe' is not allow or deny"))
             #expect(reload.stdout.hasSuffix("422"))

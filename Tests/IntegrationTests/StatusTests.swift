@@ -16,7 +16,7 @@ import Testing
             #expect(rulesOnly.status == 1)
             #expect(
                 rulesOnly.stdout.contains(
-                    "interception: installed (table inet sidecar, 2 chains, 10 rules), matches its plan"))
+                    "interception: installed (table inet sidecar, 3 chains, 13 rules), matches its plan"))
             #expect(rulesOnly.stdout.contains("degraded: proxy"))
 
             let proxy = try topology.startProxy()

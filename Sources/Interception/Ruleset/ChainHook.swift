@@ -1,5 +1,11 @@
-/// Where a base chain attaches to netfilter. Only NAT chains are needed: redirection is destination NAT.
+/// Where a base chain attaches to netfilter: NAT chains redirect (destination NAT); one filter chain guards the
+/// proxy's admin port.
 public struct ChainHook: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        case nat
+        case filter
+    }
+
     public enum Point: String, Sendable, Hashable {
         /// Locally generated packets: the app's outbound connections.
         case output
@@ -7,6 +13,7 @@ public struct ChainHook: Sendable, Hashable {
         case prerouting
     }
 
+    public var kind: Kind
     public var point: Point
     /// Lower runs first; nftables' `dstnat` is -100.
     public var priority: Int32
@@ -14,7 +21,11 @@ public struct ChainHook: Sendable, Hashable {
     /// The priority nftables names `dstnat`, the usual place for destination NAT.
     public static let dstnatPriority: Int32 = -100
 
-    public init(point: Point, priority: Int32 = ChainHook.dstnatPriority) {
+    /// The priority nftables names `filter`.
+    public static let filterPriority: Int32 = 0
+
+    public init(kind: Kind = .nat, point: Point, priority: Int32 = ChainHook.dstnatPriority) {
+        self.kind = kind
         self.point = point
         self.priority = priority
     }

@@ -100,9 +100,11 @@ final class PodTopology: @unchecked Sendable {
         configuration: String? = nil, arguments: [String] = [], environment: [String: String] = [:],
         openFiles: Int? = nil
     ) throws -> BackgroundProcess {
+        try FileManager.default.createDirectory(atPath: proxyRunDirectory, withIntermediateDirectories: true)
+        _ = chown(proxyRunDirectory, 1337, 1337)
         var command =
             ["/usr/bin/env"] + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-            + [Binaries.sidecarProxy, "run"] + arguments
+            + [Binaries.sidecarProxy, "run", "--admin-token-file", adminTokenFile] + arguments
         if let configuration {
             command += ["--config", try writeReadableFile(named: "\(pod).yaml", configuration)]
         }
@@ -291,15 +293,32 @@ final class PodTopology: @unchecked Sendable {
         return held
     }
 
-    /// Asks the proxy's admin port (or, with `port`, another of its ports) from inside the pod, with curl: the body,
-    /// or with `statusOnly` the HTTP status code.
+    /// The proxy's own folder (as the sidecar container's filesystem would be), writable by its uid only.
+    var proxyRunDirectory: String { "\(Binaries.directory)/\(pod)-run" }
+
+    /// Where the proxy writes the admin token.
+    var adminTokenFile: String { "\(proxyRunDirectory)/admin-token" }
+
+    /// `Authorization: Bearer TOKEN`, read from the proxy's token file as an operator in its container would.
+    func adminAuthorization() throws -> String {
+        let token = try String(contentsOfFile: adminTokenFile, encoding: .utf8)
+        return "Authorization: Bearer \(token.trimmingCharacters(in: .whitespacesAndNewlines))"
+    }
+
+    /// Asks the proxy's admin port (or, with `port`, another of its ports) from inside the pod as the proxy's uid
+    /// (as `kubectl exec` into its container would; the capture rules keep other uids off the admin port), with
+    /// curl: the body, or with `statusOnly` the HTTP status code. A POST carries the admin token.
     @discardableResult
     func askProxy(_ path: String, method: String = "GET", port: Int = 15000, statusOnly: Bool = false) throws
         -> String
     {
         let output = statusOnly ? ["-o", "/dev/null", "-w", "%{http_code}"] : []
+        let credential = method == "POST" ? ["-H", try adminAuthorization()] : []
         return try Shell.run(
-            inPod(["curl", "-s", "--max-time", "5", "-X", method] + output + ["http://127.0.0.1:\(port)\(path)"])
+            inPod(
+                uid: 1337,
+                ["curl", "-s", "--max-time", "5", "-X", method] + credential + output
+                    + ["http://127.0.0.1:\(port)\(path)"])
         ).stdout
     }
 
