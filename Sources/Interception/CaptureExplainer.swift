@@ -41,7 +41,9 @@ public enum CaptureExplainer {
 
     /// The NAT output chain first, then the filter chains at the output hook, as netfilter runs them by priority.
     public static func explain(_ ruleset: Ruleset, _ connection: Connection) -> Verdict {
-        let chains = ruleset.chains.filter { $0.hook?.point == .output }.sorted { $0.hook!.priority < $1.hook!.priority }
+        let chains = ruleset.chains.filter { $0.hook?.point == .output }.sorted {
+            $0.hook!.priority < $1.hook!.priority
+        }
         var verdict = Verdict(redirectPort: nil, rule: nil)
         for chain in chains {
             guard let rule = chain.rules.first(where: { $0.matches.allSatisfy { holds($0, connection) } }) else {

@@ -12,10 +12,14 @@ public enum InterceptionPlanner {
     /// Connections to the admin port over loopback from any uid but root's and the proxy's are reset. A filter
     /// chain, after the NAT one: connections to loopback are never redirected, so the port it sees is the one dialed.
     private static func adminChain(_ config: InterceptionConfig) -> Chain {
-        let admin: [Match] = [.outputInterface(["lo"]), .destinationPort(.tcp, [PortRange(InterceptionConfig.adminPort)])]
+        let admin: [Match] = [
+            .outputInterface(["lo"]), .destinationPort(.tcp, [PortRange(InterceptionConfig.adminPort)]),
+        ]
         let allowed = unique([0] + config.proxyUIDs.prefix(1))
         var rules = allowed.map {
-            Rule(admin + [.socketUID($0)], .returnFromChain, $0 == 0 ? "sidecar: admin port, root" : "sidecar: admin port, proxy uid")
+            Rule(
+                admin + [.socketUID($0)], .returnFromChain,
+                $0 == 0 ? "sidecar: admin port, root" : "sidecar: admin port, proxy uid")
         }
         rules.append(Rule(admin, .rejectWithTCPReset, "sidecar: admin port, any other uid"))
         return Chain(

@@ -23,7 +23,8 @@ struct AdminToken: Sendable {
         guard written, rename(temporary, path) == 0 else {
             try? FileManager.default.removeItem(atPath: temporary)
             throw CommandFailure(
-                .badInput, "cannot write the admin token to \(path) (--admin-token-file): its folder must exist and be writable")
+                .badInput,
+                "cannot write the admin token to \(path) (--admin-token-file): its folder must exist and be writable")
         }
         return AdminToken(value: value)
     }

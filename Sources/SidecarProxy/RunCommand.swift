@@ -108,7 +108,7 @@ struct RunCommand: AsyncParsableCommand {
                     AdminEndpoints.logging(levelSwitch, logger: logger), shutdown.drainEndpoint, shutdown.quitEndpoint,
                     reloader.endpoint,
                 ].map(adminToken.guarding),
-            logger: logger)
+            maxConnections: 16, logger: logger)
         let dns = DNSProxyService(
             forwarder: DNSForwarder(
                 configurations: store, nameservers: nameservers(logger: logger), recorder: recorder, logger: logger),

@@ -2,16 +2,36 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// Answers HTTP/1.1 requests from a fixed route table, with keep-alive; request bodies are ignored.
+/// Answers HTTP/1.1 requests from a fixed route table, with keep-alive; request bodies are ignored. A connection
+/// that has not sent a whole request within the request timeout (of opening, or of its last answer) is closed.
 final class HTTPEndpointHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let endpoints: [HTTPEndpoint]
+    private let requestTimeout: TimeAmount
     private var request: HTTPRequestHead?
+    private var deadline: Scheduled<Void>?
 
-    init(endpoints: [HTTPEndpoint]) {
+    init(endpoints: [HTTPEndpoint], requestTimeout: TimeAmount) {
         self.endpoints = endpoints
+        self.requestTimeout = requestTimeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        awaitRequest(context: context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+    }
+
+    /// Starts the wait for the next whole request.
+    private func awaitRequest(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: requestTimeout) {
+            context.close(promise: nil)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -23,6 +43,8 @@ final class HTTPEndpointHandler: ChannelInboundHandler {
         case .end:
             guard let head = request else { return }
             request = nil
+            // Answering may take a moment (a blocking endpoint): the next wait starts once it is written.
+            deadline?.cancel()
             respond(context: context, to: head)
         }
     }
@@ -68,7 +90,9 @@ final class HTTPEndpointHandler: ChannelInboundHandler {
             promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive {
+        if keepAlive {
+            awaitRequest(context: context)
+        } else {
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
     }

@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -6,19 +7,36 @@ import ServiceLifecycle
 
 /// A small HTTP server for the proxy's own endpoints (telemetry on 15020, admin on 15000), as a service that
 /// serves until shutdown.
+///
+/// A side door, bounded so that it can never take what the data path needs: at most `maxConnections` at once (one
+/// more is closed as soon as it is accepted), and each connection must send a whole request within
+/// `requestTimeout` of opening or of its last answer, or it is closed. Held connections, slow headers and idle
+/// keep-alives from anyone who can reach the port (15020 is on every address) then cost a bounded number of
+/// descriptors, and the capture listeners keep theirs.
 public struct HTTPEndpointServer: Service {
     private let name: String
     private let hosts: [String]
     private let port: Int
     private let endpoints: [HTTPEndpoint]
+    private let maxConnections: Int
+    private let requestTimeout: TimeAmount
     private let logger: Logger
+    /// Connections open now, across this server's listeners.
+    private let open = NIOLockedValueBox(0)
 
-    /// - Parameter hosts: addresses to bind; an IPv6 one on a host without IPv6 is skipped with a warning.
-    public init(name: String, hosts: [String], port: Int, endpoints: [HTTPEndpoint], logger: Logger) {
+    /// - Parameters:
+    ///   - hosts: addresses to bind; an IPv6 one on a host without IPv6 is skipped with a warning.
+    ///   - maxConnections: connections served at once; Prometheus and the kubelet need a handful.
+    public init(
+        name: String, hosts: [String], port: Int, endpoints: [HTTPEndpoint], maxConnections: Int = 64,
+        requestTimeout: TimeAmount = .seconds(10), logger: Logger
+    ) {
         self.name = name
         self.hosts = hosts
         self.port = port
         self.endpoints = endpoints
+        self.maxConnections = maxConnections
+        self.requestTimeout = requestTimeout
         self.logger = logger
     }
 
@@ -36,12 +54,26 @@ public struct HTTPEndpointServer: Service {
 
     private func bind(_ host: String) async throws -> Channel? {
         let endpoints = self.endpoints
+        let (open, maxConnections, requestTimeout, logger, name) = (
+            self.open, self.maxConnections, self.requestTimeout, self.logger, self.name
+        )
         return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                let admitted = open.withLockedValue { count in
+                    guard count < maxConnections else { return false }
+                    count += 1
+                    return true
+                }
+                guard admitted else {
+                    logger.debug("connection refused: too many open", metadata: ["listener": "\(name)"])
+                    return channel.close()
+                }
+                channel.closeFuture.whenComplete { _ in open.withLockedValue { $0 -= 1 } }
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(HTTPEndpointHandler(endpoints: endpoints))
+                    try channel.pipeline.syncOperations.addHandler(
+                        HTTPEndpointHandler(endpoints: endpoints, requestTimeout: requestTimeout))
                 }
             }
             .bindListener(host: host, port: port, logger: logger, role: name)

@@ -34,7 +34,8 @@ import Testing
             for path in ["/quitquitquit", "/drain", "/reload", "/logging?level=debug"] {
                 #expect(try admin(topology, uid: 0, "POST", path) == "401", "\(path)")
                 #expect(
-                    try admin(topology, uid: 0, "POST", path, headers: ["Authorization: Bearer 00"]) == "401", "\(path)")
+                    try admin(topology, uid: 0, "POST", path, headers: ["Authorization: Bearer 00"]) == "401", "\(path)"
+                )
             }
             #expect(try topology.askProxy("/ready") == "ready\n")
             // The proxy's own uid with the token, as an operator through `kubectl exec`.

@@ -131,7 +131,8 @@ import Testing
             let json = try JSONSerialization.jsonObject(with: Data(dump.utf8)) as! [String: Any]
             #expect(json["generation"] as? Int == 1)
             let timeouts = json["timeoutsMs"] as! [String: Int]
-            #expect(timeouts == ["connect": 2000, "idle": 3_600_000, "detect": 300, "drain": 30_000, "keepalive": 60_000])
+            #expect(
+                timeouts == ["connect": 2000, "idle": 3_600_000, "detect": 300, "drain": 30_000, "keepalive": 60_000])
             let outbound = (json["policy"] as! [String: Any])["outbound"] as! [String: Any]
             #expect(outbound["default"] as? String == "deny")
             let rules = outbound["rules"] as! [[String: Any]]

@@ -349,6 +349,27 @@ def open_and_echo(args, selector, sockets, count):
     return echoed, failed + pending
 
 
+def hold_open(args):
+    """Opens N connections and holds them, sending nothing, until stdin says so; reports how many opened."""
+    sockets, opened = [], 0
+    for _ in range(args.connections):
+        sock = socket.socket(family_for(args.host), socket.SOCK_STREAM)
+        sock.settimeout(args.timeout)
+        try:
+            sock.connect((args.host, args.port))
+            opened += 1
+        except OSError:
+            pass
+        sockets.append(sock)
+    print_json({"opened": opened})
+    sys.stdout.flush()
+    print("HOLDING", file=sys.stderr, flush=True)
+    sys.stdin.readline()
+    for sock in sockets:
+        sock.close()
+    return 0
+
+
 def sequential_calls(args):
     """N short connections one after another: a line out, its echo back, the server closes, and so does the client."""
     started = time.monotonic()
@@ -1010,6 +1031,13 @@ def main():
     hold_parser.add_argument("--timeout", type=float, default=60.0)
     hold_parser.add_argument("--batch", type=int, default=0, help="open this many at a time")
     hold_parser.set_defaults(run=hold_calls)
+
+    hold_open_parser = commands.add_parser("hold-open", help="hold N silent connections until stdin says so")
+    hold_open_parser.add_argument("host")
+    hold_open_parser.add_argument("port", type=int)
+    hold_open_parser.add_argument("--connections", type=int, required=True)
+    hold_open_parser.add_argument("--timeout", type=float, default=2.0)
+    hold_open_parser.set_defaults(run=hold_open)
 
     sequential_parser = commands.add_parser("sequential-calls", help="N short connections in a row")
     sequential_parser.add_argument("host")

@@ -55,9 +55,11 @@ enum PeerClient {
     }
 
     /// The first thing that happens on a new connection: data, an orderly end, a reset. `halfClose` sends a FIN first.
-    static func probe(_ command: [String], host: String, port: Int, halfClose: Bool = false) throws -> ProbeResult {
+    static func probe(
+        _ command: [String], host: String, port: Int, halfClose: Bool = false, timeout: Double = 5
+    ) throws -> ProbeResult {
         let result = try Shell.run(
-            command + ["/usr/bin/python3", "-B", Binaries.peer, "probe", host, "\(port)"]
+            command + ["/usr/bin/python3", "-B", Binaries.peer, "probe", host, "\(port)", "--timeout", "\(timeout)"]
                 + (halfClose ? ["--half-close"] : []))
         return try JSONDecoder().decode(ProbeResult.self, from: Data(result.stdout.utf8))
     }
