@@ -265,7 +265,7 @@ import Testing
     }
 
     /// gRPC-style HTTP/2 (prior knowledge, as gRPC over cleartext speaks it): the allowed call passes with its
-    /// trailers, a denied one gets 403 on its stream, and the next call reuses the same connection.
+    /// trailers, a denied one gets PERMISSION_DENIED on its stream, and the next call reuses the same connection.
     @Test func http2StreamsAreDecidedOneByOne() async throws {
         try await PodTopology.with { topology in
             try topology.sidecarInit("install")
@@ -292,7 +292,12 @@ import Testing
                 ]))
             let streams = HTTP2Trace(calls.stdout)
             #expect(streams.status(of: "/echo.Echo/Say") == 200, "\(calls.stdout)")
-            #expect(streams.status(of: "/admin.Admin/Reset") == 403)
+            // A gRPC call is denied in gRPC terms: a trailers-only answer with PERMISSION_DENIED and the rule.
+            #expect(streams.status(of: "/admin.Admin/Reset") == 200)
+            #expect(streams.field("grpc-status", of: "/admin.Admin/Reset") == "7")
+            #expect(
+                streams.field("grpc-message", of: "/admin.Admin/Reset") == "denied by sidecar policy: rule no-admin-rpc"
+            )
             #expect(streams.status(of: "/echo.Echo/Hello") == 200)
             #expect(streams.field("grpc-status", of: "/echo.Echo/Say") == "0", "the trailers crossed")
             #expect(streams.connections == 1)

@@ -104,6 +104,7 @@ import Testing
         }
 
         func hasHeader(_ name: String, value: String) -> Bool { headers[name] == value }
+        func header(_ name: String) -> String? { headers[name] }
     }
 
     let facts = ConnectionFacts(

@@ -9,4 +9,6 @@ public protocol HTTPRequestFacts {
     var target: RequestTarget { get }
     /// True when the request carries header `name` (lower case) with exactly `value` in one of its fields.
     func hasHeader(_ name: String, value: String) -> Bool
+    /// The first value of header `name` (lower case), if the request carries it.
+    func header(_ name: String) -> String?
 }

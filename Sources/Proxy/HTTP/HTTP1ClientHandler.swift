@@ -142,6 +142,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let check = HTTPRequestRejection.check(
             isHTTP11: head.version == .http1_1, hosts: head.headers["host"],
             transferEncodings: head.headers["transfer-encoding"], target: head.uri, isConnect: isConnect)
+        let version = "\(head.version.major).\(head.version.minor)"
         let target: RequestTarget
         switch check {
         case .failure(let rejection):
@@ -149,13 +150,12 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 "request refused", metadata: connection.logMetadata.merging(["reason": "\(rejection.reason)"]) { $1 })
             request = .discarding
             closeAfterResponse = true
-            let refused = ProxiedConnection.Request(
-                method: head.method.rawValue, host: head.headers.first(name: "host"), path: head.uri, decision: nil,
-                trace: trace(of: head, host: head.headers.first(name: "host"), path: head.uri))
+            let refused = connection.unreadable(
+                method: head.method.rawValue, host: head.headers.first(name: "host"), path: head.uri,
+                version: version, header: { head.headers.first(name: $0) })
             respondLocally(
-                LocalResponse(
-                    status: HTTPResponseStatus(statusCode: rejection.status), body: rejection.reason + "\n",
-                    closesConnection: true), to: head, for: refused)
+                LocalAnswer(status: rejection.status, text: rejection.reason), version: head.version,
+                method: head.method, grpc: refused.grpc, closesConnection: true, reporting: refused)
             return
         case .success(let parsed):
             target = parsed
@@ -165,53 +165,30 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if head.headers.contains(name: "transfer-encoding") {
             head.headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
         }
-        let facts = HTTP1RequestFacts(head: head, target: target)
         let leavesHTTP = isConnect || Self.asksForUpgrade(head)
-        // One snapshot for the whole request: its rule, its limit and its response timeout.
-        let configuration = connection.configurations.current
-        let decision = connection.decide(facts, in: configuration)
-        let trace = trace(of: head, host: facts.host.map(String.init), path: target.path)
-        var record = ProxiedConnection.Request(
-            method: head.method.rawValue, host: facts.host.map(String.init), path: target.path, decision: decision,
-            trace: trace)
-        guard decision.action == .allow else {
+        var upstreamIsOpen: Bool {
+            if case .connected = upstream { return true }
+            return false
+        }
+        let decided = connection.decide(
+            HTTP1RequestFacts(head: head, target: target), version: version, waitsForUpstream: !upstreamIsOpen)
+        guard case .forward(let record, let responseTimeout) = decided else {
+            guard case .answer(let answer, let record) = decided else { return }
             request = .discarding
             // After an upgrade request the parser reads no further request: the connection cannot go on.
             let closes = leavesHTTP || !head.isKeepAlive
             closeAfterResponse = closeAfterResponse || closes
             respondLocally(
-                LocalResponse(
-                    status: .forbidden, body: ProxiedConnection.denialText(decision), closesConnection: closes),
-                to: head, for: record)
-            return
-        }
-        var upstreamIsOpen: Bool {
-            if case .connected = upstream { return true }
-            return false
-        }
-        switch connection.admit(facts, in: configuration, waitsForUpstream: !upstreamIsOpen) {
-        case .admitted(let slot):
-            record.slot = slot
-        case .refused(let refusal):
-            record.refusal = refusal
-            request = .discarding
-            let closes = leavesHTTP || !head.isKeepAlive
-            closeAfterResponse = closeAfterResponse || closes
-            var response = LocalResponse(
-                status: HTTPResponseStatus(statusCode: refusal.status), body: refusal.text, closesConnection: closes)
-            if let retryAfter = refusal.retryAfter {
-                response.extraHeaders.add(name: "retry-after", value: "\(retryAfter)")
-            }
-            respondLocally(response, to: head, for: record)
+                answer, version: head.version, method: head.method, grpc: record.grpc, closesConnection: closes,
+                reporting: record)
             return
         }
         request = .forwarding
         var exchange = Exchange(
-            request: record, method: head.method, leavesHTTP: leavesHTTP,
-            responseTimeout: configuration.timeouts.request)
+            request: record, method: head.method, leavesHTTP: leavesHTTP, responseTimeout: responseTimeout)
         closeAfterResponse = closeAfterResponse || !head.isKeepAlive
         // The upstream sees the proxy's span as the request's parent.
-        head.headers.replaceOrAdd(name: "traceparent", value: trace.traceparent)
+        head.headers.replaceOrAdd(name: "traceparent", value: record.trace.traceparent)
         let forwarded = Self.withoutCleartextHTTP2Upgrade(head)
         if let service = connection.dialer.service, service.definition.retries > 0, !leavesHTTP,
             Self.isReplayable(forwarded)
@@ -221,13 +198,6 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         self.exchange = exchange
         sendUpstream(.head(forwarded))
-    }
-
-    private func trace(of head: HTTPRequestHead, host: String?, path: String) -> RequestTrace {
-        connection.trace(
-            method: head.method.rawValue, host: host, path: path,
-            version: "\(head.version.major).\(head.version.minor)",
-            traceparent: head.headers.first(name: "traceparent"), tracestate: head.headers.first(name: "tracestate"))
     }
 
     /// An upgrade to HTTP/2 would carry every later request past the rules as tunnel bytes: the upgrade offer is
@@ -334,9 +304,8 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             exchange = nil
             closeAfterResponse = true
             respondLocally(
-                LocalResponse(
-                    status: .badGateway, body: "upstream \(connection.dialer.destination) unreachable\n",
-                    closesConnection: true), version: .http1_1, method: failed?.method ?? .GET, for: failed?.request)
+                .unreachable("\(connection.dialer.destination)"), version: .http1_1, method: failed?.method ?? .GET,
+                grpc: failed?.request.grpc ?? false, closesConnection: true, reporting: failed?.request)
         }
     }
 
@@ -367,9 +336,8 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 if case .connected(let handler) = upstream { handler.close(abortively: true) }
                 upstream = .closed
                 respondLocally(
-                    LocalResponse(
-                        status: .badGateway, body: "upstream response framing not supported\n",
-                        closesConnection: true), version: .http1_1, method: current.method, for: nil)
+                    LocalAnswer(status: 502, text: "upstream response framing not supported"), version: .http1_1,
+                    method: current.method, grpc: current.request.grpc, closesConnection: true, reporting: nil)
                 return
             }
             if head.status.code >= 200 || head.status == .switchingProtocols {
@@ -412,9 +380,8 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         upstream = .closed
         closeAfterResponse = true
         respondLocally(
-            LocalResponse(
-                status: .gatewayTimeout, body: "upstream did not answer within the request timeout\n",
-                closesConnection: true), version: .http1_1, method: current.method, for: nil)
+            .timedOut, version: .http1_1, method: current.method, grpc: current.request.grpc, closesConnection: true,
+            reporting: nil)
     }
 
     func upstreamReadComplete() {
@@ -456,20 +423,19 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: Local responses
 
+    /// - Parameters:
+    ///   - grpc: the request was a gRPC call, so the answer is a gRPC status.
+    ///   - request: reported as answered with the answer's status (nil when already reported).
     private func respondLocally(
-        _ response: LocalResponse, to head: HTTPRequestHead, for request: ProxiedConnection.Request
-    ) {
-        respondLocally(response, version: head.version, method: head.method, for: request)
-    }
-
-    /// - Parameter request: reported as answered with the response's status (nil when already reported).
-    private func respondLocally(
-        _ response: LocalResponse, version: HTTPVersion, method: HTTPMethod, for request: ProxiedConnection.Request?
+        _ answer: LocalAnswer, version: HTTPVersion, method: HTTPMethod, grpc: Bool, closesConnection: Bool,
+        reporting request: ProxiedConnection.Request?
     ) {
         guard let context else { return }
-        if let request { connection.completed(request, status: Int(response.status.code)) }
-        lastResponseEnd = response.write(to: context, version: version, method: method) { self.wrapOutboundOut($0) }
-        if response.closesConnection { closeOnceWritten(context) }
+        if let request { connection.completed(request, status: answer.status) }
+        lastResponseEnd = answer.write(
+            to: context, version: version, method: method, grpc: grpc, closesConnection: closesConnection
+        ) { self.wrapOutboundOut($0) }
+        if closesConnection { closeOnceWritten(context) }
     }
 
     /// True when the message's framing is one the encoder reproduces: no Transfer-Encoding, or a single `chunked`
@@ -575,15 +541,14 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 "request refused", metadata: connection.logMetadata.merging(["reason": "\(parseError)"]) { $1 })
             request = .discarding
             closeAfterResponse = true
-            let status: HTTPResponseStatus =
-                parseError == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest
-            let reason = parseError == .headerOverflow ? "request headers too large" : "malformed request"
+            let answer =
+                parseError == .headerOverflow
+                ? LocalAnswer(status: 431, text: "request headers too large")
+                : LocalAnswer(status: 400, text: "malformed request")
             // Nothing of the request is known but that it failed; it still counts in the log and the metrics.
-            let unparsed = ProxiedConnection.Request(
-                method: "", host: nil, path: "", decision: nil, trace: RequestTrace(traceparent: nil))
+            let unparsed = connection.unreadable(method: "", host: nil, path: "", version: "1.1") { _ in nil }
             respondLocally(
-                LocalResponse(status: status, body: reason + "\n", closesConnection: true), version: .http1_1,
-                method: .GET, for: unparsed)
+                answer, version: .http1_1, method: .GET, grpc: false, closesConnection: true, reporting: unparsed)
             return
         }
         // A reset, or a request that broke off mid-way: the exchange cannot complete.

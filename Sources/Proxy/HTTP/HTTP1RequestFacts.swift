@@ -14,6 +14,10 @@ struct HTTP1RequestFacts: HTTPRequestFacts {
         return head.headers.first(name: "host").flatMap { RequestTarget.host(ofAuthority: Substring($0)) }
     }
 
+    func header(_ name: String) -> String? {
+        head.headers.first(name: name)
+    }
+
     func hasHeader(_ name: String, value: String) -> Bool {
         head.headers.contains { field in
             field.value == value && ASCII.equals(field.name.utf8, lowercase: name.utf8)

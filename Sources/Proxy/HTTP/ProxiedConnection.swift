@@ -26,47 +26,39 @@ struct ProxiedConnection {
         let path: String
         let decision: PolicyDecision?
         let trace: RequestTrace
+        /// A gRPC call: what the proxy answers itself is a gRPC status.
+        let grpc: Bool
         /// Its place under a limit that counts requests.
         var slot: RequestSlot?
         /// Why a limit refused it.
         var refusal: RequestAdmission.Refusal?
     }
 
-    /// Whether an allowed request fits the limit in `configuration` (the request's snapshot); refusals are logged.
-    /// - Parameter waitsForUpstream: the request will wait for the upstream connection to open.
-    func admit(_ request: some HTTPRequestFacts, in configuration: ProxyConfiguration, waitsForUpstream: Bool)
-        -> RequestAdmission
-    {
-        let limit = configuration.limits.first { $0.matches(facts) }
-        let admission = RequestAdmission.admit(under: limit, limiter: limiter, waitsForUpstream: waitsForUpstream)
-        if case .refused(let refusal) = admission {
-            logger.warning(
-                "request refused by limit",
-                metadata: logMetadata.merging([
-                    "method": "\(request.method)", "path": "\(request.target.path)", "limit": "\(refusal.limitName)",
-                    "reason": "\(refusal.reason)", "status": "\(refusal.status)",
-                ]) { $1 })
-        }
-        return admission
+    /// What becomes of one HTTP request.
+    enum Decision {
+        /// Forwarded to the upstream; its response must begin within `responseTimeout` of the request's end.
+        case forward(Request, responseTimeout: Duration?)
+        /// Answered by the proxy.
+        case answer(LocalAnswer, Request)
     }
 
-    /// Starts a request's trace from its `traceparent` and `tracestate` headers.
-    func trace(method: String, host: String?, path: String, version: String, traceparent: String?, tracestate: String?)
-        -> RequestTrace
-    {
-        recorder.tracer.begin(
-            RequestTracer.Request(
-                method: method, host: host, path: path, direction: facts.direction.rawValue,
-                destination: record.destination?.description, protocolVersion: version),
-            traceparent: traceparent, tracestate: tracestate)
-    }
-
-    /// Decides a request under `configuration`, the snapshot it is handled with (read once per request, so a reload
-    /// applies to a request whole), and logs and counts a denial with its rule.
-    func decide(_ request: some HTTPRequestFacts, in configuration: ProxyConfiguration) -> PolicyDecision {
-        let policy = configuration.policy(for: facts.direction)
-        let decision = PolicyEvaluator.decide(policy, for: facts, request: request)
-        if decision.action == .deny {
+    /// The one place where an HTTP request is decided, for HTTP/1.1 and HTTP/2 alike: with one snapshot of the
+    /// configuration (a reload applies to a request whole, from the next one on), its rule, then its limit; its
+    /// trace begins here, and a denial or a refusal is logged and counted here.
+    /// - Parameters:
+    ///   - version: the protocol version, as traces write it (`1.1`, `2`).
+    ///   - waitsForUpstream: the request will wait for the upstream connection to open.
+    func decide(_ request: some HTTPRequestFacts, version: String, waitsForUpstream: Bool) -> Decision {
+        let configuration = configurations.current
+        let decision = PolicyEvaluator.decide(configuration.policy(for: facts.direction), for: facts, request: request)
+        let host = request.host.map(String.init)
+        var proxied = Request(
+            method: request.method, host: host, path: request.target.path, decision: decision,
+            trace: trace(
+                method: request.method, host: host, path: request.target.path, version: version,
+                header: request.header),
+            grpc: LocalAnswer.isGRPC(contentType: request.header("content-type")))
+        guard decision.action == .allow else {
             recorder.denied(
                 direction: facts.direction.rawValue, source: record.source,
                 destination: record.destination?.description ?? "unknown",
@@ -74,16 +66,48 @@ struct ProxiedConnection {
             logger.warning(
                 "request denied by policy",
                 metadata: logMetadata.merging([
-                    "method": "\(request.method)", "host": "\(request.host ?? "")", "path": "\(request.target.path)",
+                    "method": "\(request.method)", "host": "\(host ?? "")", "path": "\(request.target.path)",
                     "rule": "\(decision.ruleName)", "ruleIndex": "\(decision.ruleIndex.map(String.init) ?? "default")",
                 ]) { $1 })
+            return .answer(.denied(decision), proxied)
         }
-        return decision
+        let limit = configuration.limits.first { $0.matches(facts) }
+        switch RequestAdmission.admit(under: limit, limiter: limiter, waitsForUpstream: waitsForUpstream) {
+        case .admitted(let slot):
+            proxied.slot = slot
+            return .forward(proxied, responseTimeout: configuration.timeouts.request)
+        case .refused(let refusal):
+            proxied.refusal = refusal
+            logger.warning(
+                "request refused by limit",
+                metadata: logMetadata.merging([
+                    "method": "\(request.method)", "path": "\(request.target.path)", "limit": "\(refusal.limitName)",
+                    "reason": "\(refusal.reason)", "status": "\(refusal.status)",
+                ]) { $1 })
+            return .answer(refusal.answer, proxied)
+        }
     }
 
-    /// The body of a denial, naming the rule so the client's own logs tell why.
-    static func denialText(_ decision: PolicyDecision) -> String {
-        "denied by sidecar policy: rule \(decision.ruleName)\n"
+    /// A request the proxy could not read far enough to decide (malformed, or refused before policy): it is still
+    /// traced, logged and counted, with no rule.
+    func unreadable(method: String, host: String?, path: String, version: String, header: (String) -> String?)
+        -> Request
+    {
+        Request(
+            method: method, host: host, path: path, decision: nil,
+            trace: trace(method: method, host: host, path: path, version: version, header: header),
+            grpc: LocalAnswer.isGRPC(contentType: header("content-type")))
+    }
+
+    /// Starts a request's trace from its `traceparent` and `tracestate` headers.
+    private func trace(method: String, host: String?, path: String, version: String, header: (String) -> String?)
+        -> RequestTrace
+    {
+        recorder.tracer.begin(
+            RequestTracer.Request(
+                method: method, host: host, path: path, direction: facts.direction.rawValue,
+                destination: record.destination?.description, protocolVersion: version),
+            traceparent: header("traceparent"), tracestate: header("tracestate"))
     }
 
     /// The upstream (a service's endpoint, when the destination is a service) answered with `status`: a 5xx

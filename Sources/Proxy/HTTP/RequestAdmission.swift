@@ -25,8 +25,10 @@ enum RequestAdmission {
             Refusal(status: 503, limitName: limit.name, reason: bound, retryAfter: nil)
         }
 
-        /// The body, naming the limit, as a denial names its rule.
-        var text: String { "\(reason) reached: limit \(limitName)\n" }
+        /// The answer, naming the limit, as a denial names its rule.
+        var answer: LocalAnswer {
+            LocalAnswer(status: status, text: "\(reason) reached: limit \(limitName)", retryAfter: retryAfter)
+        }
     }
 
     /// Takes what the request needs under `limit`: a token, a place among the requests in flight, and, when it is to

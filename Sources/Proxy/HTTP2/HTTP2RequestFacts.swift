@@ -39,6 +39,10 @@ struct HTTP2RequestFacts: HTTPRequestFacts {
         }
     }
 
+    func header(_ name: String) -> String? {
+        headers.first(name: name)
+    }
+
     /// HTTP/2 field names are lower case on the wire (NIO refuses others).
     func hasHeader(_ name: String, value: String) -> Bool {
         headers.contains { $0.name == name && $0.value == value }

@@ -68,51 +68,37 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func decide(_ headers: HPACKHeaders, first: HTTP2Frame.FramePayload, context: ChannelHandlerContext) {
         let connection = session.connection
+        let headRequest = headers.first(name: ":method") == "HEAD"
         guard let facts = HTTP2RequestFacts(headers: headers) else {
-            let refused = ProxiedConnection.Request(
+            let refused = connection.unreadable(
                 method: headers.first(name: ":method") ?? "", host: headers.first(name: ":authority"),
-                path: headers.first(name: ":path") ?? "", decision: nil,
-                trace: trace(
-                    of: headers, host: headers.first(name: ":authority"), path: headers.first(name: ":path") ?? ""))
-            connection.completed(refused, status: 400)
-            respond(status: 400, text: "malformed request target\n", headRequest: false, context: context)
+                path: headers.first(name: ":path") ?? "", version: "2", header: { headers.first(name: $0) })
+            answer(
+                LocalAnswer(status: 400, text: "malformed request target"), reporting: refused,
+                headRequest: headRequest, context: context)
             return
         }
-        // One snapshot for the whole request: its rule, its limit and its response timeout.
-        let configuration = connection.configurations.current
-        let decision = connection.decide(facts, in: configuration)
-        let trace = trace(of: headers, host: facts.host.map(String.init), path: facts.target.path)
-        var request = ProxiedConnection.Request(
-            method: facts.method, host: facts.host.map(String.init), path: facts.target.path, decision: decision,
-            trace: trace)
-        guard decision.action == .allow else {
-            connection.completed(request, status: 403)
-            respond(
-                status: 403, text: ProxiedConnection.denialText(decision), headRequest: facts.method == "HEAD",
-                context: context)
+        let request: ProxiedConnection.Request
+        let responseTimeout: Duration?
+        switch connection.decide(facts, version: "2", waitsForUpstream: !session.isUpstreamOpen) {
+        case .answer(let local, let refused):
+            answer(local, reporting: refused, headRequest: headRequest, context: context)
             return
-        }
-        switch connection.admit(facts, in: configuration, waitsForUpstream: !session.isUpstreamOpen) {
-        case .admitted(let slot):
-            request.slot = slot
-        case .refused(let refusal):
-            request.refusal = refusal
-            connection.completed(request, status: refusal.status)
-            respond(
-                status: refusal.status, text: refusal.text, headRequest: facts.method == "HEAD",
-                extraHeaders: refusal.retryAfter.map { ["retry-after": "\($0)"] } ?? [:], context: context)
-            return
+        case .forward(let forwarded, let timeout):
+            request = forwarded
+            responseTimeout = timeout
         }
         // The upstream sees the proxy's span as the request's parent.
         var forwarded = headers
-        forwarded.replaceOrAdd(name: "traceparent", value: trace.traceparent)
+        forwarded.replaceOrAdd(name: "traceparent", value: request.trace.traceparent)
         guard case .headers(var frame) = first else { return }
         frame.headers = forwarded
         state = .opening(pending: [.headers(frame)])
         self.request = request
         let (clientEnd, upstreamEnd) = HTTP2StreamRelay.matchedPair()
         // The upstream end sees the response's status and the stream's end: it reports the request.
-        upstreamEnd.responseTimeout = configuration.timeouts.request.map(TimeAmount.init)
+        upstreamEnd.responseTimeout = responseTimeout.map(TimeAmount.init)
+        upstreamEnd.answersGRPC = request.grpc
         upstreamEnd.report = { status in
             if let status { connection.upstreamAnswered(status) }
             connection.completed(request, status: status)
@@ -148,43 +134,29 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
             context.pipeline.syncOperations.removeHandler(self, promise: nil)
             if resumeReading { context.channel.read() }
         case .failure:
-            if let request { session.connection.completed(request, status: 502) }
-            respond(
-                status: 502, text: "upstream \(session.connection.dialer.destination) unreachable\n",
-                headRequest: request?.method == "HEAD", context: context)
+            guard let request else { return }
+            answer(
+                .unreachable("\(session.connection.dialer.destination)"), reporting: request,
+                headRequest: request.method == "HEAD", context: context)
         }
     }
 
-    /// The proxy's own response, complete in itself. A client still sending its request is then told to stop with
-    /// a reset of the stream (RFC 9113 section 8.1).
-    private func respond(
-        status: Int, text: String, headRequest: Bool, extraHeaders: HPACKHeaders = [:], context: ChannelHandlerContext
+    /// The proxy's own answer, complete in itself, reported as the request's. A client still sending its request
+    /// is then told to stop with a reset of the stream (RFC 9113 section 8.1).
+    private func answer(
+        _ answer: LocalAnswer, reporting request: ProxiedConnection.Request, headRequest: Bool,
+        context: ChannelHandlerContext
     ) {
         state = .answered
-        let body = context.channel.allocator.buffer(string: headRequest ? "" : text)
-        var headers: HPACKHeaders = [
-            ":status": "\(status)", "content-type": "text/plain; charset=utf-8", "content-length": "\(text.utf8.count)",
-        ]
-        headers.add(contentsOf: extraHeaders)
-        context.write(
-            wrapOutboundOut(.headers(.init(headers: headers, endStream: body.readableBytes == 0))), promise: nil)
+        session.connection.completed(request, status: answer.status)
+        let frames = answer.http2Frames(
+            headRequest: headRequest, grpc: request.grpc, allocator: context.channel.allocator)
+        for frame in frames.dropLast() { context.write(wrapOutboundOut(frame), promise: nil) }
         let written = context.eventLoop.makePromise(of: Void.self)
-        if body.readableBytes > 0 {
-            context.writeAndFlush(
-                wrapOutboundOut(.data(.init(data: .byteBuffer(body), endStream: true))), promise: written)
-        } else {
-            context.flush()
-            written.succeed()
-        }
+        context.writeAndFlush(wrapOutboundOut(frames.last!), promise: written)
         if !requestEnded {
             written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
-    }
-
-    private func trace(of headers: HPACKHeaders, host: String?, path: String) -> RequestTrace {
-        session.connection.trace(
-            method: headers.first(name: ":method") ?? "", host: host, path: path, version: "2",
-            traceparent: headers.first(name: "traceparent"), tracestate: headers.first(name: "tracestate"))
     }
 
     func read(context: ChannelHandlerContext) {

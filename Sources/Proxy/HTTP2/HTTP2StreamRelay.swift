@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHPACK
 import NIOHTTP2
+import Policy
 
 /// One end of a frame relay between two HTTP/2 streams on the same event loop: a client's stream and the upstream
 /// stream opened for it. Messages go across unchanged (headers, data, trailers, and their END_STREAM flags), reads
@@ -20,6 +21,8 @@ final class HTTP2StreamRelay: ChannelDuplexHandler {
     var report: ((Int?) -> Void)?
     /// On the upstream end: how long the response may take to begin once the request has ended (`timeouts.request`).
     var responseTimeout: TimeAmount?
+    /// On the upstream end: the request is a gRPC call, so a timeout is answered with a gRPC status.
+    var answersGRPC = false
     private var responseDeadline: Scheduled<Void>?
     private var status: Int?
 
@@ -78,14 +81,12 @@ final class HTTP2StreamRelay: ChannelDuplexHandler {
         report = nil
         partner = nil
         client.partner = nil
-        let text = "upstream did not answer within the request timeout\n"
-        let headers: HPACKHeaders = [
-            ":status": "504", "content-type": "text/plain; charset=utf-8", "content-length": "\(text.utf8.count)",
-        ]
-        clientContext.write(wrapOutboundOut(.headers(.init(headers: headers))), promise: nil)
-        let body = clientContext.channel.allocator.buffer(string: text)
-        clientContext.writeAndFlush(
-            wrapOutboundOut(.data(.init(data: .byteBuffer(body), endStream: true))), promise: nil)
+        for frame in LocalAnswer.timedOut.http2Frames(
+            headRequest: false, grpc: answersGRPC, allocator: clientContext.channel.allocator)
+        {
+            clientContext.write(wrapOutboundOut(frame), promise: nil)
+        }
+        clientContext.flush()
         context.close(promise: nil)
     }
 

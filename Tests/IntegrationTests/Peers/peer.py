@@ -699,6 +699,50 @@ def paced_send(args):
     return 0
 
 
+# --- grpc --------------------------------------------------------------------
+
+
+def grpc_serve(args):
+    """A gRPC server (grpcio, HTTP/2 without TLS) with raw-bytes methods under /echo.Echo/: Say and Secret echo the
+    request, Slow answers after three seconds."""
+    from concurrent import futures
+
+    import grpc
+
+    def echo(request, context):
+        return request
+
+    def slow(request, context):
+        time.sleep(3)
+        return request
+
+    handlers = {name: grpc.unary_unary_rpc_method_handler(behaviour)
+                for name, behaviour in (("Say", echo), ("Secret", echo), ("Slow", slow))}
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("echo.Echo", handlers),))
+    server.add_insecure_port(f"{args.bind}:{args.port}")
+    server.start()
+    print("READY", flush=True)
+    server.wait_for_termination()
+
+
+def grpc_call(args):
+    """Calls each method in turn on one channel; prints each call's status code, details and reply."""
+    import grpc
+
+    results = []
+    with grpc.insecure_channel(f"{args.host}:{args.port}") as channel:
+        for method in args.methods:
+            call = channel.unary_unary(f"/echo.Echo/{method}")
+            try:
+                reply = call(b"hello", timeout=args.timeout)
+                results.append({"code": "OK", "details": "", "reply": reply.decode()})
+            except grpc.RpcError as error:
+                results.append({"code": error.code().name, "details": error.details() or "", "reply": None})
+    print_json(results)
+    return 0
+
+
 # --- dns ---------------------------------------------------------------------
 
 
@@ -993,6 +1037,18 @@ def main():
     paced_parser.add_argument("--bytewise", type=float, default=0.0, help="seconds between bytes")
     paced_parser.add_argument("--timeout", type=float, default=3.0)
     paced_parser.set_defaults(run=paced_send)
+
+    grpc_serve_parser = commands.add_parser("grpc-serve", help="run a gRPC server with raw echo methods")
+    grpc_serve_parser.add_argument("--port", type=int, required=True)
+    grpc_serve_parser.add_argument("--bind", default="0.0.0.0")
+    grpc_serve_parser.set_defaults(run=grpc_serve)
+
+    grpc_call_parser = commands.add_parser("grpc-call", help="call /echo.Echo/ methods, print each status")
+    grpc_call_parser.add_argument("host")
+    grpc_call_parser.add_argument("port", type=int)
+    grpc_call_parser.add_argument("methods", nargs="+")
+    grpc_call_parser.add_argument("--timeout", type=float, default=10.0)
+    grpc_call_parser.set_defaults(run=grpc_call)
 
     dns_serve_parser = commands.add_parser("dns-serve", help="answer DNS over UDP and TCP")
     dns_serve_parser.add_argument("--port", type=int, default=53)

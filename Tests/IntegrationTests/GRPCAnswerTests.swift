@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+
+/// gRPC callers get gRPC answers: what the proxy answers a gRPC call itself (a denial, a rate limit, an upstream
+/// it cannot reach, a request timeout) is a trailers-only gRPC response with the status a gRPC client acts on and
+/// a message naming the reason. Client and server are Python's grpcio.
+@Suite struct GRPCAnswerTests {
+    struct Call: Decodable {
+        var code: String
+        var details: String
+        var reply: String?
+    }
+
+    func call(_ topology: PodTopology, port: Int, _ methods: [String]) throws -> [Call] {
+        let result = try Shell.run(
+            topology.inPod(
+                ["/usr/bin/python3", "-B", Binaries.peer, "grpc-call", topology.upstreamIPv4, "\(port)"] + methods))
+        return try JSONDecoder().decode([Call].self, from: Data(result.stdout.utf8))
+    }
+
+    func startServer(_ topology: PodTopology, port: Int) throws {
+        let server = try topology.start(
+            name: "grpc-server-\(port)",
+            topology.inPeer([
+                "/usr/bin/python3", "-B", Binaries.peer, "grpc-serve", "--bind", topology.upstreamIPv4, "--port",
+                "\(port)",
+            ]))
+        try server.waitForOutput("READY")
+    }
+
+    @Test func deniedLimitedUnreachableAndTimedOutCallsGetTheirGRPCStatus() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(
+                configuration: """
+                    timeouts: { request: 1s }
+                    policy:
+                      outbound:
+                        rules: [ { action: deny, name: no-secret, http: { pathPrefix: /echo.Echo/Secret } } ]
+                    limits: [ { name: one-per-second, ports: [9302], requestsPerSecond: 1, burst: 1 } ]
+                    """)
+            try startServer(topology, port: 9301)
+            try startServer(topology, port: 9302)
+
+            let calls = try call(topology, port: 9301, ["Say", "Secret", "Slow", "Say"])
+            #expect(calls[0].code == "OK" && calls[0].reply == "hello")
+            #expect(calls[1].code == "PERMISSION_DENIED")
+            #expect(calls[1].details == "denied by sidecar policy: rule no-secret")
+            #expect(calls[2].code == "DEADLINE_EXCEEDED")
+            #expect(calls[2].details == "upstream did not answer within the request timeout")
+            // The connection and its other calls go on.
+            #expect(calls[3].code == "OK")
+
+            let limited = try call(topology, port: 9302, ["Say", "Say"])
+            #expect(limited[0].code == "OK")
+            #expect(limited[1].code == "RESOURCE_EXHAUSTED")
+            #expect(limited[1].details == "request rate limit reached: limit one-per-second")
+
+            // Nothing listens on 9303: the proxy's own answer, not the client's connection failure.
+            let unreachable = try call(topology, port: 9303, ["Say"])
+            #expect(unreachable[0].code == "UNAVAILABLE")
+            #expect(unreachable[0].details == "upstream \(topology.upstreamIPv4):9303 unreachable")
+        }
+    }
+}
