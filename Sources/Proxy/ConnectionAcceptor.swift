@@ -114,8 +114,10 @@ struct ConnectionAcceptor: Sendable {
         case .detectFirst:
             // One read at a time while detecting, so the decision comes as early as the bytes allow.
             let readsPerTurn = (try? client.syncOptions?.getOption(.maxMessagesPerRead)) ?? Self.maxMessagesPerRead
-            let detection = ProtocolDetectionHandler(timeout: TimeAmount(connection.configuration.timeouts.detect)) {
-                detected in
+            let detection = ProtocolDetectionHandler(
+                timeout: TimeAmount(connection.configuration.timeouts.detect),
+                drainRequested: connection.record.drainRequested
+            ) { detected in
                 try? client.syncOptions?.setOption(.maxMessagesPerRead, value: readsPerTurn)
                 return carryOut(
                     ConnectionPlanner.plan(connection.facts, detected: detected, in: connection.configuration),

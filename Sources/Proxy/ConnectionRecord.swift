@@ -19,6 +19,8 @@ final class ConnectionRecord {
     /// Counted at the socket, so they are the bytes the client really sent and received.
     var bytesReceived = 0
     var bytesSent = 0
+    /// A drain began while the connection was open: HTTP is told to close (`ChannelShouldQuiesceEvent`).
+    var drainRequested = false
 
     init(direction: TrafficDirection, source: SocketAddress?) {
         self.direction = direction

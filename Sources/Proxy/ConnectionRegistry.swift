@@ -61,6 +61,22 @@ public final class ConnectionRegistry: Sendable {
         }
     }
 
+    /// Tells every open connection that a drain began: HTTP/1.1 closes idle keep-alive connections and marks the
+    /// next response `Connection: close`, HTTP/2 sends GOAWAY (NIO's `ChannelShouldQuiesceEvent` path); relayed
+    /// bytes have no way to be told and simply get the drain time.
+    ///
+    /// A connection still reading its first bytes holds the event and passes it on after them; one whose record says
+    /// a drain was asked for before it had handlers is told when detection starts.
+    public func quiesceAll() {
+        let open = state.withLock { Array($0.open.values) }
+        for entry in open {
+            entry.channel.eventLoop.execute {
+                entry.record.value.drainRequested = true
+                entry.channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+            }
+        }
+    }
+
     /// Cuts every open connection with a reset (the drain time is over: a FIN would make a cut stream look complete);
     /// they leave the registry as their close completes.
     public func closeAll() {

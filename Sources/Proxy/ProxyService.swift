@@ -61,7 +61,10 @@ public struct ProxyService: Service {
         }
         onDrain()
         for channel in channels { try? await channel.close() }
-        if shutdownRequested { await drain(timeout: configuration.timeouts.drain) }
+        if shutdownRequested {
+            registry.quiesceAll()
+            await drain(timeout: configuration.timeouts.drain)
+        }
         registry.closeAll()
         await registry.waitUntilEmpty()
         logger.info("proxy stopped")

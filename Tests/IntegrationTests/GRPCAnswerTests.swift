@@ -18,12 +18,12 @@ import Testing
         return try JSONDecoder().decode([Call].self, from: Data(result.stdout.utf8))
     }
 
-    func startServer(_ topology: PodTopology, port: Int) throws {
+    func startServer(_ topology: PodTopology, port: Int, maxAgeMs: Int = 0) throws {
         let server = try topology.start(
             name: "grpc-server-\(port)",
             topology.inPeer([
                 "/usr/bin/python3", "-B", Binaries.peer, "grpc-serve", "--bind", topology.upstreamIPv4, "--port",
-                "\(port)",
+                "\(port)", "--max-age-ms", "\(maxAgeMs)",
             ]))
         try server.waitForOutput("READY")
     }
@@ -60,6 +60,24 @@ import Testing
             let unreachable = try call(topology, port: 9303, ["Say"])
             #expect(unreachable[0].code == "UNAVAILABLE")
             #expect(unreachable[0].details == "upstream \(topology.upstreamIPv4):9303 unreachable")
+        }
+    }
+
+    /// An upstream's GOAWAY is honoured: the server retires each connection after a second (gRPC's max connection
+    /// age), and the calls after that go to a new upstream connection instead of failing on the retired one.
+    @Test func anUpstreamGOAWAYSendsNewCallsToANewConnection() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            let proxy = try topology.startProxy(
+                configuration: """
+                    policy: { outbound: { rules: [ { action: deny, http: { pathPrefix: /echo.Echo/Secret } } ] } }
+                    """,
+                arguments: ["--log-level", "debug"])
+            try startServer(topology, port: 9304, maxAgeMs: 1000)
+
+            let calls = try call(topology, port: 9304, ["Say", "@2", "Say", "Say", "@2", "Say"])
+            #expect(calls.map(\.code) == ["OK", "OK", "OK", "OK"], "\(calls)")
+            #expect(proxy.output.contains("upstream sent GOAWAY"))
         }
     }
 }

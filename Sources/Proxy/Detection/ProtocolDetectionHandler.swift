@@ -41,14 +41,19 @@ final class ProtocolDetectionHandler: ChannelInboundHandler, RemovableChannelHan
     private var detector = ProtocolDetector()
     private var held: ByteBuffer?
     private var inputClosed = false
+    /// A drain began while the first bytes were held: the handlers behind are told after the bytes reach them, so a
+    /// request already sent is answered (with `Connection: close`, or on a stream before GOAWAY's end).
+    private var drainRequested: Bool
     private var timer: Scheduled<Void>?
 
     /// - Parameters:
     ///   - timeout: how long to wait for bytes that decide, from the first read (and again from a silent
     ///     connection's first late byte).
+    ///   - drainRequested: a drain began before the handler was added.
     ///   - detected: called once with what the first bytes are; it sets up the pipeline behind this handler.
-    init(timeout: TimeAmount, detected: @escaping (DetectedProtocol) -> Next) {
+    init(timeout: TimeAmount, drainRequested: Bool = false, detected: @escaping (DetectedProtocol) -> Next) {
         self.timeout = timeout
+        self.drainRequested = drainRequested
         self.detected = detected
     }
 
@@ -108,6 +113,14 @@ final class ProtocolDetectionHandler: ChannelInboundHandler, RemovableChannelHan
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            switch state {
+            case .detecting, .awaitingLateBytes: drainRequested = true
+            case .dropped: break
+            case .done: context.fireUserInboundEventTriggered(event)
+            }
+            return
+        }
         guard case ChannelEvent.inputClosed = event else {
             context.fireUserInboundEventTriggered(event)
             return
@@ -184,6 +197,7 @@ final class ProtocolDetectionHandler: ChannelInboundHandler, RemovableChannelHan
             context.fireChannelReadComplete()
         }
         if inputClosed { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
+        if drainRequested { context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 }

@@ -27,6 +27,8 @@ final class HTTP2Session: ChannelInboundHandler {
     private var upstream = Upstream.none
     private var upstreamChannel: Channel?
     private var upstreamMultiplexer: NIOHTTP2Handler.StreamMultiplexer?
+    /// Upstream connections that sent GOAWAY: they take no new stream, and finish the ones they carry.
+    private var retiring: [ObjectIdentifier: Channel] = [:]
     private var context: ChannelHandlerContext?
 
     init(connection: ProxiedConnection) {
@@ -37,13 +39,21 @@ final class HTTP2Session: ChannelInboundHandler {
     func install(on client: Channel) throws {
         let session = NIOLoopBound(self, eventLoop: client.eventLoop)
         let operations = client.pipeline.syncOperations
+        // A drain (ChannelShouldQuiesceEvent) becomes GOAWAY, and the connection closes once its streams are done,
+        // so a client never meets a reset on a connection it reuses. The drain timeout bounds it. It counts the
+        // streams through NIO's stream delegate.
+        let management = NIOHTTP2ServerConnectionManagementHandler(
+            eventLoop: client.eventLoop,
+            configuration: .init(maxIdleTime: nil, maxAge: nil, maxGraceTime: nil, keepalive: nil))
         _ = try operations.configureHTTP2Pipeline(
-            mode: .server, connectionConfiguration: Self.connectionConfiguration, streamConfiguration: .init()
+            mode: .server, connectionConfiguration: Self.connectionConfiguration, streamConfiguration: .init(),
+            streamDelegate: management.http2StreamDelegate
         ) { stream in
             stream.eventLoop.makeCompletedFuture {
                 try stream.pipeline.syncOperations.addHandler(HTTP2RequestGate(session: session.value))
             }
         }
+        try operations.addHandler(management)
         try operations.addHandler(self)
     }
 
@@ -111,6 +121,8 @@ final class HTTP2Session: ChannelInboundHandler {
                 ) { pushed in
                     pushed.close()
                 }
+                try channel.pipeline.syncOperations.addHandler(
+                    UpstreamGoAwayHandler { session.value.upstreamWentAway(channel) })
             }
         }.assumeIsolated().whenComplete { result in
             self.dialed(result)
@@ -127,8 +139,8 @@ final class HTTP2Session: ChannelInboundHandler {
             upstream = .connected(multiplexer)
             upstreamChannel = channel
             connection.record.upstream = channel.remoteAddress
-            // The upstream connection ending ends the client's: its streams cannot be carried any further.
-            channel.closeFuture.assumeIsolated().whenComplete { _ in self.context?.close(promise: nil) }
+            // Its streams are reset with it (their relays pass the reset on); the next stream dials again.
+            channel.closeFuture.assumeIsolated().whenComplete { _ in self.upstreamClosed(channel) }
             for stream in waiting { createStream(on: multiplexer, with: stream.relayEnd, opened: stream.opened) }
         case (.failure(let error), _):
             connection.logger.info(
@@ -143,6 +155,26 @@ final class HTTP2Session: ChannelInboundHandler {
         }
     }
 
+    /// The upstream sent GOAWAY: streams opened from now on go to a new upstream connection (RFC 9113 §6.8), while
+    /// those it carries finish on it.
+    private func upstreamWentAway(_ channel: Channel) {
+        guard upstreamChannel === channel else { return }
+        connection.logger.debug(
+            "upstream sent GOAWAY: new streams go to a new connection", metadata: connection.logMetadata)
+        retiring[ObjectIdentifier(channel)] = channel
+        upstreamChannel = nil
+        upstreamMultiplexer = nil
+        if case .connected = upstream { upstream = .none }
+    }
+
+    private func upstreamClosed(_ channel: Channel) {
+        retiring[ObjectIdentifier(channel)] = nil
+        guard upstreamChannel === channel else { return }
+        upstreamChannel = nil
+        upstreamMultiplexer = nil
+        if case .connected = upstream { upstream = .none }
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         // Nothing moved either way for the idle timeout: end the connection.
         if event is IdleStateHandler.IdleStateEvent { context.close(promise: nil) }
@@ -152,6 +184,8 @@ final class HTTP2Session: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         upstreamChannel?.close(promise: nil)
         upstreamChannel = nil
+        for channel in retiring.values { channel.close(promise: nil) }
+        retiring = [:]
         upstream = .closed
         context.fireChannelInactive()
     }

@@ -718,7 +718,10 @@ def grpc_serve(args):
 
     handlers = {name: grpc.unary_unary_rpc_method_handler(behaviour)
                 for name, behaviour in (("Say", echo), ("Secret", echo), ("Slow", slow))}
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+    # With --max-age-ms the server sends GOAWAY when a connection is that old, and lets its calls finish.
+    options = [("grpc.max_connection_age_ms", args.max_age_ms),
+               ("grpc.max_connection_age_grace_ms", 60000)] if args.max_age_ms else []
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), options=options)
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("echo.Echo", handlers),))
     server.add_insecure_port(f"{args.bind}:{args.port}")
     server.start()
@@ -727,12 +730,16 @@ def grpc_serve(args):
 
 
 def grpc_call(args):
-    """Calls each method in turn on one channel; prints each call's status code, details and reply."""
+    """Calls each method in turn on one channel ("@SECONDS" pauses); prints each call's status code, details and
+    reply."""
     import grpc
 
     results = []
     with grpc.insecure_channel(f"{args.host}:{args.port}") as channel:
         for method in args.methods:
+            if method.startswith("@"):
+                time.sleep(float(method[1:]))
+                continue
             call = channel.unary_unary(f"/echo.Echo/{method}")
             try:
                 reply = call(b"hello", timeout=args.timeout)
@@ -1041,6 +1048,7 @@ def main():
     grpc_serve_parser = commands.add_parser("grpc-serve", help="run a gRPC server with raw echo methods")
     grpc_serve_parser.add_argument("--port", type=int, required=True)
     grpc_serve_parser.add_argument("--bind", default="0.0.0.0")
+    grpc_serve_parser.add_argument("--max-age-ms", type=int, default=0, help="GOAWAY connections this old")
     grpc_serve_parser.set_defaults(run=grpc_serve)
 
     grpc_call_parser = commands.add_parser("grpc-call", help="call /echo.Echo/ methods, print each status")
