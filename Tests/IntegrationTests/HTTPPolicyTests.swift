@@ -134,20 +134,26 @@ import Testing
         }
     }
 
-    /// A CONNECT the upstream refuses ends the connection: what the client sent behind it never reaches the
-    /// upstream, so it cannot slip requests past the rules.
-    @Test func aRefusedConnectIsNoTunnel() async throws {
+    /// Bytes sent behind a CONNECT or an upgrade request wait for the upstream's answer. When it declines (the
+    /// server keeps the connection, as HTTP lets it), they are no tunnel: they are read as requests and each is
+    /// decided, so a denied one never reaches the upstream and an allowed one is answered.
+    @Test func bytesBehindADeclinedUpgradeOrConnectAreDecidedAsRequests() async throws {
         try await PodTopology.with { topology in
             try topology.sidecarInit("install")
             try topology.startProxy(configuration: Self.policy)
             try topology.startHTTPServer(port: 9080)
-            let exchange = try PeerClient.httpRaw(
-                topology.inPod([]), host: topology.upstreamIPv4, port: 9080,
-                "CONNECT refuse.internal:1 HTTP/1.1\r\nHost: refuse.internal:1\r\n\r\n"
-                    + "GET /admin HTTP/1.1\r\nHost: a\r\n\r\n")
-            #expect(exchange.status == 405)
-            #expect(exchange.closed)
-            #expect(exchange.received.components(separatedBy: "HTTP/1.1 ").count == 2, "\(exchange.received)")
+            for opening in [
+                "CONNECT refuse.internal:1 HTTP/1.1\r\nHost: refuse.internal:1\r\n\r\n",
+                "GET /a HTTP/1.1\r\nHost: a\r\nUpgrade: nothing-known\r\nConnection: Upgrade\r\n\r\n",
+            ] {
+                let exchange = try PeerClient.httpRaw(
+                    topology.inPod([]), host: topology.upstreamIPv4, port: 9080,
+                    opening + "GET /admin HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n")
+                let statuses = exchange.received.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
+                #expect(statuses.dropFirst() == ["403", "200"], "\(exchange.received)")
+                #expect(!exchange.received.contains("\"path\": \"/admin\""), "\(exchange.received)")
+                #expect(exchange.received.contains("\"path\": \"/b\""), "\(exchange.received)")
+            }
         }
     }
 

@@ -58,7 +58,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Framing is the upstream's own, so the encoder must not add any.
     private let encoder = HTTPResponseEncoder(configuration: .preservingFraming)
     /// After an upgrade request the decoder stops parsing; on removal it passes on what the client sent after it.
-    private let decoder: ByteToMessageHandler<HTTPRequestDecoder>
+    private var decoder: ByteToMessageHandler<HTTPRequestDecoder>
     private let pipelining = HTTPServerPipelineHandler()
     private var context: ChannelHandlerContext?
     private var request = RequestState.idle
@@ -86,8 +86,12 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     init(connection: ProxiedConnection) {
         self.connection = connection
-        decoder = ByteToMessageHandler(
-            HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, limitConfiguration: Self.decoderLimits))
+        decoder = Self.makeDecoder()
+    }
+
+    private static func makeDecoder() -> ByteToMessageHandler<HTTPRequestDecoder> {
+        ByteToMessageHandler(
+            HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, limitConfiguration: decoderLimits))
     }
 
     /// Adds the codecs and this handler at the end of the client pipeline.
@@ -357,15 +361,33 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 if request == .idle { becomeTunnel() } else { tunnelPending = true }
                 return
             }
-            // A request that asked to leave HTTP and was answered otherwise ends the connection: the parser reads
-            // no request after it.
-            let closes = closeAfterResponse || current.leavesHTTP
+            // A request that asked to leave HTTP and was answered otherwise: what the client sent after it is read
+            // as requests again, each decided on its own; if that cannot be, the connection ends.
+            let declined = current.leavesHTTP && !closeAfterResponse && request == .idle
+            let closes = closeAfterResponse || (current.leavesHTTP && !declined)
             let written = context.eventLoop.makePromise(of: Void.self)
             lastResponseEnd = written.futureResult
             // May deliver the next pipelined request at once, so the state is settled before.
             context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: written)
-            if closes { closeOnceWritten(context) }
+            if closes || (declined && !resumeParsing(context)) { closeOnceWritten(context) }
         }
+    }
+
+    /// The upstream declined an upgrade or a CONNECT. The decoder stopped at that request and holds what the client
+    /// sent after it, never forwarded: a fresh decoder takes its place, and on removal the old one passes those bytes
+    /// to it, to be parsed and decided as requests.
+    /// - Returns: false when the pipeline could not be changed.
+    private func resumeParsing(_ context: ChannelHandlerContext) -> Bool {
+        let fresh = Self.makeDecoder()
+        do {
+            try context.pipeline.syncOperations.addHandler(fresh, position: .after(decoder))
+        } catch {
+            return false
+        }
+        let stopped = decoder
+        decoder = fresh
+        context.pipeline.syncOperations.removeHandler(stopped, promise: nil)
+        return true
     }
 
     /// The upstream did not begin its response within the request timeout: the client gets 504, and the upstream
