@@ -15,6 +15,8 @@ public final class ConfigurationStore: Sendable {
     }
 
     private let state: Mutex<Status>
+    /// Told of each configuration put in force by a reload, after it is.
+    private let observers = Mutex<[@Sendable (ProxyConfiguration) -> Void]>([])
 
     public init(_ configuration: ProxyConfiguration) {
         state = Mutex(Status(configuration: configuration, generation: 1, failedReloads: 0, lastReloadError: nil))
@@ -22,13 +24,18 @@ public final class ConfigurationStore: Sendable {
 
     public var current: ProxyConfiguration { state.withLock { $0.configuration } }
 
+    /// Calls `observer` with every configuration a reload puts in force from now on.
+    func onReplace(_ observer: @escaping @Sendable (ProxyConfiguration) -> Void) {
+        observers.withLock { $0.append(observer) }
+    }
+
     public var status: Status { state.withLock { $0 } }
 
     /// Puts `configuration` in force unless it changes what cannot change while running (the listeners' ports, the
     /// drain timeout the shutdown was set up with);
     /// returns the new generation, or the reason it was refused.
     public func replace(with configuration: ProxyConfiguration) -> Result<Int, ReloadRefused> {
-        state.withLock { status in
+        let result = state.withLock { status -> Result<Int, ReloadRefused> in
             guard configuration.listeners == status.configuration.listeners,
                 configuration.timeouts.drain == status.configuration.timeouts.drain
             else {
@@ -43,6 +50,10 @@ public final class ConfigurationStore: Sendable {
             status.lastReloadError = nil
             return .success(status.generation)
         }
+        if case .success = result {
+            for observer in observers.withLock({ $0 }) { observer(configuration) }
+        }
+        return result
     }
 
     /// Counts a reload whose file was invalid; the configuration in force stays.

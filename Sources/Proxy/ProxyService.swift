@@ -40,6 +40,7 @@ public struct ProxyService: Service {
     public func run() async throws {
         // Listeners and the drain timeout are fixed for the process's life; a reload cannot change them.
         let configuration = configurations.current
+        configurations.onReplace { [limiter] in limiter.prune(keeping: Set($0.limits.map(\.name))) }
         let listeners = CaptureListener.all(
             outboundPort: configuration.listeners.outbound, inboundPort: configuration.listeners.inbound)
         var channels: [Channel] = []

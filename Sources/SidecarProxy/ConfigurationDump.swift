@@ -17,7 +17,30 @@ struct ConfigurationDump: Encodable {
         var host: String?
         var methods: [String]?
         var pathPrefix: String?
-        var headers: [String: String]?
+        var headers: [String: Header]?
+    }
+
+    /// A header condition as it is written: the value, or `{ "prefix": … }`.
+    enum Header: Encodable {
+        case exact(String)
+        case prefix(String)
+
+        init(_ match: HeaderValueMatch) {
+            switch match {
+            case .exact(let value): self = .exact(value)
+            case .prefix(let value): self = .prefix(value)
+            }
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            switch self {
+            case .exact(let value):
+                var container = encoder.singleValueContainer()
+                try container.encode(value)
+            case .prefix(let value):
+                try ["prefix": value].encode(to: encoder)
+            }
+        }
     }
 
     struct Direction: Encodable {
@@ -105,7 +128,8 @@ struct ConfigurationDump: Encodable {
                     http: rule.http.map { match in
                         HTTP(
                             host: match.host?.description, methods: match.methods.isEmpty ? nil : match.methods,
-                            pathPrefix: match.pathPrefix, headers: match.headers.isEmpty ? nil : match.headers)
+                            pathPrefix: match.pathPrefix,
+                            headers: match.headers.isEmpty ? nil : match.headers.mapValues(Header.init))
                     })
             })
     }

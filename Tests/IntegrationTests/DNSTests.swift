@@ -23,11 +23,11 @@ import Testing
             try nameserver.waitForOutput("READY")
             let proxy = try topology.startProxy(configuration: "dns: { deny: [\"*.evil.test\"] }")
 
-            func ask(_ name: String, tcp: Bool = false) throws -> Answer {
+            func ask(_ name: String, tcp: Bool = false, secondQuestion: String? = nil) throws -> Answer {
                 let result = try Shell.run(
                     topology.inPod(
                         ["/usr/bin/python3", "-B", Binaries.peer, "dns-query", name, "--server", topology.upstreamIPv4]
-                            + (tcp ? ["--tcp"] : [])))
+                            + (tcp ? ["--tcp"] : []) + (secondQuestion.map { ["--second-question", $0] } ?? [])))
                 return try JSONDecoder().decode(Answer.self, from: Data(result.stdout.utf8))
             }
             func asked(_ name: String) -> [String] {
@@ -62,8 +62,29 @@ import Testing
             let resolved = try Shell.run(topology.inPod(["getent", "ahostsv4", "app.test"]))
             #expect(resolved.stdout.hasPrefix("10.1.2.3"), "\(resolved.stdout)")
 
+            // The cache keeps answers apart by the CD and DO bits (dig sends EDNS; +dnssec sets DO, +cd sets CD).
+            func dig(_ flags: [String]) throws -> String {
+                try Shell.run(
+                    topology.inPod(
+                        ["dig", "@\(topology.upstreamIPv4)", "+tries=1", "+time=3", "+short"] + flags + ["bits.test"])
+                ).stdout
+            }
+            #expect(try dig([]) == "10.1.2.3\n")
+            #expect(try dig([]) == "10.1.2.3\n")
+            #expect(asked("bits.test").count == 1, "the second answer came from the cache")
+            _ = try dig(["+dnssec"])
+            _ = try dig(["+cd"])
+            #expect(asked("bits.test").count == 3, "a DO or CD query was answered with another query's answer")
+            _ = try dig(["+dnssec"])
+            #expect(asked("bits.test").count == 3)
+
+            // Two questions in one query: FORMERR, and the nameserver is not asked.
+            let twoQuestions = try ask("one.test", secondQuestion: "two.test")
+            #expect(twoQuestions.rcode == 1 && twoQuestions.idMatches)
+            #expect(asked("one.test").isEmpty && asked("two.test").isEmpty)
+
             let metrics = try topology.askProxy("/metrics")
-            #expect(metrics.contains("sidecar_dns_queries_total{outcome=\"cached\",type=\"A\"} 1"), "\(metrics)")
+            #expect(metrics.contains("sidecar_dns_queries_total{outcome=\"cached\",type=\"A\"} 3"), "\(metrics)")
             #expect(metrics.contains("sidecar_dns_queries_total{outcome=\"denied\",type=\"A\"} 1"))
         }
     }

@@ -10,7 +10,7 @@ import Testing
             rules:
               - { action: deny, name: no-admin, http: { pathPrefix: /admin } }
               - { action: deny, name: no-delete, http: { methods: [DELETE] } }
-              - { action: allow, name: blue-team, http: { headers: { x-team: blue } } }
+              - { action: allow, name: blue-team, http: { headers: { x-team: { prefix: blue } } } }
               - { action: deny, name: only-blue-on-9100, ports: [9100] }
         """
 
@@ -41,7 +41,8 @@ import Testing
         }
     }
 
-    /// The first matching rule decides each request: an allow on a header comes before a port-wide deny.
+    /// The first matching rule decides each request: an allow on a header (its name in any case, its value by
+    /// prefix) comes before a port-wide deny.
     @Test func headerAllowBeforeAPortDeny() async throws {
         try await PodTopology.with { topology in
             try topology.sidecarInit("install")
@@ -50,9 +51,11 @@ import Testing
 
             let blue = try PeerClient.httpRaw(
                 topology.inPod([]), host: topology.upstreamIPv4, port: 9100,
-                "GET /a HTTP/1.1\r\nHost: api\r\nX-Team: blue\r\n\r\nGET /b HTTP/1.1\r\nHost: api\r\n\r\n")
+                "GET /a HTTP/1.1\r\nHost: api\r\nX-TEAM: blue-green\r\n\r\nGET /b HTTP/1.1\r\nHost: api\r\n\r\n"
+                    + "GET /c HTTP/1.1\r\nHost: api\r\nX-Team: green-blue\r\n\r\n")
             let statuses = blue.received.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
-            #expect(statuses == ["200", "403"], "\(blue.received)")
+            // The header's name in any case, its value by prefix.
+            #expect(statuses == ["200", "403", "403"], "\(blue.received)")
             #expect(blue.received.contains("rule only-blue-on-9100"))
         }
     }

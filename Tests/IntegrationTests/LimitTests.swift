@@ -35,6 +35,27 @@ import Testing
         }
     }
 
+    /// A reload that edits a limit keeps its counts by the entry's name: two connections held under `maxConnections:
+    /// 2`, then an edit to 3 (and a rate added) lets one more in, not three.
+    @Test func anEditedLimitKeepsItsCounts() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            let limit = { (extra: String) in "limits: [ { name: held, ports: [9000]\(extra) } ]" }
+            let proxy = try topology.startProxy(configuration: limit(", maxConnections: 2"))
+            try topology.startServer(inPod: false, port: 9000)
+            let held = try (0..<2).map { _ in try topology.startHeldCall(port: 9000, size: 1000) }
+
+            _ = try topology.writeReadableFile(
+                named: "\(topology.pod).yaml", limit(", maxConnections: 3, requestsPerSecond: 100"))
+            proxy.signal(SIGHUP)
+            try proxy.waitForOutput("generation=2")
+            let third = try topology.startHeldCall(port: 9000, size: 1000)
+            let fourth = try PeerClient.probe(topology.inPod([]), host: topology.upstreamIPv4, port: 9000)
+            #expect(fourth.outcome == "reset", "the edit let a second quota in")
+            for call in held + [third] { call.closeInput() }
+        }
+    }
+
     /// A rate of one per five seconds with a burst of three: three requests pass, the next get 429 with a
     /// `Retry-After`, on the same keep-alive connection, which goes on serving.
     @Test func httpRequestsOverTheRateGet429() async throws {

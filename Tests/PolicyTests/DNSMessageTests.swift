@@ -129,6 +129,35 @@ enum DNSBytes {
         #expect(edns != nil)
     }
 
+    /// CD (checking disabled) and DO (DNSSEC OK) ask for other answers: a validating client's DNSSEC records, or
+    /// answers that failed validation, are never served to a query without those bits, nor the other way round.
+    @Test func answersToQueriesWithOtherCDOrDOBitsAreKeptApart() throws {
+        var cache = DNSCache()
+        var checkingDisabled = DNSBytes.query("a.example", edns: 1232)
+        checkingDisabled[3] |= 0x10
+        var dnssecOK = DNSBytes.query("a.example", edns: 1232)
+        dnssecOK[dnssecOK.count - 4] = 0x80
+        let plain = try #require(DNSMessage(DNSBytes.query("a.example", edns: 1232)))
+        let cd = try #require(DNSMessage(checkingDisabled))
+        let dok = try #require(DNSMessage(dnssecOK))
+        #expect(cd.checkingDisabled && !cd.dnssecOK && dok.dnssecOK && !dok.checkingDisabled)
+        #expect(!plain.checkingDisabled && !plain.dnssecOK)
+        cache.store(try response("a.example", ttl: 60), answering: dok, now: start)
+        #expect(cache.answer(plain, now: start) == nil && cache.answer(cd, now: start) == nil)
+        #expect(cache.answer(dok, now: start) != nil)
+    }
+
+    /// A query counts its questions; one with two is to be refused (RFC 9619), not half answered.
+    @Test func questionsAreCounted() throws {
+        var twoQuestions = DNSBytes.query("a.example")
+        twoQuestions[5] = 2
+        twoQuestions += DNSBytes.name("b.example") + [0, 1, 0, 1]
+        let query = try #require(DNSMessage(twoQuestions))
+        #expect(query.questionCount == 2 && query.question?.name == "a.example")
+        let reply = try #require(DNSMessage(query.reply(.formatError)))
+        #expect(reply.responseCode == 1 && reply.questionCount == 1)
+    }
+
     @Test func theCacheIsBoundedInBytesAndTakesNoGiant() throws {
         var cache = DNSCache(capacity: 1000, maxBytes: 1000)
         for index in 0..<100 {

@@ -103,7 +103,9 @@ import Testing
             self.headers = headers
         }
 
-        func hasHeader(_ name: String, value: String) -> Bool { headers[name] == value }
+        func hasHeader(_ name: String, matching value: HeaderValueMatch) -> Bool {
+            headers[name].map(value.matches) ?? false
+        }
         func header(_ name: String) -> String? { headers[name] }
     }
 
@@ -112,7 +114,7 @@ import Testing
 
     func httpRule(
         _ action: PolicyAction, host: String? = nil, methods: [String] = [], pathPrefix: String? = nil,
-        headers: [String: String] = [:], ports: String = ""
+        headers: [String: HeaderValueMatch] = [:], ports: String = ""
     ) throws -> PolicyRule {
         var rule = PolicyRule(action: action)
         var match = HTTPRuleMatch()
@@ -123,6 +125,26 @@ import Testing
         rule.http = match
         rule.ports = try CaptureListParser.ports(ports)
         return rule
+    }
+
+    /// A header condition matches by value exactly or, written `{ prefix: … }`, by the value's start.
+    @Test func headerValuesMatchExactlyOrByPrefix() throws {
+        let grpcOnly = policy(
+            [try httpRule(.allow, headers: ["content-type": .prefix("application/grpc")])], default: .deny)
+        for (contentType, allowed) in [
+            ("application/grpc", true), ("application/grpc+proto", true), ("text/plain", false),
+            ("Application/grpc", false),
+        ] {
+            let request = Request("POST", "/x", headers: ["content-type": contentType])
+            #expect(
+                (PolicyEvaluator.decide(grpcOnly, for: facts, request: request).action == .allow) == allowed,
+                "\(contentType)")
+        }
+        let exact = policy([try httpRule(.allow, headers: ["x-team": .exact("blue")])], default: .deny)
+        #expect(
+            PolicyEvaluator.decide(exact, for: facts, request: Request(headers: ["x-team": "blue"])).action == .allow)
+        #expect(
+            PolicyEvaluator.decide(exact, for: facts, request: Request(headers: ["x-team": "blue2"])).action == .deny)
     }
 
     func policy(_ rules: [PolicyRule], default action: PolicyAction = .allow) -> DirectionPolicy {
@@ -136,7 +158,7 @@ import Testing
         let rules = policy([
             try httpRule(
                 .deny, host: "*.internal", methods: ["DELETE", "PUT"], pathPrefix: "/admin",
-                headers: ["x-team": "red"])
+                headers: ["x-team": .exact("red")])
         ])
         let denied = Request("DELETE", "/admin/x", headers: ["x-team": "red"])
         #expect(PolicyEvaluator.decide(rules, for: facts, request: denied).action == .deny)
@@ -205,12 +227,23 @@ import Testing
                     rules:
                       - action: deny
                         name: admin
-                        http: { host: "*.internal", methods: [DELETE], pathPrefix: /admin, headers: { X-Team: red } }
+                        http:
+                          host: "*.internal"
+                          methods: [DELETE]
+                          pathPrefix: /admin
+                          headers: { X-Team: red, Content-Type: { prefix: application/grpc } }
                 """
         ).get()
         let match = try #require(configuration.outboundPolicy.rules.first?.http)
         #expect(match.host?.description == "*.internal")
         #expect(match.methods == ["DELETE"] && match.pathPrefix == "/admin")
-        #expect(match.headers == ["x-team": "red"])
+        #expect(match.headers == ["x-team": .exact("red"), "content-type": .prefix("application/grpc")])
+        let wrong = ConfigurationLoader.load(
+            yaml: "policy: { outbound: { rules: [ { action: deny, http: { headers: { a: { start: x } } } } ] } }")
+        guard case .failure(let error) = wrong else {
+            Issue.record("a header condition with an unknown key loaded")
+            return
+        }
+        #expect("\(error)".contains("policy.outbound.rules[0].http.headers.a"), "\(error)")
     }
 }

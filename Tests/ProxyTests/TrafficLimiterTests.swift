@@ -20,6 +20,26 @@ import Testing
         #expect(limiter.acquire(.connections, under: two))
     }
 
+    /// An entry edited by a reload (same name) keeps what it counted and the tokens its bucket had; one a reload
+    /// removes loses its bucket.
+    @Test func anEditedEntryKeepsItsCountsAndARemovedOneIsLetGo() {
+        let limiter = TrafficLimiter()
+        var before = TrafficLimit(name: "api")
+        before.maxConnections = 2
+        before.rate = RequestRate(perSecond: 0.001, burst: 2)
+        let now = ContinuousClock.now
+        #expect(limiter.acquire(.connections, under: before) && limiter.acquire(.connections, under: before))
+        #expect(limiter.takeToken(under: before, now: now) == nil && limiter.takeToken(under: before, now: now) == nil)
+        var after = before
+        after.maxConnections = 3
+        after.rate = RequestRate(perSecond: 0.001, burst: 10)
+        #expect(limiter.acquire(.connections, under: after), "one more place, not three")
+        #expect(!limiter.acquire(.connections, under: after))
+        #expect(limiter.takeToken(under: after, now: now) != nil, "the edit handed out no fresh burst")
+        limiter.prune(keeping: [])
+        #expect(limiter.takeToken(under: after, now: now) == nil, "a removed entry's bucket is gone")
+    }
+
     @Test func aBoundTheLimitDoesNotSetNeverRefuses() {
         let limiter = TrafficLimiter()
         var limit = TrafficLimit(name: "connections only")

@@ -1,5 +1,6 @@
-/// Answers kept for as long as their TTLs allow (at most an hour), by question and by whether the query carried
-/// EDNS (an answer to one with EDNS may hold an OPT record the other must not get). Bounded in entries and in
+/// Answers kept for as long as their TTLs allow (at most an hour), by question, by whether the query carried EDNS
+/// (an answer to one with EDNS may hold an OPT record the other must not get), and by its CD and DO bits (an answer
+/// to a query that wants DNSSEC records, or unvalidated answers, is not one for a query that does not). Bounded in entries and in
 /// bytes, so names under a hostile domain cannot make it grow without end. Time is passed in. A cached answer goes
 /// out under the asking query's id, with the time it has spent here taken off its TTLs, as a caching resolver's
 /// would.
@@ -7,6 +8,15 @@ public struct DNSCache: Sendable {
     private struct Key: Hashable, Sendable {
         let question: DNSMessage.Question
         let edns: Bool
+        let checkingDisabled: Bool
+        let dnssecOK: Bool
+
+        init(_ question: DNSMessage.Question, of query: DNSMessage) {
+            self.question = question
+            edns = query.ednsPayloadSize != nil
+            checkingDisabled = query.checkingDisabled
+            dnssecOK = query.dnssecOK
+        }
     }
 
     private struct Entry: Sendable {
@@ -35,7 +45,7 @@ public struct DNSCache: Sendable {
     /// The cached answer to `query`, ready to send; nil when there is none or it expired.
     public mutating func answer(_ query: DNSMessage, now: ContinuousClock.Instant) -> [UInt8]? {
         guard let question = query.question else { return nil }
-        let key = Key(question: question, edns: query.ednsPayloadSize != nil)
+        let key = Key(question, of: query)
         guard let entry = entries[key] else { return nil }
         guard now < entry.expires else {
             remove(key)
@@ -51,7 +61,7 @@ public struct DNSCache: Sendable {
         guard let question = response.question, let lifetime = response.cacheLifetime, lifetime > 0,
             response.bytes.count <= Self.largestEntry
         else { return }
-        let key = Key(question: question, edns: query.ednsPayloadSize != nil)
+        let key = Key(question, of: query)
         remove(key)
         if entries.count >= capacity || bytes + response.bytes.count > maxBytes {
             makeRoom(now: now)

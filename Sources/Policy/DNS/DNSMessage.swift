@@ -12,6 +12,10 @@ public struct DNSMessage: Sendable {
     private let negativeTTL: UInt32?
     /// The UDP payload size an EDNS OPT record offers (RFC 6891); nil without EDNS.
     public let ednsPayloadSize: Int?
+    /// DO, in the EDNS OPT record: the asker wants DNSSEC records (RFC 3225).
+    public let dnssecOK: Bool
+    /// How many questions the message has; a query has one (RFC 9619).
+    public let questionCount: Int
 
     public struct Question: Sendable, Hashable {
         /// Lowercased, without the trailing dot; a byte outside printable ASCII is written `\DDD`.
@@ -47,6 +51,8 @@ public struct DNSMessage: Sendable {
     public var isResponse: Bool { bytes[2] & 0x80 != 0 }
     public var isTruncated: Bool { bytes[2] & 0x02 != 0 }
     public var responseCode: UInt8 { bytes[3] & 0x0F }
+    /// CD: the asker does its own DNSSEC validation and wants answers that failed it too (RFC 4035).
+    public var checkingDisabled: Bool { bytes[3] & 0x10 != 0 }
 
     /// Nil when the bytes are not a well-formed message.
     public init?(_ bytes: [UInt8]) {
@@ -67,6 +73,7 @@ public struct DNSMessage: Sendable {
         var answerTTL: UInt32?
         var negativeTTL: UInt32?
         var ednsPayloadSize: Int?
+        var dnssecOK = false
         for section in 0..<3 {
             for _ in 0..<[answers, authorities, additionals][section] {
                 guard let (_, end) = Self.name(in: bytes, at: offset), end + 10 <= bytes.count else { return nil }
@@ -79,6 +86,7 @@ public struct DNSMessage: Sendable {
                 guard data + dataLength <= bytes.count else { return nil }
                 if type == 41 {
                     ednsPayloadSize = count(end + 2)
+                    dnssecOK = bytes[end + 6] & 0x80 != 0
                 } else {  // OPT carries EDNS flags where a TTL would be.
                     ttlOffsets.append(end + 4)
                     if section == 0 { answerTTL = min(answerTTL ?? ttl, ttl) }
@@ -94,6 +102,8 @@ public struct DNSMessage: Sendable {
         self.answerTTL = answerTTL
         self.negativeTTL = negativeTTL
         self.ednsPayloadSize = ednsPayloadSize
+        self.dnssecOK = dnssecOK
+        self.questionCount = questions
     }
 
     /// The most a UDP answer to this query may hold: what its EDNS record offers, else 512 bytes (RFC 1035).

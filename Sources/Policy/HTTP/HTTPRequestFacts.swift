@@ -7,8 +7,9 @@ public protocol HTTPRequestFacts {
     var host: Substring? { get }
     /// The target parsed for matching.
     var target: RequestTarget { get }
-    /// True when the request carries header `name` (lower case) with exactly `value` in one of its fields.
-    func hasHeader(_ name: String, value: String) -> Bool
+    /// True when one of the request's fields named `name` (lower case; names compare without regard to case) has a
+    /// value that `value` matches.
+    func hasHeader(_ name: String, matching value: HeaderValueMatch) -> Bool
     /// The first value of header `name` (lower case), if the request carries it.
     func header(_ name: String) -> String?
 }

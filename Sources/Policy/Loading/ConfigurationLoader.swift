@@ -227,12 +227,25 @@ public enum ConfigurationLoader {
                     reader.problem("\(path).headers", "'\(name)' is not a header name")
                     continue
                 }
-                if let value = reader.scalar(value, at: "\(path).headers.\(name)") {
+                if let value = headerValueMatch(value, at: "\(path).headers.\(name)", &reader) {
                     match.headers[name.lowercased()] = value
                 }
             }
         }
         return match
+    }
+
+    /// `value` (exactly) or `{ prefix: value }`.
+    private static func headerValueMatch(_ node: Node, at path: String, _ reader: inout NodeReader)
+        -> HeaderValueMatch?
+    {
+        guard case .mapping = node else { return reader.scalar(node, at: path).map(HeaderValueMatch.exact) }
+        guard let fields = reader.mapping(node, at: path, keys: ["prefix"]) else { return nil }
+        guard let prefix = fields["prefix"] else {
+            reader.problem(path, "give a value, or { prefix: VALUE }")
+            return nil
+        }
+        return reader.scalar(prefix, at: "\(path).prefix").map(HeaderValueMatch.prefix)
     }
 
     /// An HTTP field name: RFC 9110 token characters only.

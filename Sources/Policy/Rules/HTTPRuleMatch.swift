@@ -6,8 +6,9 @@ public struct HTTPRuleMatch: Sendable, Hashable {
     public var methods: [String] = []
     /// A prefix of the request path (before any query).
     public var pathPrefix: String?
-    /// Headers that must be present with exactly these values; names are lowercased.
-    public var headers: [String: String] = [:]
+    /// Headers that must be present with a value that matches; names are lowercased (header names are
+    /// case-insensitive).
+    public var headers: [String: HeaderValueMatch] = [:]
 
     public init() {}
 }

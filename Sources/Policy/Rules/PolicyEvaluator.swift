@@ -89,7 +89,7 @@ public enum PolicyEvaluator {
         }
         if !match.methods.isEmpty && !match.methods.contains(request.method) { return false }
         if let prefix = match.pathPrefix, !request.target.path.hasPrefix(prefix) { return false }
-        return match.headers.allSatisfy { request.hasHeader($0.key, value: $0.value) }
+        return match.headers.allSatisfy { request.hasHeader($0.key, matching: $0.value) }
     }
 
     /// The L4 conditions: destination networks and ports, and for inbound the peer's networks.

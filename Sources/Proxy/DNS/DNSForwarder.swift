@@ -46,6 +46,11 @@ public final class DNSForwarder: Sendable {
             report(outcome: "malformed", question: nil, code: nil, transport, client, startedAt, started)
             return eventLoop.makeSucceededFuture(nil)
         }
+        // More than one question: no server answers such a query the same way (RFC 9619), so none is asked.
+        guard query.questionCount == 1 else {
+            report(outcome: "malformed", question: question, code: 1, transport, client, startedAt, started)
+            return eventLoop.makeSucceededFuture(query.reply(.formatError))
+        }
         if let pattern = configurations.current.dnsDeny.first(where: { $0.matches(question.name) }) {
             logger.warning(
                 "dns query denied",

@@ -18,9 +18,9 @@ struct HTTP1RequestFacts: HTTPRequestFacts {
         head.headers.first(name: name)
     }
 
-    func hasHeader(_ name: String, value: String) -> Bool {
+    func hasHeader(_ name: String, matching value: HeaderValueMatch) -> Bool {
         head.headers.contains { field in
-            field.value == value && ASCII.equals(field.name.utf8, lowercase: name.utf8)
+            value.matches(field.value) && ASCII.equals(field.name.utf8, lowercase: name.utf8)
         }
     }
 }

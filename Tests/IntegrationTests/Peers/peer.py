@@ -819,7 +819,9 @@ def dns_serve(args):
 def dns_query(args):
     """Asks one question as a stub resolver would; prints the id check, rcode, TC flag, A addresses and TTLs."""
     query_id = random.randrange(65536)
-    query = struct.pack("!HHHHHH", query_id, 0x0100, 1, 0, 0, 0) + dns_name(args.name) + struct.pack("!HH", 1, 1)
+    questions = [args.name] + ([args.second_question] if args.second_question else [])
+    query = struct.pack("!HHHHHH", query_id, 0x0100, len(questions), 0, 0, 0) + b"".join(
+        dns_name(name) + struct.pack("!HH", 1, 1) for name in questions)
     if args.tcp:
         with socket.create_connection((args.server, 53), timeout=args.timeout) as sock:
             sock.sendall(struct.pack("!H", len(query)) + query)
@@ -1067,6 +1069,7 @@ def main():
     dns_query_parser.add_argument("name")
     dns_query_parser.add_argument("--server", required=True)
     dns_query_parser.add_argument("--tcp", action="store_true")
+    dns_query_parser.add_argument("--second-question", help="ask this name too, in the same query")
     dns_query_parser.add_argument("--timeout", type=float, default=5.0)
     dns_query_parser.set_defaults(run=dns_query)
 
