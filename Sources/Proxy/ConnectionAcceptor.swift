@@ -29,7 +29,16 @@ struct ConnectionAcceptor: Sendable {
         let record = ConnectionRecord(direction: direction, source: client.remoteAddress)
         registry.register(client, record: NIOLoopBound(record, eventLoop: client.eventLoop))
         recorder.connectionOpened(direction: direction.rawValue)
-        client.closeFuture.assumeIsolated().whenComplete { [recorder, direction] _ in
+        client.closeFuture.assumeIsolated().whenComplete { [recorder, direction, logger] _ in
+            if let failure = record.failure {
+                logger.debug(
+                    "connection closed on an error",
+                    metadata: [
+                        "direction": "\(direction)", "source": "\(record.source)",
+                        "destination": "\(record.destination?.description ?? "unknown")", "error": "\(failure)",
+                    ])
+                recorder.connectionFailed(direction: direction.rawValue, error: ConnectionFailureKind.of(failure))
+            }
             recorder.connectionClosed(
                 direction: direction.rawValue, destination: record.destination?.description ?? "unknown",
                 outcome: record.outcome, bytesReceived: record.bytesReceived, bytesSent: record.bytesSent,

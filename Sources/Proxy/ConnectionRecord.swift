@@ -19,6 +19,8 @@ final class ConnectionRecord {
     /// Counted at the socket, so they are the bytes the client really sent and received.
     var bytesReceived = 0
     var bytesSent = 0
+    /// What ended the connection, when an error did (a reset, a broken pipe, a stream that does not parse).
+    var failure: (any Error)?
     /// A drain began while the connection was open: HTTP is told to close (`ChannelShouldQuiesceEvent`).
     var drainRequested = false
 

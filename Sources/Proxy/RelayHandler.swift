@@ -152,6 +152,7 @@ final class RelayHandler: ChannelDuplexHandler {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         // A read or write error (e.g. a reset) ends this channel; channelInactive then tells the partner.
         endedWithError = true
+        if let record = tally?.record, record.failure == nil { record.failure = error }
         context.close(promise: nil)
     }
 

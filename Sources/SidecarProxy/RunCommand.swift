@@ -76,9 +76,11 @@ struct RunCommand: AsyncParsableCommand {
         let health = HealthState()
         let registry = ConnectionRegistry()
         let store = ConfigurationStore(configuration)
-        let accessLog = try openAccessLog()
+        let metrics = ProxyMetrics()
+        let accessLog = try openAccessLog(writeFailed: { metrics.accessLogWriteFailed() })
         let spanExport = try startSpanExport(logger: logger)
-        let recorder = TrafficRecorder(tracer: spanExport?.tracer ?? .propagating, accessLog: accessLog)
+        let recorder = TrafficRecorder(
+            metrics: metrics, tracer: spanExport?.tracer ?? .propagating, accessLog: accessLog)
         let reloader = ConfigurationReloader(path: config, store: store, recorder: recorder, logger: logger)
         let services = ServiceDirectory(configurations: store, logger: logger)
         let adminEndpoints = AdminEndpoints(store: store, registry: registry, recorder: recorder, services: services)
@@ -164,13 +166,13 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// Opened before anything is served: a path that cannot be written stops the start (exit 2).
-    private func openAccessLog() throws -> AccessLog? {
+    private func openAccessLog(writeFailed: @escaping @Sendable () -> Void) throws -> AccessLog? {
         switch accessLog {
         case "off": return nil
-        case "stdout": return AccessLog()
+        case "stdout": return AccessLog(writeFailed: writeFailed)
         default:
             do {
-                return try AccessLog(path: accessLog)
+                return try AccessLog(path: accessLog, writeFailed: writeFailed)
             } catch {
                 throw CommandFailure.badInput(
                     "--access-log: cannot write '\(accessLog)': \(error.localizedDescription)")

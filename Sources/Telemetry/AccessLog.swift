@@ -10,28 +10,31 @@ public final class AccessLog: Service, Sendable {
     private let encoder: JSONEncoder
     private let lines: AsyncStream<Data>
     private let queue: AsyncStream<Data>.Continuation
+    /// Told of every line the output refused (a full disk, a closed pipe): counted, not lost without a trace.
+    private let writeFailed: @Sendable () -> Void
 
     /// Lines waiting to be written, at most.
     public static let queueLimit = 10_000
 
     /// Standard output.
-    public convenience init() {
-        self.init(handle: FileHandle.standardOutput)
+    public convenience init(writeFailed: @escaping @Sendable () -> Void = {}) {
+        self.init(handle: FileHandle.standardOutput, writeFailed: writeFailed)
     }
 
     /// Appends to `path`, creating it (0644) if need be.
-    public convenience init(path: String) throws {
+    public convenience init(path: String, writeFailed: @escaping @Sendable () -> Void = {}) throws {
         if !FileManager.default.fileExists(atPath: path) {
             guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o644])
             else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
         }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         try handle.seekToEnd()
-        self.init(handle: handle)
+        self.init(handle: handle, writeFailed: writeFailed)
     }
 
-    private init(handle: FileHandle) {
+    private init(handle: FileHandle, writeFailed: @escaping @Sendable () -> Void) {
         output = handle
+        self.writeFailed = writeFailed
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         self.encoder = encoder
@@ -50,7 +53,13 @@ public final class AccessLog: Service, Sendable {
     /// Writes queued lines until graceful shutdown, then the ones still queued.
     public func run() async {
         await withGracefulShutdownHandler {
-            for await line in lines { try? output.write(contentsOf: line) }
+            for await line in lines {
+                do {
+                    try output.write(contentsOf: line)
+                } catch {
+                    writeFailed()
+                }
+            }
         } onGracefulShutdown: {
             self.queue.finish()
         }

@@ -104,6 +104,16 @@ public final class ProxyMetrics: Sendable {
         counter("sidecar_access_log_dropped_total").increment()
     }
 
+    /// A line the access log's output refused.
+    public func accessLogWriteFailed() {
+        counter("sidecar_access_log_write_failures_total").increment()
+    }
+
+    /// A connection that ended on an error (a reset, a broken pipe, an unparseable stream), by kind.
+    func connectionFailed(direction: String, error: String) {
+        counter("sidecar_connection_errors_total", ("direction", direction), ("error", error)).increment()
+    }
+
     private func destinationLabel(_ destination: String) -> String {
         labelledDestinations.withLock { seen in
             if seen.contains(destination) { return destination }

@@ -52,6 +52,11 @@ public final class TrafficRecorder: Sendable {
         log(entry())
     }
 
+    /// A connection ended on an error of this kind (a bounded set of words: `reset`, `timeout`, …).
+    public func connectionFailed(direction: String, error: String) {
+        metrics.connectionFailed(direction: direction, error: error)
+    }
+
     public func upstreamConnected(direction: String, after duration: Duration) {
         metrics.upstreamConnected(direction: direction, after: duration)
     }

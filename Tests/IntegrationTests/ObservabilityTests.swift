@@ -80,6 +80,22 @@ import Testing
     }
 
     /// The admin port answers in the pod only; the telemetry port answers the cluster.
+    /// An access log whose output refuses lines (a full disk: `/dev/full`) counts each one it could not write.
+    @Test func accessLogWriteFailuresAreCounted() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(arguments: ["--access-log", "/dev/full"])
+            try topology.startServer(inPod: false, port: 9000)
+            _ = try PeerClient.call(topology.inPod([]), host: topology.upstreamIPv4, port: 9000)
+            var metrics = ""
+            for _ in 0..<20 where !metrics.contains("sidecar_access_log_write_failures_total 1") {
+                usleep(100_000)
+                metrics = try topology.askProxy("/metrics")
+            }
+            #expect(metrics.contains("sidecar_access_log_write_failures_total 1"), "\(metrics)")
+        }
+    }
+
     @Test func theAdminAPIIsUnreachableFromThePeer() async throws {
         try await PodTopology.with { topology in
             try topology.sidecarInit("install")

@@ -140,11 +140,11 @@ import Testing
     }
 
     /// The upstream resets mid-stream: the app sees a reset too, never an orderly end that would make a truncated
-    /// response look complete.
+    /// response look complete; the proxy says why the connection ended (debug) and counts it.
     @Test func anUpstreamResetReachesTheAppAsAReset() async throws {
         try await PodTopology.with { topology in
             try topology.sidecarInit("install")
-            try topology.startProxy()
+            let proxy = try topology.startProxy(arguments: ["--log-level", "debug"])
             try topology.startServer(inPod: false, port: 9000, resettingEachConnection: true)
 
             #expect {
@@ -152,6 +152,11 @@ import Testing
             } throws: { error in
                 (error as? PeerClient.CallError)?.error == "reset"
             }
+            try proxy.waitForOutput("connection closed on an error")
+            let metrics = try topology.askProxy("/metrics")
+            #expect(
+                metrics.contains("sidecar_connection_errors_total{direction=\"outbound\",error=\"reset\"} 1"),
+                "\(metrics)")
         }
     }
 

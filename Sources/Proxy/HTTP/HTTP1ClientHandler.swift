@@ -574,6 +574,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         // A reset, or a request that broke off mid-way: the exchange cannot complete.
+        if connection.record.failure == nil { connection.record.failure = error }
         if case .connected(let handler) = upstream { handler.close(abortively: true) }
         upstream = .closed
         context.channel.reset()
