@@ -62,6 +62,15 @@ public struct ProxyConfiguration: Sendable, Hashable {
         services.first { $0.isAddressed(by: address, port: port) }
     }
 
+    /// The names, without wildcards, that allow rules of both directions give (SNI and HTTP host): the proxy looks
+    /// them up itself, so an allow by name knows the name's addresses even when the app never asked the pod's DNS.
+    public var allowedNames: Set<String> {
+        Set(
+            (outboundPolicy.rules + inboundPolicy.rules).filter { $0.action == .allow }.flatMap { rule in
+                (rule.sni + (rule.http?.host.map { [$0] } ?? [])).compactMap(\.exactName)
+            })
+    }
+
     /// The policy for one direction.
     public func policy(for direction: TrafficDirection) -> DirectionPolicy {
         direction == .outbound ? outboundPolicy : inboundPolicy

@@ -14,6 +14,8 @@ struct ConnectionAcceptor: Sendable {
     let registry: ConnectionRegistry
     let limiter: TrafficLimiter
     let services: ServiceDirectory
+    /// The addresses names resolved to, which allow rules by name check the destination against.
+    let names: NameAddressBook
     let recorder: TrafficRecorder
     let logger: Logger
 
@@ -64,7 +66,8 @@ struct ConnectionAcceptor: Sendable {
                 let connection = AcceptedConnection(
                     client: client, destination: destination, facts: facts, configuration: configuration,
                     record: record)
-                let plan = ConnectionPlanner.plan(facts, detected: nil, in: configuration)
+                let plan = ConnectionPlanner.plan(
+                    facts, detected: nil, in: configuration, names: names.snapshot())
                 if plan.handling != .refuseLoop, let limit = plan.limit {
                     guard limiter.acquire(.connections, under: limit) else {
                         refuseOverLimit(client, record: record, limit: limit, reason: "maxConnections")
@@ -129,7 +132,8 @@ struct ConnectionAcceptor: Sendable {
             ) { detected in
                 try? client.syncOptions?.setOption(.maxMessagesPerRead, value: readsPerTurn)
                 return carryOut(
-                    ConnectionPlanner.plan(connection.facts, detected: detected, in: connection.configuration),
+                    ConnectionPlanner.plan(
+                        connection.facts, detected: detected, in: connection.configuration, names: names.snapshot()),
                     for: connection, detected: detected)
             }
             do {
@@ -224,7 +228,7 @@ struct ConnectionAcceptor: Sendable {
         connection.record.outcome = .forwarded
         let proxied = ProxiedConnection(
             facts: connection.facts, dialer: dialer(for: connection, plan: plan), configurations: configurations,
-            record: connection.record, recorder: recorder, limiter: limiter, logger: logger,
+            names: names, record: connection.record, recorder: recorder, limiter: limiter, logger: logger,
             logMetadata: connection.logMetadata(detected))
         do {
             // Counted at the socket, from the replayed first bytes on: the HTTP handlers see messages, not bytes.

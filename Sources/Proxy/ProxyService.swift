@@ -13,6 +13,7 @@ public struct ProxyService: Service {
     private let registry: ConnectionRegistry
     private let limiter = TrafficLimiter()
     private let services: ServiceDirectory
+    private let names: NameAddressBook
     private let recorder: TrafficRecorder
     private let logger: Logger
     private let onReady: @Sendable () -> Void
@@ -23,7 +24,8 @@ public struct ProxyService: Service {
     ///   - onDrain: called when graceful shutdown starts, before the listeners close.
     public init(
         configurations: ConfigurationStore, reader: any OriginalDestinationReader = KernelOriginalDestinationReader(),
-        registry: ConnectionRegistry, services: ServiceDirectory, recorder: TrafficRecorder, logger: Logger,
+        registry: ConnectionRegistry, services: ServiceDirectory, names: NameAddressBook, recorder: TrafficRecorder,
+        logger: Logger,
         onReady: @escaping @Sendable () -> Void,
         onDrain: @escaping @Sendable () -> Void
     ) {
@@ -31,6 +33,7 @@ public struct ProxyService: Service {
         self.reader = reader
         self.registry = registry
         self.services = services
+        self.names = names
         self.recorder = recorder
         self.logger = logger
         self.onReady = onReady
@@ -92,7 +95,7 @@ public struct ProxyService: Service {
     private func bind(_ listener: CaptureListener) async throws -> [Channel] {
         let acceptor = ConnectionAcceptor(
             direction: listener.direction, configurations: configurations, reader: reader, registry: registry,
-            limiter: limiter, services: services, recorder: recorder, logger: logger)
+            limiter: limiter, services: services, names: names, recorder: recorder, logger: logger)
         var channels: [Channel] = []
         do {
             for loop in MultiThreadedEventLoopGroup.singleton.makeIterator() {

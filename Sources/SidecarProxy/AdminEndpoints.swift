@@ -12,6 +12,7 @@ struct AdminEndpoints: Sendable {
     let registry: ConnectionRegistry
     let recorder: TrafficRecorder
     let services: ServiceDirectory
+    let names: NameAddressBook
     let started = ContinuousClock.now
 
     /// `/services`: each service's endpoints, with their open connections and whether outlier detection has them out.
@@ -60,18 +61,30 @@ struct AdminEndpoints: Sendable {
                 direction: direction, destinationAddress: address.address, destinationPort: port,
                 sourceAddress: source?.address ?? [])
             let status = store.status
-            let plan = ConnectionPlanner.plan(facts, detected: nil, in: status.configuration)
+            let known = names.snapshot()
+            let plan = ConnectionPlanner.plan(facts, detected: nil, in: status.configuration, names: known)
             // Without first bytes to read, the plan for bytes that are neither TLS nor HTTP.
             let decided =
                 plan.handling == .detectFirst
-                ? ConnectionPlanner.plan(facts, detected: .opaque, in: status.configuration) : plan
+                ? ConnectionPlanner.plan(facts, detected: .opaque, in: status.configuration, names: known) : plan
             let decision =
                 decided.decision ?? PolicyDecision(action: .deny, ruleIndex: nil, ruleName: "loop to the proxy itself")
             return Self.json(
                 PolicyExplanation(
                     direction: direction.rawValue, destination: target, configGeneration: status.generation,
                     inspectsFirstBytes: plan.handling == .detectFirst,
-                    action: decision.action.rawValue, rule: decision.ruleName, ruleIndex: decision.ruleIndex))
+                    action: decision.action.rawValue, rule: decision.ruleName, ruleIndex: decision.ruleIndex,
+                    names: Dictionary(
+                        uniqueKeysWithValues: status.configuration.allowedNames.map { name in
+                            (
+                                name,
+                                known.addresses(of: name).map {
+                                    IPNetwork(
+                                        family: $0.count == 4 ? .ipv4 : .ipv6, address: $0, prefixLength: $0.count * 8
+                                    ).addressText
+                                }
+                            )
+                        })))
         }
     }
 

@@ -83,10 +83,13 @@ struct RunCommand: AsyncParsableCommand {
             metrics: metrics, tracer: spanExport?.tracer ?? .propagating, accessLog: accessLog)
         let reloader = ConfigurationReloader(path: config, store: store, recorder: recorder, logger: logger)
         let services = ServiceDirectory(configurations: store, logger: logger)
-        let adminEndpoints = AdminEndpoints(store: store, registry: registry, recorder: recorder, services: services)
+        let names = NameAddressBook()
+        let adminEndpoints = AdminEndpoints(
+            store: store, registry: registry, recorder: recorder, services: services, names: names)
         let shutdown = ShutdownTrigger()
         let proxy = ProxyService(
-            configurations: store, registry: registry, services: services, recorder: recorder, logger: logger,
+            configurations: store, registry: registry, services: services, names: names, recorder: recorder,
+            logger: logger,
             onReady: {
                 health.markReady()
                 logger.info("ready")
@@ -111,16 +114,17 @@ struct RunCommand: AsyncParsableCommand {
                     reloader.endpoint,
                 ].map(adminToken.guarding),
             maxConnections: 16, logger: logger)
-        let dns = DNSProxyService(
-            forwarder: DNSForwarder(
-                configurations: store, nameservers: nameservers(logger: logger), recorder: recorder, logger: logger),
-            port: Int(InterceptionConfig.dnsRedirectPort), logger: logger)
+        let forwarder = DNSForwarder(
+            configurations: store, nameservers: nameservers(logger: logger), recorder: recorder, names: names,
+            logger: logger)
+        let dns = DNSProxyService(forwarder: forwarder, port: Int(InterceptionConfig.dnsRedirectPort), logger: logger)
         // Shutdown runs in reverse order: the proxy drains first while telemetry still answers "not ready".
         // The access log and span export stop last, so what the connections the drain ends did is written.
         var lifecycle = ServiceGroupConfiguration(
             services: (accessLog.map { [.init(service: $0)] } ?? [])
                 + (spanExport.map { [.init(service: $0.service)] } ?? []) + [
                     .init(service: telemetry), .init(service: admin), .init(service: dns),
+                    .init(service: NameWatcher(configurations: store, forwarder: forwarder)),
                     .init(service: ReloadOnHangupService(reloader: reloader)),
                     .init(service: RepeatedSignalService(registry: registry)),
                     .init(service: proxy),

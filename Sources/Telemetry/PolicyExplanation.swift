@@ -11,10 +11,13 @@ public struct PolicyExplanation: Sendable, Codable, Equatable {
     public var action: String
     public var rule: String
     public var ruleIndex: Int?
+    /// Each name an allow rule gives (without a wildcard), with the addresses it currently covers: an allow by that
+    /// name admits a connection only to one of these.
+    public var names: [String: [String]]
 
     public init(
         direction: String, destination: String, configGeneration: Int, inspectsFirstBytes: Bool, action: String,
-        rule: String, ruleIndex: Int?
+        rule: String, ruleIndex: Int?, names: [String: [String]]
     ) {
         self.direction = direction
         self.destination = destination
@@ -23,5 +26,6 @@ public struct PolicyExplanation: Sendable, Codable, Equatable {
         self.action = action
         self.rule = rule
         self.ruleIndex = ruleIndex
+        self.names = names
     }
 }

@@ -155,10 +155,13 @@ import Testing
 
 /// Rules on the TLS server name: the proxy reads the ClientHello (never changing a byte), decides, and relays.
 @Suite struct ServerNamePolicyTests {
-    /// `openssl s_server` in the peer, `openssl s_client -servername` in the app.
+    /// `openssl s_server` in the peer, `openssl s_client -servername` in the app. The app resolves the name through
+    /// the pod's DNS (the proxy's DNS listener notes the answer): an allow by a wildcard name admits the name's own
+    /// address, and the same claim sent to another address meets the next rule.
     @Test func anSNIAllowListLetsOnlyMatchingNamesThrough() async throws {
         try await PodTopology.with { topology in
-            try topology.sidecarInit("install")
+            try topology.startNameserver(addresses: ["api.allowed.test": topology.upstreamIPv4])
+            try topology.sidecarInit("install", "--redirect-dns")
             let proxy = try topology.startProxy(
                 configuration: """
                     policy:
@@ -168,22 +171,68 @@ import Testing
                           - { action: deny, name: other-tls, ports: [8443] }
                     """)
             try topology.startTLSServer(port: 8443)
+            try topology.startTLSServer(port: 8443, on: topology.peerIPv4)
+            let resolved = try Shell.run(topology.inPod(["getent", "ahostsv4", "api.allowed.test"]))
+            #expect(resolved.stdout.hasPrefix(topology.upstreamIPv4), "\(resolved.stdout)")
 
-            func handshake(_ name: String) throws -> CommandResult {
+            func handshake(_ name: String, to address: String) throws -> CommandResult {
                 try Shell.run(
                     topology.inPod([
-                        "openssl", "s_client", "-connect", "\(topology.upstreamIPv4):8443", "-servername", name,
-                        "-brief",
+                        "openssl", "s_client", "-connect", "\(address):8443", "-servername", name, "-brief",
                     ]), expectSuccess: false, stdin: "")
             }
-            let allowed = try handshake("api.allowed.test")
+            let allowed = try handshake("api.allowed.test", to: topology.upstreamIPv4)
             #expect(allowed.status == 0, "\(allowed.stderr)")
             #expect(allowed.stderr.contains("CONNECTION ESTABLISHED"), "\(allowed.stderr)")
-            let denied = try handshake("api.other.test")
+            let denied = try handshake("api.other.test", to: topology.upstreamIPv4)
             #expect(denied.status != 0)
             #expect(!denied.stderr.contains("CONNECTION ESTABLISHED"))
             #expect(proxy.output.contains("rule=other-tls"))
             #expect(proxy.output.contains("sni=api.other.test"), "\(proxy.output)")
+            // The allowed name, claimed to an address it does not resolve to.
+            let claimed = try handshake("api.allowed.test", to: topology.peerIPv4)
+            #expect(claimed.status != 0 && !claimed.stderr.contains("CONNECTION ESTABLISHED"), "\(claimed.stderr)")
+            #expect(proxy.output.contains("destination=\(topology.peerIPv4):8443"), "\(proxy.output)")
+        }
+    }
+
+    /// An allow by an exact host name needs no DNS from the app: the proxy looks the name up itself. A request
+    /// claiming that host to any other address meets the default deny, and `explain` names the addresses.
+    @Test func anAllowByHostAdmitsOnlyTheHostsAddresses() async throws {
+        try await PodTopology.with { topology in
+            try topology.startNameserver(addresses: ["api.partner.test": topology.upstreamIPv4])
+            try topology.sidecarInit("install")
+            try topology.startProxy(
+                configuration: """
+                    policy:
+                      outbound:
+                        default: deny
+                        rules: [ { action: allow, name: partner, http: { host: api.partner.test } } ]
+                    """)
+            try topology.startHTTPServer(port: 9080)
+            func request(to address: String) throws -> String {
+                try Shell.run(
+                    topology.inPod([
+                        "curl", "-s", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", "-H",
+                        "Host: api.partner.test", "http://\(address):9080/orders",
+                    ]), expectSuccess: false
+                ).stdout
+            }
+            // The proxy's own lookup runs at start; give it a moment.
+            var allowed = ""
+            for _ in 0..<30 where allowed != "200" {
+                allowed = try request(to: topology.upstreamIPv4)
+                if allowed != "200" { usleep(100_000) }
+            }
+            #expect(allowed == "200")
+            #expect(try request(to: topology.peerIPv4) == "403")
+            let explained = try Shell.run([
+                Binaries.sidecarStatus, "explain", "tcp", "\(topology.upstreamIPv4):9080", "--netns",
+                topology.podNamespacePath,
+            ]).stdout
+            #expect(
+                explained.contains("an allow by name 'api.partner.test' admits only its addresses: 10.77.1.5"),
+                "\(explained)")
         }
     }
 

@@ -111,6 +111,12 @@ import Testing
 
     let facts = ConnectionFacts(
         direction: .outbound, destinationAddress: [192, 0, 2, 1], destinationPort: 80, sourceAddress: [10, 0, 0, 2])
+    /// The hosts the requests name resolved to the destination.
+    let names: NameAddresses = {
+        var names = NameAddresses()
+        for host in ["api.internal", "api.example"] { names.learn(host, addresses: [([192, 0, 2, 1], 60)]) }
+        return names
+    }()
 
     func httpRule(
         _ action: PolicyAction, host: String? = nil, methods: [String] = [], pathPrefix: String? = nil,
@@ -137,14 +143,17 @@ import Testing
         ] {
             let request = Request("POST", "/x", headers: ["content-type": contentType])
             #expect(
-                (PolicyEvaluator.decide(grpcOnly, for: facts, request: request).action == .allow) == allowed,
+                (PolicyEvaluator.decide(grpcOnly, for: facts, request: request, names: names).action == .allow)
+                    == allowed,
                 "\(contentType)")
         }
         let exact = policy([try httpRule(.allow, headers: ["x-team": .exact("blue")])], default: .deny)
         #expect(
-            PolicyEvaluator.decide(exact, for: facts, request: Request(headers: ["x-team": "blue"])).action == .allow)
+            PolicyEvaluator.decide(exact, for: facts, request: Request(headers: ["x-team": "blue"]), names: names)
+                .action == .allow)
         #expect(
-            PolicyEvaluator.decide(exact, for: facts, request: Request(headers: ["x-team": "blue2"])).action == .deny)
+            PolicyEvaluator.decide(exact, for: facts, request: Request(headers: ["x-team": "blue2"]), names: names)
+                .action == .deny)
     }
 
     func policy(_ rules: [PolicyRule], default action: PolicyAction = .allow) -> DirectionPolicy {
@@ -161,14 +170,14 @@ import Testing
                 headers: ["x-team": .exact("red")])
         ])
         let denied = Request("DELETE", "/admin/x", headers: ["x-team": "red"])
-        #expect(PolicyEvaluator.decide(rules, for: facts, request: denied).action == .deny)
+        #expect(PolicyEvaluator.decide(rules, for: facts, request: denied, names: names).action == .deny)
         for allowed in [
             Request("GET", "/admin/x", headers: ["x-team": "red"]),
             Request("DELETE", "/public", headers: ["x-team": "red"]),
             Request("DELETE", "/admin/x", headers: ["x-team": "blue"]),
             Request("DELETE", "/admin/x", host: "api.example", headers: ["x-team": "red"]),
         ] {
-            #expect(PolicyEvaluator.decide(rules, for: facts, request: allowed).action == .allow)
+            #expect(PolicyEvaluator.decide(rules, for: facts, request: allowed, names: names).action == .allow)
         }
     }
 
@@ -176,9 +185,27 @@ import Testing
     @Test func aMissingHostFailsClosed() throws {
         let noHost = Request("GET", "/", host: nil)
         let deny = policy([try httpRule(.deny, host: "api.internal")])
-        #expect(PolicyEvaluator.decide(deny, for: facts, request: noHost).action == .deny)
+        #expect(PolicyEvaluator.decide(deny, for: facts, request: noHost, names: names).action == .deny)
         let allow = policy([try httpRule(.allow, host: "api.internal")], default: .deny)
-        #expect(PolicyEvaluator.decide(allow, for: facts, request: noHost).action == .deny)
+        #expect(PolicyEvaluator.decide(allow, for: facts, request: noHost, names: names).action == .deny)
+    }
+
+    /// An allow by host admits a request only to an address the host resolved to; a deny by host denies on the
+    /// claim alone, wherever it is sent.
+    @Test func anAllowByHostIsAboutTheHostsAddresses() throws {
+        let allow = policy([try httpRule(.allow, host: "api.internal")], default: .deny)
+        let elsewhere = ConnectionFacts(
+            direction: .outbound, destinationAddress: [192, 0, 2, 99], destinationPort: 80,
+            sourceAddress: [10, 0, 0, 2])
+        #expect(PolicyEvaluator.decide(allow, for: facts, request: Request(), names: names).action == .allow)
+        #expect(PolicyEvaluator.decide(allow, for: elsewhere, request: Request(), names: names).action == .deny)
+        #expect(PolicyEvaluator.decide(allow, for: facts, request: Request(), names: NameAddresses()).action == .deny)
+        var expired = names
+        expired.asOf = expired.asOf + .seconds(61)
+        #expect(PolicyEvaluator.decide(allow, for: facts, request: Request(), names: expired).action == .deny)
+        let deny = policy([try httpRule(.deny, host: "api.internal")])
+        #expect(
+            PolicyEvaluator.decide(deny, for: elsewhere, request: Request(), names: NameAddresses()).action == .deny)
     }
 
     /// Per request, the first rule that matches wins, L4 rules included, SNI rules never (the request is not TLS).
@@ -189,10 +216,10 @@ import Testing
         port80.ports = [PortRange(80)]
         let rules = policy([sni, try httpRule(.allow, pathPrefix: "/public"), port80])
         #expect(
-            PolicyEvaluator.decide(rules, for: facts, request: Request("GET", "/public/a"))
+            PolicyEvaluator.decide(rules, for: facts, request: Request("GET", "/public/a"), names: names)
                 == PolicyDecision(action: .allow, ruleIndex: 1, ruleName: "rules[1]"))
         #expect(
-            PolicyEvaluator.decide(rules, for: facts, request: Request("GET", "/private"))
+            PolicyEvaluator.decide(rules, for: facts, request: Request("GET", "/private"), names: names)
                 == PolicyDecision(action: .deny, ruleIndex: 2, ruleName: "rules[2]"))
     }
 
@@ -200,20 +227,22 @@ import Testing
     /// fails closed on deny rules; other protocols pass HTTP rules by.
     @Test func verdicts() throws {
         let denyAdmin = policy([try httpRule(.deny, pathPrefix: "/admin")])
-        #expect(PolicyEvaluator.verdict(denyAdmin, for: facts, detected: .http1, proxiesHTTP: true) == .perRequest)
         #expect(
-            PolicyEvaluator.verdict(denyAdmin, for: facts, detected: .http2, proxiesHTTP: false)
+            PolicyEvaluator.verdict(denyAdmin, for: facts, detected: .http1, proxiesHTTP: true, names: names)
+                == .perRequest)
+        #expect(
+            PolicyEvaluator.verdict(denyAdmin, for: facts, detected: .http2, proxiesHTTP: false, names: names)
                 == .decided(PolicyDecision(action: .deny, ruleIndex: 0, ruleName: "rules[0]")))
         #expect(
-            PolicyEvaluator.verdict(denyAdmin, for: facts, detected: .opaque, proxiesHTTP: false)
+            PolicyEvaluator.verdict(denyAdmin, for: facts, detected: .opaque, proxiesHTTP: false, names: names)
                 == .decided(PolicyDecision(action: .allow, ruleIndex: nil, ruleName: "default")))
         let allowPublic = policy([try httpRule(.allow, pathPrefix: "/public")], default: .deny)
         #expect(
-            PolicyEvaluator.verdict(allowPublic, for: facts, detected: .http2, proxiesHTTP: false)
+            PolicyEvaluator.verdict(allowPublic, for: facts, detected: .http2, proxiesHTTP: false, names: names)
                 == .decided(PolicyDecision(action: .deny, ruleIndex: nil, ruleName: "default")))
         let elsewhere = policy([try httpRule(.deny, pathPrefix: "/admin", ports: "8080")])
         #expect(
-            PolicyEvaluator.verdict(elsewhere, for: facts, detected: .http1, proxiesHTTP: true)
+            PolicyEvaluator.verdict(elsewhere, for: facts, detected: .http1, proxiesHTTP: true, names: names)
                 == .decided(PolicyDecision(action: .allow, ruleIndex: nil, ruleName: "default")))
         #expect(PolicyEvaluator.needsDetection(denyAdmin, for: facts))
         #expect(!PolicyEvaluator.needsDetection(elsewhere, for: facts))

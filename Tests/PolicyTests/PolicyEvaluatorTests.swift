@@ -129,6 +129,23 @@ import Testing
         #expect(PolicyEvaluator.decide(allowList, for: facts, detected: unknown).action == .deny)
     }
 
+    /// An allow by server name admits a connection only to an address the name resolved to (for its TTL); a deny
+    /// by name denies on the claim alone.
+    @Test func anAllowByNameIsAboutTheNamesAddresses() throws {
+        var names = NameAddresses()
+        names.learn("x.test", addresses: [([192, 0, 2, 1], 30)])
+        let allowList = policy([try sniRule(.allow, "*.test")], default: .deny)
+        let claim = DetectedProtocol.tls(serverName: "X.test", alpn: [])
+        #expect(PolicyEvaluator.decide(allowList, for: facts, detected: claim, names: names).action == .allow)
+        var elsewhere = facts
+        elsewhere.destinationAddress = [198, 51, 100, 7]
+        #expect(PolicyEvaluator.decide(allowList, for: elsewhere, detected: claim, names: names).action == .deny)
+        names.asOf = names.asOf + .seconds(31)
+        #expect(PolicyEvaluator.decide(allowList, for: facts, detected: claim, names: names).action == .deny)
+        let denyList = policy([try sniRule(.deny, "x.test")])
+        #expect(PolicyEvaluator.decide(denyList, for: elsewhere, detected: claim).action == .deny)
+    }
+
     /// Detection is needed only when the first rule that matches at L4 is an SNI rule.
     @Test func detectionOnlyWhenAnSNIRuleCouldDecide() throws {
         var earlier = PolicyRule(action: .allow)

@@ -114,7 +114,7 @@ struct RelayAllocations {
         let proxy = ProxyService(
             configurations: configurations, reader: FixedDestination(address: echoAddress),
             registry: ConnectionRegistry(), services: ServiceDirectory(configurations: configurations, logger: logger),
-            recorder: TrafficRecorder(accessLog: nil), logger: logger,
+            names: NameAddressBook(), recorder: TrafficRecorder(accessLog: nil), logger: logger,
             onReady: { listening.succeed(()) }, onDrain: {})
         let serving = Task { try await proxy.run() }
         try await listening.futureResult.get()

@@ -16,6 +16,9 @@ public struct DNSMessage: Sendable {
     public let dnssecOK: Bool
     /// How many questions the message has; a query has one (RFC 9619).
     public let questionCount: Int
+    /// The A and AAAA records of the answer section, whatever name owns them (a CNAME's target owns the addresses
+    /// of the name asked), with their TTLs: the addresses the question's name resolved to.
+    public let answerAddresses: [(address: [UInt8], ttl: UInt32)]
 
     public struct Question: Sendable, Hashable {
         /// Lowercased, without the trailing dot; a byte outside printable ASCII is written `\DDD`.
@@ -74,6 +77,7 @@ public struct DNSMessage: Sendable {
         var negativeTTL: UInt32?
         var ednsPayloadSize: Int?
         var dnssecOK = false
+        var answerAddresses: [(address: [UInt8], ttl: UInt32)] = []
         for section in 0..<3 {
             for _ in 0..<[answers, authorities, additionals][section] {
                 guard let (_, end) = Self.name(in: bytes, at: offset), end + 10 <= bytes.count else { return nil }
@@ -90,6 +94,9 @@ public struct DNSMessage: Sendable {
                 } else {  // OPT carries EDNS flags where a TTL would be.
                     ttlOffsets.append(end + 4)
                     if section == 0 { answerTTL = min(answerTTL ?? ttl, ttl) }
+                    if section == 0, (type == 1 && dataLength == 4) || (type == 28 && dataLength == 16) {
+                        answerAddresses.append((Array(bytes[data..<(data + dataLength)]), ttl))
+                    }
                     if section == 1, type == 6, let minimum = Self.soaMinimum(bytes, data: data, length: dataLength) {
                         negativeTTL = min(ttl, minimum)
                     }
@@ -104,6 +111,7 @@ public struct DNSMessage: Sendable {
         self.ednsPayloadSize = ednsPayloadSize
         self.dnssecOK = dnssecOK
         self.questionCount = questions
+        self.answerAddresses = answerAddresses
     }
 
     /// The most a UDP answer to this query may hold: what its EDNS record offers, else 512 bytes (RFC 1035).
@@ -140,6 +148,13 @@ public struct DNSMessage: Sendable {
         bytes[0] = UInt8(id >> 8)
         bytes[1] = UInt8(id & 0xFF)
         return bytes
+    }
+
+    /// A recursive query for one name's records of `type` (1: A, 28: AAAA), as a stub resolver sends it.
+    public static func query(name: String, type: UInt16, id: UInt16) -> [UInt8] {
+        var bytes: [UInt8] = [UInt8(id >> 8), UInt8(id & 0xFF), 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
+        for label in name.split(separator: ".") { bytes += [UInt8(label.utf8.count)] + Array(label.utf8) }
+        return bytes + [0, UInt8(type >> 8), UInt8(type & 0xFF), 0, 1]
     }
 
     /// The proxy's own answer to a query: its id and question, the recursion flag it asked with, and `code`;

@@ -8,8 +8,11 @@ public enum ConnectionPlanner {
     /// The first bytes matter when the first rule whose L4 conditions hold needs them (SNI or HTTP), or when HTTP
     /// would be proxied request by request (a limit that counts requests, or a service whose endpoints answer for
     /// their requests). Connections an earlier L4 rule or the default decides are never delayed; a loop never waits.
+    /// - Parameter names: the addresses names resolved to lately, which allow rules by name check the destination
+    ///   against.
     public static func plan(
-        _ facts: ConnectionFacts, detected: DetectedProtocol?, in configuration: ProxyConfiguration
+        _ facts: ConnectionFacts, detected: DetectedProtocol?, in configuration: ProxyConfiguration,
+        names: NameAddresses
     ) -> ConnectionPlan {
         if isLoop(facts, configuration) { return ConnectionPlan(handling: .refuseLoop) }
         let limit = configuration.limits.first { $0.matches(facts) }
@@ -24,7 +27,7 @@ public enum ConnectionPlanner {
         let perRequest = detected?.isHTTP == true && (limit?.limitsRequests == true || service != nil)
         let httpHandling: ConnectionPlan.Handling = detected == .http2 ? .http2 : .http1
         let verdict = PolicyEvaluator.verdict(
-            policy, for: facts, detected: detected, proxiesHTTP: detected?.isHTTP == true)
+            policy, for: facts, detected: detected, proxiesHTTP: detected?.isHTTP == true, names: names)
         switch verdict {
         case .perRequest:
             return ConnectionPlan(handling: httpHandling, limit: limit, service: service)
@@ -45,8 +48,10 @@ public enum ConnectionPlanner {
     public static func judgeLateBytes(
         _ facts: ConnectionFacts, detected: DetectedProtocol, in configuration: ProxyConfiguration
     ) -> PolicyDecision? {
+        // Only deny rules count here, and they judge the claim alone: no name's addresses are needed.
         let verdict = PolicyEvaluator.verdict(
-            configuration.policy(for: facts.direction), for: facts, detected: detected, proxiesHTTP: false)
+            configuration.policy(for: facts.direction), for: facts, detected: detected, proxiesHTTP: false,
+            names: NameAddresses())
         guard case .decided(let decision) = verdict, decision.action == .deny else { return nil }
         return decision
     }

@@ -13,6 +13,9 @@ public struct HostPattern: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The name itself, when the pattern is no wildcard: one a lookup can resolve.
+    public var exactName: String? { isWildcard ? nil : text }
+
     public init(parsing pattern: String) throws(ParseError) {
         let lowered = pattern.lowercased()
         let isWildcard = lowered.hasPrefix("*.")

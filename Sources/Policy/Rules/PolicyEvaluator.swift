@@ -7,9 +7,10 @@ public enum PolicyEvaluator {
     /// - Parameter detected: what the connection speaks, when it was detected; rules that need the application
     ///   protocol (SNI) match only when it is known and fits.
     public static func decide(
-        _ policy: DirectionPolicy, for connection: ConnectionFacts, detected: DetectedProtocol? = nil
+        _ policy: DirectionPolicy, for connection: ConnectionFacts, detected: DetectedProtocol? = nil,
+        names: NameAddresses = NameAddresses()
     ) -> PolicyDecision {
-        switch verdict(policy, for: connection, detected: detected, proxiesHTTP: false) {
+        switch verdict(policy, for: connection, detected: detected, proxiesHTTP: false, names: names) {
         case .decided(let decision): decision
         case .perRequest: preconditionFailure("no per-request verdict without HTTP proxying")
         }
@@ -20,8 +21,10 @@ public enum PolicyEvaluator {
     /// - Parameter proxiesHTTP: whether the proxy can parse what was detected request by request. An HTTP rule on an
     ///   HTTP connection it cannot parse, or on bytes that could still have been HTTP when the detect timeout ran
     ///   out (`undecided`), fails closed: a deny rule matches, an allow rule does not.
+    /// - Parameter names: the addresses names resolved to, for allow rules by name.
     public static func verdict(
-        _ policy: DirectionPolicy, for connection: ConnectionFacts, detected: DetectedProtocol?, proxiesHTTP: Bool
+        _ policy: DirectionPolicy, for connection: ConnectionFacts, detected: DetectedProtocol?, proxiesHTTP: Bool,
+        names: NameAddresses
     ) -> ConnectionVerdict {
         for (index, rule) in policy.rules.enumerated() where matches(rule, connection) {
             if rule.http != nil {
@@ -34,7 +37,7 @@ public enum PolicyEvaluator {
                     continue
                 }
                 guard rule.action == .deny else { continue }
-            } else if !matchesApplication(rule, detected) {
+            } else if !matchesApplication(rule, detected, connection, names) {
                 continue
             }
             return .decided(decision(rule, at: index))
@@ -45,11 +48,14 @@ public enum PolicyEvaluator {
     /// Decides one HTTP request of a connection proxied request by request: SNI rules never match (the connection
     /// is not TLS), HTTP rules match on the request, L4 rules on the connection.
     public static func decide(
-        _ policy: DirectionPolicy, for connection: ConnectionFacts, request: some HTTPRequestFacts
+        _ policy: DirectionPolicy, for connection: ConnectionFacts, request: some HTTPRequestFacts,
+        names: NameAddresses
     ) -> PolicyDecision {
         for (index, rule) in policy.rules.enumerated()
         where rule.sni.isEmpty && matches(rule, connection)
-            && (rule.http.map { matches($0, request, denying: rule.action == .deny) } ?? true)
+            && (rule.http.map {
+                matches($0, request, denying: rule.action == .deny, destination: connection.destinationAddress, names)
+            } ?? true)
         {
             return decision(rule, at: index)
         }
@@ -69,20 +75,30 @@ public enum PolicyEvaluator {
 
     /// The application conditions. An SNI rule needs a TLS ClientHello whose server name fits one of its patterns.
     /// A connection that began as TLS but whose name could not be read (malformed, too large, cut off by the detect
-    /// timeout) matches deny rules and no allow rule: it fails closed, never through to a later rule.
-    static func matchesApplication(_ rule: PolicyRule, _ detected: DetectedProtocol?) -> Bool {
+    /// timeout) matches deny rules and no allow rule: it fails closed, never through to a later rule. An allow rule
+    /// also needs the original destination to be an address the name resolved to: a name is a claim, and an allow
+    /// by name is about the name's addresses; a deny rule denies on the claim alone.
+    static func matchesApplication(
+        _ rule: PolicyRule, _ detected: DetectedProtocol?, _ connection: ConnectionFacts, _ names: NameAddresses
+    ) -> Bool {
         guard !rule.sni.isEmpty else { return true }
         guard case .tls(let serverName, _) = detected else { return false }
         guard let serverName else { return rule.action == .deny }
-        return rule.sni.contains { $0.matches(serverName) }
+        guard rule.sni.contains(where: { $0.matches(serverName) }) else { return false }
+        return rule.action == .deny || names.covers(serverName, address: connection.destinationAddress)
     }
 
     /// The HTTP conditions: every one given holds. A request that names no host fails closed, as an unreadable
-    /// server name does: it meets the host condition of deny rules and of no allow rule.
-    static func matches(_ match: HTTPRuleMatch, _ request: some HTTPRequestFacts, denying: Bool) -> Bool {
+    /// server name does: it meets the host condition of deny rules and of no allow rule. An allow by host also
+    /// needs `destination` to be an address the host resolved to.
+    static func matches(
+        _ match: HTTPRuleMatch, _ request: some HTTPRequestFacts, denying: Bool, destination: [UInt8],
+        _ names: NameAddresses
+    ) -> Bool {
         if let host = match.host {
             if let requestHost = request.host {
                 guard host.matches(requestHost) else { return false }
+                guard denying || names.covers(requestHost, address: destination) else { return false }
             } else if !denying {
                 return false
             }

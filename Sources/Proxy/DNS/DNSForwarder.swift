@@ -18,6 +18,8 @@ public final class DNSForwarder: Sendable {
     private let configurations: ConfigurationStore
     private let nameservers: [SocketAddress]
     private let recorder: TrafficRecorder
+    /// Where each answer's addresses are noted, for allow rules by name.
+    private let names: NameAddressBook
     private let logger: Logger
     private let cache = Mutex(DNSCache())
     /// Queries being forwarded now; each holds a socket for up to two seconds per nameserver.
@@ -28,27 +30,40 @@ public final class DNSForwarder: Sendable {
     static let mostForwarding = 512
 
     public init(
-        configurations: ConfigurationStore, nameservers: [SocketAddress], recorder: TrafficRecorder, logger: Logger
+        configurations: ConfigurationStore, nameservers: [SocketAddress], recorder: TrafficRecorder,
+        names: NameAddressBook, logger: Logger
     ) {
         self.configurations = configurations
         self.nameservers = nameservers
         self.recorder = recorder
+        self.names = names
         self.logger = logger
     }
 
+    /// The proxy's own lookup of `name` (A and AAAA), through the cache and the nameservers like the pod's
+    /// queries, so its addresses are noted; neither logged nor counted as the pod's.
+    func lookUp(_ name: String, on eventLoop: EventLoop) {
+        for type: UInt16 in [1, 28] {
+            let query = DNSMessage.query(name: name, type: type, id: UInt16.random(in: 0...UInt16.max))
+            _ = answer(query, over: .udp, from: nil, on: eventLoop, reporting: false)
+        }
+    }
+
     /// The answer to send back, or nil for bytes that are not a query (dropped, as a resolver drops them).
-    func answer(_ bytes: [UInt8], over transport: Transport, from client: SocketAddress?, on eventLoop: EventLoop)
-        -> EventLoopFuture<[UInt8]?>
-    {
+    /// - Parameter reporting: false for the proxy's own lookups, which are not the pod's traffic.
+    func answer(
+        _ bytes: [UInt8], over transport: Transport, from client: SocketAddress?, on eventLoop: EventLoop,
+        reporting: Bool = true
+    ) -> EventLoopFuture<[UInt8]?> {
         let started = ContinuousClock.now
         let startedAt = Date()
         guard let query = DNSMessage(bytes), !query.isResponse, let question = query.question else {
-            report(outcome: "malformed", question: nil, code: nil, transport, client, startedAt, started)
+            report(reporting, outcome: "malformed", question: nil, code: nil, transport, client, startedAt, started)
             return eventLoop.makeSucceededFuture(nil)
         }
         // More than one question: no server answers such a query the same way (RFC 9619), so none is asked.
         guard query.questionCount == 1 else {
-            report(outcome: "malformed", question: question, code: 1, transport, client, startedAt, started)
+            report(reporting, outcome: "malformed", question: question, code: 1, transport, client, startedAt, started)
             return eventLoop.makeSucceededFuture(query.reply(.formatError))
         }
         if let pattern = configurations.current.dnsDeny.first(where: { $0.matches(question.name) }) {
@@ -58,12 +73,14 @@ public final class DNSForwarder: Sendable {
                     "name": "\(question.name)", "type": "\(question.typeName)", "pattern": "\(pattern)",
                     "source": "\(client?.endpoint ?? "unknown")",
                 ])
-            report(outcome: "denied", question: question, code: 3, transport, client, startedAt, started)
+            report(reporting, outcome: "denied", question: question, code: 3, transport, client, startedAt, started)
             return eventLoop.makeSucceededFuture(query.reply(.nameError))
         }
         if let cached = cache.withLock({ $0.answer(query, now: started) }) {
+            let answer = DNSMessage(cached)
+            names.learn(question.name, addresses: answer?.answerAddresses ?? [], now: started)
             report(
-                outcome: "cached", question: question, code: DNSMessage(cached)?.responseCode, transport, client,
+                reporting, outcome: "cached", question: question, code: answer?.responseCode, transport, client,
                 startedAt, started)
             return eventLoop.makeSucceededFuture(fitted(cached, to: query, over: transport))
         }
@@ -73,7 +90,7 @@ public final class DNSForwarder: Sendable {
             return true
         }
         guard admitted else {
-            report(outcome: "overloaded", question: question, code: 2, transport, client, startedAt, started)
+            report(reporting, outcome: "overloaded", question: question, code: 2, transport, client, startedAt, started)
             return eventLoop.makeSucceededFuture(query.reply(.serverFailure))
         }
         // Forwarded under an id of the proxy's own, so an answer forged for the app's id does not fit.
@@ -84,12 +101,14 @@ public final class DNSForwarder: Sendable {
         ).map { response in
             self.forwarding.withLock { $0 -= 1 }
             guard let response else {
-                self.report(outcome: "failed", question: question, code: 2, transport, client, startedAt, started)
+                self.report(
+                    reporting, outcome: "failed", question: question, code: 2, transport, client, startedAt, started)
                 return query.reply(.serverFailure)
             }
             self.cache.withLock { $0.store(response, answering: query, now: .now) }
+            self.names.learn(question.name, addresses: response.answerAddresses, now: .now)
             self.report(
-                outcome: "forwarded", question: question, code: response.responseCode, transport, client,
+                reporting, outcome: "forwarded", question: question, code: response.responseCode, transport, client,
                 startedAt, started)
             return self.fitted(response.answering(id: query.id, aged: 0), to: query, over: transport)
         }
@@ -128,9 +147,11 @@ public final class DNSForwarder: Sendable {
 
     /// `code` (the answer's response code) is read only for the access log line, and so only when it is on.
     private func report(
-        outcome: String, question: DNSMessage.Question?, code: @autoclosure () -> UInt8?, _ transport: Transport,
+        _ reporting: Bool, outcome: String, question: DNSMessage.Question?, code: @autoclosure () -> UInt8?,
+        _ transport: Transport,
         _ client: SocketAddress?, _ startedAt: Date, _ started: ContinuousClock.Instant
     ) {
+        guard reporting else { return }
         recorder.dnsQueryAnswered(outcome: outcome, type: question?.typeName ?? "none", duration: .now - started) {
             var entry = AccessLogEntry(
                 kind: .dns, start: AccessLogTime(startedAt),

@@ -9,6 +9,8 @@ struct ProxiedConnection {
     let dialer: UpstreamDialer
     /// Read per request: a reload applies from the next request on, also on open connections.
     let configurations: ConfigurationStore
+    /// Read per request too: what a name rule's host resolves to now.
+    let names: NameAddressBook
     /// The connection's own record, and where requests are reported.
     let record: ConnectionRecord
     let recorder: TrafficRecorder
@@ -50,7 +52,8 @@ struct ProxiedConnection {
     ///   - waitsForUpstream: the request will wait for the upstream connection to open.
     func decide(_ request: some HTTPRequestFacts, version: String, waitsForUpstream: Bool) -> Decision {
         let configuration = configurations.current
-        let decision = PolicyEvaluator.decide(configuration.policy(for: facts.direction), for: facts, request: request)
+        let decision = PolicyEvaluator.decide(
+            configuration.policy(for: facts.direction), for: facts, request: request, names: names.snapshot())
         let host = request.host.map(String.init)
         var proxied = Request(
             method: request.method, host: host, path: request.target.path, decision: decision,

@@ -768,13 +768,19 @@ def dns_read_question(message):
     return ".".join(labels).lower(), qtype, offset + 5
 
 
+# dns-serve --address NAME=IP: that name's A record instead of 10.1.2.3.
+DNS_ADDRESSES = {}
+
+
 def dns_answer(query):
-    """*.test A records are 10.1.2.3 (TTL 60); other names do not exist (SOA minimum 30)."""
+    """*.test A records are 10.1.2.3 (TTL 60) unless --address says otherwise; other names do not exist (SOA
+    minimum 30)."""
     name, qtype, end = dns_read_question(query)
     question = query[12:end]
     flags = 0x8080 | (query[2] & 0x01) << 8
     if name.endswith(".test") and qtype == 1:
-        answer = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + bytes([10, 1, 2, 3])
+        address = socket.inet_aton(DNS_ADDRESSES.get(name, "10.1.2.3"))
+        answer = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + address
         return query[:2] + struct.pack("!HHHHH", flags, 1, 1, 0, 0) + question + answer
     soa_data = dns_name("ns.test") + dns_name("admin.test") + struct.pack("!IIIII", 1, 60, 60, 60, 30)
     soa = dns_name("test") + struct.pack("!HHIH", 6, 1, 300, len(soa_data)) + soa_data
@@ -783,6 +789,7 @@ def dns_answer(query):
 
 
 def dns_serve(args):
+    DNS_ADDRESSES.update(entry.split("=", 1) for entry in args.address)
     udp = socket.socket(family_for(args.bind), socket.SOCK_DGRAM)
     udp.bind((args.bind, args.port))
     tcp = socket.socket(family_for(args.bind), socket.SOCK_STREAM)
@@ -1063,6 +1070,7 @@ def main():
     dns_serve_parser = commands.add_parser("dns-serve", help="answer DNS over UDP and TCP")
     dns_serve_parser.add_argument("--port", type=int, default=53)
     dns_serve_parser.add_argument("--bind", default="0.0.0.0")
+    dns_serve_parser.add_argument("--address", action="append", default=[], help="NAME=IP: that name's A record")
     dns_serve_parser.set_defaults(run=dns_serve)
 
     dns_query_parser = commands.add_parser("dns-query", help="ask one A question")

@@ -169,6 +169,20 @@ final class PodTopology: @unchecked Sendable {
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: "\(directory)/\(name)")
     }
 
+    /// Starts a nameserver on the upstream address (in the peer), which the pod's resolv.conf names: `*.test` names
+    /// resolve to 10.1.2.3, those in `addresses` to their own. Its output has a JSON line per question it was asked.
+    @discardableResult
+    func startNameserver(addresses: [String: String] = [:]) throws -> BackgroundProcess {
+        try writePodResolvConf("nameserver \(upstreamIPv4)\n")
+        let nameserver = try start(
+            name: "dns-server",
+            inPeer(
+                ["/usr/bin/python3", "-B", Binaries.peer, "dns-serve", "--bind", upstreamIPv4]
+                    + addresses.sorted { $0.key < $1.key }.flatMap { ["--address", "\($0.key)=\($0.value)"] }))
+        try nameserver.waitForOutput("READY")
+        return nameserver
+    }
+
     /// Makes the upstream address drop connection attempts to `port` without answer, as a black-holed host does.
     func blackHole(port: Int) throws {
         try Shell.run(
@@ -252,17 +266,17 @@ final class PodTopology: @unchecked Sendable {
     /// Starts `openssl s_server` in the peer on the upstream address, with a fresh self-signed certificate for
     /// api.allowed.test, and returns once it accepts.
     @discardableResult
-    func startTLSServer(port: Int) throws -> BackgroundProcess {
-        let key = try writeReadableFile(named: "\(pod)-key.pem", "")
-        let certificate = try writeReadableFile(named: "\(pod)-cert.pem", "")
+    func startTLSServer(port: Int, on host: String? = nil) throws -> BackgroundProcess {
+        let key = try writeReadableFile(named: "\(pod)-\(host ?? upstreamIPv4)-key.pem", "")
+        let certificate = try writeReadableFile(named: "\(pod)-\(host ?? upstreamIPv4)-cert.pem", "")
         try Shell.run([
             "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
             "-subj", "/CN=api.allowed.test", "-days", "1", "-keyout", key, "-out", certificate,
         ])
         let server = try start(
-            name: "tls-server-\(port)",
+            name: "tls-server-\(host ?? upstreamIPv4)-\(port)",
             inPeer([
-                "openssl", "s_server", "-accept", "\(upstreamIPv4):\(port)", "-cert", certificate, "-key", key,
+                "openssl", "s_server", "-accept", "\(host ?? upstreamIPv4):\(port)", "-cert", certificate, "-key", key,
                 "-www",
             ]))
         try server.waitForOutput("ACCEPT")
