@@ -209,8 +209,8 @@ struct ConnectionAcceptor: Sendable {
     }
 
     /// The upstream a plan goes to: one of its service's endpoints, or the original destination.
-    private func dialer(for connection: AcceptedConnection, plan: ConnectionPlan) -> UpstreamDialer {
-        UpstreamDialer(
+    private func upstream(for connection: AcceptedConnection, plan: ConnectionPlan) -> Upstream {
+        Upstream(
             direction: direction, destination: connection.destination,
             connectTimeout: TimeAmount(connection.configuration.timeouts.connect),
             keepalive: TCPKeepalive(connection.configuration.timeouts),
@@ -226,8 +226,8 @@ struct ConnectionAcceptor: Sendable {
     {
         let client = connection.client
         connection.record.outcome = .forwarded
-        let proxied = ProxiedConnection(
-            facts: connection.facts, dialer: dialer(for: connection, plan: plan), configurations: configurations,
+        let proxied = RequestDecider(
+            facts: connection.facts, upstream: upstream(for: connection, plan: plan), configurations: configurations,
             names: names, record: connection.record, recorder: recorder, limiter: limiter, logger: logger,
             logMetadata: connection.logMetadata(detected))
         do {
@@ -236,7 +236,7 @@ struct ConnectionAcceptor: Sendable {
             try client.pipeline.syncOperations.addHandler(
                 IdleStateHandler(allTimeout: TimeAmount(connection.configuration.timeouts.idle)))
             if plan.handling == .http2 {
-                try HTTP2Session(connection: proxied).install(on: client)
+                try HTTP2ClientHandler(connection: proxied).install(on: client)
             } else {
                 try HTTP1ClientHandler(connection: proxied).install(on: client)
             }
@@ -250,12 +250,12 @@ struct ConnectionAcceptor: Sendable {
     }
 
     /// Relays bytes both ways. The first bytes, replayed next, pass the relay like any others: the upstream's end
-    /// holds what comes before it is in its pipeline, and its socket queues what comes before it is connected.
+    /// holds what comes before it joins the upstream's pipeline, once connected.
     /// - Returns: false when the pipeline could not be set up; the connection is then reset.
     private func relay(_ connection: AcceptedConnection, plan: ConnectionPlan, detected: DetectedProtocol?) -> Bool {
         let client = connection.client
         let record = connection.record
-        let dialer = dialer(for: connection, plan: plan)
+        let upstream = upstream(for: connection, plan: plan)
         // Idle means neither side read anything for the timeout; the client's end watches both.
         let (clientEnd, upstreamEnd) = RelayHandler.matchedPair(
             countingInto: record, idleTimeout: TimeAmount(connection.configuration.timeouts.idle))
@@ -265,23 +265,22 @@ struct ConnectionAcceptor: Sendable {
             client.reset()
             return false
         }
-        let upstreamHandler = NIOLoopBound(upstreamEnd, eventLoop: client.eventLoop)
         let dialStarted = ContinuousClock.now
-        dialer.connect(on: client.eventLoop) { upstream in
-            upstream.eventLoop.makeCompletedFuture {
-                try upstream.pipeline.syncOperations.addHandler(upstreamHandler.value)
-            }
-        }.assumeIsolated().whenComplete { result in
+        upstream.connect(on: client.eventLoop).assumeIsolated().whenComplete { result in
             switch result {
-            case .success(let upstream):
-                record.outcome = .forwarded
-                record.upstream = upstream.remoteAddress
-                if let service = dialer.service, let endpoint = upstream.remoteAddress {
-                    service.succeeded(endpoint)
+            case .success(let channel):
+                do {
+                    try channel.pipeline.syncOperations.addHandler(upstreamEnd)
+                } catch {
+                    channel.close(promise: nil)
+                    client.reset()
+                    return
                 }
+                record.outcome = .forwarded
+                record.upstream = channel.remoteAddress
+                upstream.connected(to: channel.remoteAddress)
                 recorder.upstreamConnected(direction: direction.rawValue, after: ContinuousClock.now - dialStarted)
                 logger.debug("connection forwarded", metadata: connection.logMetadata(detected))
-                upstream.flush()
                 // Fails only if the client has already gone, and then the relay closes the upstream itself.
                 try? client.syncOptions?.setOption(.autoRead, value: true)
             case .failure(let error):

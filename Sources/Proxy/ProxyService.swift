@@ -44,7 +44,7 @@ public struct ProxyService: Service {
         // Listeners and the drain timeout are fixed for the process's life; a reload cannot change them.
         let configuration = configurations.current
         configurations.onReplace { [limiter] in limiter.prune(keeping: Set($0.limits.map(\.name))) }
-        let listeners = CaptureListener.all(
+        let listeners = CaptureAddress.all(
             outboundPort: configuration.listeners.outbound, inboundPort: configuration.listeners.inbound)
         var channels: [Channel] = []
         do {
@@ -92,7 +92,7 @@ public struct ProxyService: Service {
     /// One listening socket per event loop, in one `SO_REUSEPORT` group: the kernel spreads new connections over
     /// them, and each connection stays on the loop that accepted it, with its upstream, so no connection is handed
     /// from one thread to another.
-    private func bind(_ listener: CaptureListener) async throws -> [Channel] {
+    private func bind(_ listener: CaptureAddress) async throws -> [Channel] {
         let acceptor = ConnectionAcceptor(
             direction: listener.direction, configurations: configurations, reader: reader, registry: registry,
             limiter: limiter, services: services, names: names, recorder: recorder, logger: logger)
@@ -112,7 +112,7 @@ public struct ProxyService: Service {
     /// `SO_REUSEPORT`, which NIO names no option for.
     private static let reusePort = NIOBSDSocket.Option(rawValue: SO_REUSEPORT)
 
-    private func bind(_ listener: CaptureListener, on loop: EventLoop, acceptor: ConnectionAcceptor) async throws
+    private func bind(_ listener: CaptureAddress, on loop: EventLoop, acceptor: ConnectionAcceptor) async throws
         -> Channel?
     {
         // Keepalive is the listener's, for the process's life: accepted sockets inherit it.

@@ -1,6 +1,6 @@
 import Foundation
+import Proxy
 import SidecarCLI
-import Telemetry
 
 /// The credential the admin API's mutating endpoints (`/drain`, `/quitquitquit`, `/reload`, `/logging`) ask for.
 ///

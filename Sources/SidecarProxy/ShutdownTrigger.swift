@@ -1,4 +1,5 @@
 import Foundation
+import Proxy
 import ServiceLifecycle
 import Synchronization
 import Telemetry

@@ -20,16 +20,16 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
         case answered
     }
 
-    private let session: HTTP2Session
+    private let session: HTTP2ClientHandler
     private var state = State.awaitingHeaders
     private var context: ChannelHandlerContext?
     private var readDeferred = false
     /// The client sent END_STREAM: its half of the stream is done.
     private var requestEnded = false
     /// The allowed request, while its upstream stream opens.
-    private var request: ProxiedConnection.Request?
+    private var request: RequestDecider.Request?
 
-    init(session: HTTP2Session) {
+    init(session: HTTP2ClientHandler) {
         self.session = session
     }
 
@@ -78,7 +78,7 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
                 headRequest: headRequest, context: context)
             return
         }
-        let request: ProxiedConnection.Request
+        let request: RequestDecider.Request
         let responseTimeout: Duration?
         switch connection.decide(facts, version: "2", waitsForUpstream: !session.isUpstreamOpen) {
         case .answer(let local, let refused):
@@ -100,7 +100,7 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
         upstreamEnd.responseTimeout = responseTimeout.map(TimeAmount.init)
         upstreamEnd.answersGRPC = request.grpc
         upstreamEnd.report = { status in
-            if let status { connection.upstreamAnswered(status) }
+            if let status { connection.upstream.answered(status, by: connection.record.upstream) }
             connection.completed(request, status: status)
         }
         session.openUpstreamStream(with: upstreamEnd) { result in
@@ -136,7 +136,7 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
         case .failure:
             guard let request else { return }
             answer(
-                .unreachable("\(session.connection.dialer.destination)"), reporting: request,
+                .unreachable("\(session.connection.upstream.destination)"), reporting: request,
                 headRequest: request.method == "HEAD", context: context)
         }
     }
@@ -144,7 +144,7 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
     /// The proxy's own answer, complete in itself, reported as the request's. A client still sending its request
     /// is then told to stop with a reset of the stream (RFC 9113 section 8.1).
     private func answer(
-        _ answer: LocalAnswer, reporting request: ProxiedConnection.Request, headRequest: Bool,
+        _ answer: LocalAnswer, reporting request: RequestDecider.Request, headRequest: Bool,
         context: ChannelHandlerContext
     ) {
         state = .answered

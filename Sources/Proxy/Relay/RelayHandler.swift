@@ -7,9 +7,9 @@ import NIOCore
 /// once everything before it has been written, and the other direction keeps flowing; a reset is passed on as a
 /// reset, so a truncated stream never looks complete. No locks: both ends share one event loop.
 ///
-/// The upstream's end usually joins its pipeline before the connect (its bootstrap's initializer, on the same loop).
-/// When it can only join once connected (a service's endpoint, tried in turn), what the client's end passes before
-/// then (bytes, a FIN, a close) is held and replayed in order as it joins.
+/// The upstream's end joins its pipeline once the upstream is connected (`Upstream` hands every channel over
+/// connected, a service's endpoint tried in turn or the original destination alike): what the client's end passes
+/// before then (bytes, a FIN, a close) is held and replayed in order as it joins.
 final class RelayHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = NIOAny

@@ -6,7 +6,7 @@ import NIOHTTP2
 /// destination, opened for the first of them. Settings, pings and flow control are each side's own; frames of a
 /// request and its response cross unchanged. Sits after the client's `NIOHTTP2Handler`, for the connection's
 /// lifetime.
-final class HTTP2Session: ChannelInboundHandler {
+final class HTTP2ClientHandler: ChannelInboundHandler {
     typealias InboundIn = HTTP2Frame
 
     /// An upstream stream asked for before the upstream connection was up.
@@ -23,7 +23,7 @@ final class HTTP2Session: ChannelInboundHandler {
         case closed
     }
 
-    let connection: ProxiedConnection
+    let connection: RequestDecider
     private var upstream = Upstream.none
     private var upstreamChannel: Channel?
     private var upstreamMultiplexer: NIOHTTP2Handler.StreamMultiplexer?
@@ -31,7 +31,7 @@ final class HTTP2Session: ChannelInboundHandler {
     private var retiring: [ObjectIdentifier: Channel] = [:]
     private var context: ChannelHandlerContext?
 
-    init(connection: ProxiedConnection) {
+    init(connection: RequestDecider) {
         self.connection = connection
     }
 
@@ -112,20 +112,25 @@ final class HTTP2Session: ChannelInboundHandler {
 
     private func dial() {
         guard let context else { return }
-        let session = NIOLoopBound(self, eventLoop: context.eventLoop)
-        connection.dialer.connect(on: context.eventLoop) { channel in
-            channel.eventLoop.makeCompletedFuture {
-                // The upstream never gets to open streams of its own: a push is refused at once.
-                session.value.upstreamMultiplexer = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
-                    mode: .client, connectionConfiguration: .init(), streamConfiguration: .init()
-                ) { pushed in
-                    pushed.close()
-                }
-                try channel.pipeline.syncOperations.addHandler(
-                    UpstreamGoAwayHandler { session.value.upstreamWentAway(channel) })
-            }
-        }.assumeIsolated().whenComplete { result in
-            self.dialed(result)
+        connection.upstream.connect(on: context.eventLoop).assumeIsolated().whenComplete { result in
+            self.dialed(
+                result.flatMap { channel in
+                    do {
+                        // The upstream never gets to open streams of its own: a push is refused at once.
+                        self.upstreamMultiplexer = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
+                            mode: .client, connectionConfiguration: .init(), streamConfiguration: .init()
+                        ) { pushed in
+                            pushed.close()
+                        }
+                        let session = NIOLoopBound(self, eventLoop: channel.eventLoop)
+                        try channel.pipeline.syncOperations.addHandler(
+                            UpstreamGoAwayHandler { session.value.upstreamWentAway(channel) })
+                        return .success(channel)
+                    } catch {
+                        channel.close(promise: nil)
+                        return .failure(error)
+                    }
+                })
         }
     }
 

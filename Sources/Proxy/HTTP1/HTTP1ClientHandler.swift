@@ -37,7 +37,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// A forwarded request whose response has not ended yet.
     private struct Exchange {
-        let request: ProxiedConnection.Request
+        let request: RequestDecider.Request
         let method: HTTPMethod
         /// The request asked to leave HTTP: `Upgrade` (the upstream may agree with 101) or `CONNECT`.
         let leavesHTTP: Bool
@@ -54,7 +54,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let responseTimeout: Duration?
     }
 
-    private let connection: ProxiedConnection
+    private let connection: RequestDecider
     /// Framing is the upstream's own, so the encoder must not add any.
     private let encoder = HTTPResponseEncoder(configuration: .preservingFraming)
     /// After an upgrade request the decoder stops parsing; on removal it passes on what the client sent after it.
@@ -84,7 +84,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         return limits
     }()
 
-    init(connection: ProxiedConnection) {
+    init(connection: RequestDecider) {
         self.connection = connection
         decoder = Self.makeDecoder()
     }
@@ -194,11 +194,11 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // The upstream sees the proxy's span as the request's parent.
         head.headers.replaceOrAdd(name: "traceparent", value: record.trace.traceparent)
         let forwarded = Self.withoutCleartextHTTP2Upgrade(head)
-        if let service = connection.dialer.service, service.definition.retries > 0, !leavesHTTP,
+        if connection.upstream.retries > 0, !leavesHTTP,
             Self.isReplayable(forwarded)
         {
             exchange.replay = forwarded
-            exchange.retriesLeft = service.definition.retries
+            exchange.retriesLeft = connection.upstream.retries
         }
         self.exchange = exchange
         sendUpstream(.head(forwarded))
@@ -231,10 +231,10 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// of its answer reached the client: with 502 or 503, or by closing. Within `retries` and the retry budget.
     private func retry(because reason: String) -> Bool {
         guard var current = exchange, let head = current.replay, current.retriesLeft > 0, !current.responseStarted,
-            request == .idle, let endpoint = connection.record.upstream, let service = connection.dialer.service
+            request == .idle, let endpoint = connection.record.upstream
         else { return false }
         current.tried.insert(endpoint)
-        guard service.mayRetry(excluding: current.tried) else { return false }
+        guard connection.upstream.mayRetry(excluding: current.tried) else { return false }
         current.retriesLeft -= 1
         exchange = current
         connection.logger.info(
@@ -274,12 +274,19 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func dial() {
         guard let context else { return }
         let handler = HTTP1UpstreamHandler(client: self)
-        let boundHandler = NIOLoopBound(handler, eventLoop: context.eventLoop)
-        connection.dialer.connect(on: context.eventLoop, excluding: exchange?.tried ?? []) { channel in
-            channel.eventLoop.makeCompletedFuture { try boundHandler.value.install(on: channel) }
-        }.assumeIsolated().whenComplete { result in
-            self.dialed(result, handler: handler)
-        }
+        connection.upstream.connect(on: context.eventLoop, excluding: exchange?.tried ?? []).assumeIsolated()
+            .whenComplete { result in
+                self.dialed(
+                    result.flatMap { channel in
+                        do {
+                            try handler.install(on: channel)
+                            return .success(channel)
+                        } catch {
+                            channel.close(promise: nil)
+                            return .failure(error)
+                        }
+                    }, handler: handler)
+            }
     }
 
     private func dialed(_ result: Result<Channel, Error>, handler: HTTP1UpstreamHandler) {
@@ -308,7 +315,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             exchange = nil
             closeAfterResponse = true
             respondLocally(
-                .unreachable("\(connection.dialer.destination)"), version: .http1_1, method: failed?.method ?? .GET,
+                .unreachable("\(connection.upstream.destination)"), version: .http1_1, method: failed?.method ?? .GET,
                 grpc: failed?.request.grpc ?? false, closesConnection: true, reporting: failed?.request)
         }
     }
@@ -320,7 +327,9 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context, var current = exchange else { return }
         switch part {
         case .head(var head):
-            if head.status.code >= 200 { connection.upstreamAnswered(Int(head.status.code)) }
+            if head.status.code >= 200 {
+                connection.upstream.answered(Int(head.status.code), by: connection.record.upstream)
+            }
             if [.badGateway, .serviceUnavailable].contains(head.status), retry(because: "status \(head.status.code)") {
                 return
             }
@@ -395,7 +404,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func responseTimedOut() {
         guard let current = exchange, !current.responseStarted else { return }
         connection.logger.info("upstream response timed out", metadata: connection.logMetadata)
-        connection.upstreamAnswered(504)
+        connection.upstream.answered(504, by: connection.record.upstream)
         exchange = nil
         connection.completed(current.request, status: 504)
         if case .connected(let handler) = upstream { handler.close(abortively: true) }
@@ -414,7 +423,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// otherwise the client sees the close the upstream made, after what it already sent.
     func upstreamClosed(abortively: Bool) {
         if let exchange, !exchange.responseStarted, connection.record.upstream != nil {
-            connection.upstreamAnswered(502)
+            connection.upstream.answered(502, by: connection.record.upstream)
             if retry(because: abortively ? "reset" : "closed before answering") { return }
         }
         upstream = .closed
@@ -450,7 +459,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     ///   - request: reported as answered with the answer's status (nil when already reported).
     private func respondLocally(
         _ answer: LocalAnswer, version: HTTPVersion, method: HTTPMethod, grpc: Bool, closesConnection: Bool,
-        reporting request: ProxiedConnection.Request?
+        reporting request: RequestDecider.Request?
     ) {
         guard let context else { return }
         if let request { connection.completed(request, status: answer.status) }

@@ -3,10 +3,13 @@ import Logging
 import Policy
 import Telemetry
 
-/// What the HTTP proxies know of a connection proxied request by request, fixed when it was accepted.
-struct ProxiedConnection {
+/// The requests of one connection proxied request by request, HTTP/1.1 and HTTP/2 alike: each is decided here, once
+/// (`decide`), traced, and reported when it ends (`completed`); what is known of the connection is fixed when it was
+/// accepted, the configuration is read per request.
+struct RequestDecider {
     let facts: ConnectionFacts
-    let dialer: UpstreamDialer
+    /// Where the allowed requests go, and who hears how they were answered.
+    let upstream: Upstream
     /// Read per request: a reload applies from the next request on, also on open connections.
     let configurations: ConfigurationStore
     /// Read per request too: what a name rule's host resolves to now.
@@ -111,13 +114,6 @@ struct ProxiedConnection {
                 method: method, host: host, path: path, direction: facts.direction.rawValue,
                 destination: record.destination?.description, protocolVersion: version),
             traceparent: header("traceparent"), tracestate: header("tracestate"))
-    }
-
-    /// The upstream (a service's endpoint, when the destination is a service) answered with `status`: a 5xx
-    /// counts towards leaving that endpoint out.
-    func upstreamAnswered(_ status: Int) {
-        guard let service = dialer.service, let upstream = record.upstream else { return }
-        service.responded(status, by: upstream)
     }
 
     /// Reports a request once its response ended (or it was reset, without a status).

@@ -1,4 +1,5 @@
 import NIOHTTP1
+import Telemetry
 
 /// One route of the admin or telemetry server: a method and an exact path, and what to answer.
 public struct HTTPEndpoint: Sendable {
