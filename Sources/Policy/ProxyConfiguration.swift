@@ -62,11 +62,11 @@ public struct ProxyConfiguration: Sendable, Hashable {
         services.first { $0.isAddressed(by: address, port: port) }
     }
 
-    /// The names, without wildcards, that allow rules of both directions give (SNI and HTTP host): the proxy looks
-    /// them up itself, so an allow by name knows the name's addresses even when the app never asked the pod's DNS.
+    /// The names, without wildcards, that outbound allow rules give (SNI and HTTP host): the proxy looks them up
+    /// itself, so an allow by name knows the name's addresses even when the app never asked the pod's DNS.
     public var allowedNames: Set<String> {
         Set(
-            (outboundPolicy.rules + inboundPolicy.rules).filter { $0.action == .allow }.flatMap { rule in
+            outboundPolicy.rules.filter { $0.action == .allow }.flatMap { rule in
                 (rule.sni + (rule.http?.host.map { [$0] } ?? [])).compactMap(\.exactName)
             })
     }

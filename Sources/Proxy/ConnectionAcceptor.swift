@@ -166,7 +166,8 @@ struct ConnectionAcceptor: Sendable {
             return .holdLateBytes { lateBytes in
                 guard
                     let decision = ConnectionPlanner.judgeLateBytes(
-                        connection.facts, detected: lateBytes, in: connection.configuration)
+                        connection.facts, detected: lateBytes, in: connection.configuration,
+                        names: names.snapshot())
                 else { return true }
                 deny(
                     connection, by: decision, detected: lateBytes,

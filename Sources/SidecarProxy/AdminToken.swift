@@ -18,8 +18,12 @@ struct AdminToken: Sendable {
         var generator = SystemRandomNumberGenerator()
         let value = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
         let temporary = path + ".new"
-        let written = FileManager.default.createFile(
-            atPath: temporary, contents: Data((value + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        unlink(temporary)
+        // Created with its mode, so the token is never readable by another uid, not even for a moment.
+        let descriptor = open(temporary, O_CREAT | O_EXCL | O_WRONLY, 0o600)
+        let bytes = Array((value + "\n").utf8)
+        let written = descriptor >= 0 && write(descriptor, bytes, bytes.count) == bytes.count
+        if descriptor >= 0 { close(descriptor) }
         guard written, rename(temporary, path) == 0 else {
             try? FileManager.default.removeItem(atPath: temporary)
             throw CommandFailure(

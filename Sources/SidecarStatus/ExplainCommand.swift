@@ -140,14 +140,14 @@ struct ExplainCommand: ParsableCommand {
             let rule = policy.ruleIndex.map { "rule \(policy.rule) (rules[\($0)])" } ?? "the default"
             lines.append(
                 "policy: \(policy.action) by \(rule), configuration generation \(policy.configGeneration)")
-            for (name, addresses) in policy.names.sorted(by: { $0.key < $1.key }) {
+            for (name, addresses) in (policy.names ?? [:]).sorted(by: { $0.key < $1.key }) {
                 lines.append(
                     "  an allow by name '\(name)' admits only its addresses: "
                         + (addresses.isEmpty ? "none known now" : addresses.joined(separator: ", ")))
             }
             if policy.inspectsFirstBytes {
                 lines.append(
-                    "  an SNI or HTTP rule is in reach: the first bytes decide; the above holds if they are neither TLS nor HTTP"
+                    "  the first bytes decide (an SNI or HTTP rule, a limit on requests or a service is in reach); the above holds if they are neither TLS nor HTTP"
                 )
             }
         } else if let error = explanation.policyError {

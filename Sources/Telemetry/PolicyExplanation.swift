@@ -12,8 +12,8 @@ public struct PolicyExplanation: Sendable, Codable, Equatable {
     public var rule: String
     public var ruleIndex: Int?
     /// Each name an allow rule gives (without a wildcard), with the addresses it currently covers: an allow by that
-    /// name admits a connection only to one of these.
-    public var names: [String: [String]]
+    /// name admits a connection only to one of these. Nil from a proxy older than this field.
+    public var names: [String: [String]]?
 
     public init(
         direction: String, destination: String, configGeneration: Int, inspectsFirstBytes: Bool, action: String,

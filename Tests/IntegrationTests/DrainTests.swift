@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-/// A drain tells clients, so that a keep-alive client never meets a reset on a connection it reuses: HTTP/1.1 closes
+/// A drain tells clients of HTTP proxied request by request, so that a keep-alive client never meets a reset on a
+/// connection it reuses: HTTP/1.1 closes
 /// idle connections between requests and answers what is in flight with `Connection: close`; HTTP/2 sends GOAWAY
 /// and lets its streams finish.
 @Suite struct DrainTests {

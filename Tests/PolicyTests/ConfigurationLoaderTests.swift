@@ -10,6 +10,9 @@ import Testing
 
     @Test func anEmptyFileIsTheDefaults() throws {
         #expect(try ConfigurationLoader.load(yaml: "").get() == ProxyConfiguration())
+        #expect(
+            problems("limits: [ { name: a, maxConnections: 1 }, { name: a, maxConnections: 2 } ]")
+                == ["limits[1].name: 'a' names another entry too"])
         #expect(try ConfigurationLoader.load(yaml: "# nothing\n").get() == ProxyConfiguration())
     }
 

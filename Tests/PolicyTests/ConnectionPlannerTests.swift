@@ -108,21 +108,44 @@ import Testing
         #expect(limited.handling == .relay && limited.countsAsOneRequest)
     }
 
+    /// Late bytes walk the rules in order like any others: an allow by name ahead of a catch-all deny admits a late
+    /// ClientHello for that name to one of its addresses.
+    @Test func lateBytesMeetAnAllowByNameAheadOfADeny() throws {
+        let policy = try configuration(
+            "policy: { outbound: { rules: [ { action: allow, sni: [partner.test] }, { action: deny, name: rest, sni: [\"*.test\"] } ] } }"
+        )
+        var names = NameAddresses()
+        names.learn("partner.test", addresses: [([10, 1, 2, 3], 60)])
+        let hello = DetectedProtocol.tls(serverName: "partner.test", alpn: [])
+        #expect(ConnectionPlanner.judgeLateBytes(try facts(), detected: hello, in: policy, names: names) == nil)
+        #expect(
+            ConnectionPlanner.judgeLateBytes(try facts(to: "10.9.9.9"), detected: hello, in: policy, names: names)?
+                .ruleName == "rest")
+    }
+
     /// The late first bytes of a silent connection: deny rules apply (HTTP ones fail closed), allow rules change
     /// nothing.
     @Test func lateBytesMeetTheDenyRules() throws {
         let policy = try configuration(Self.denyAdmin)
-        #expect(ConnectionPlanner.judgeLateBytes(try facts(), detected: .http1, in: policy)?.ruleName == "no-admin")
-        #expect(ConnectionPlanner.judgeLateBytes(try facts(), detected: .undecided, in: policy)?.ruleName == "no-admin")
-        #expect(ConnectionPlanner.judgeLateBytes(try facts(), detected: .opaque, in: policy) == nil)
+        #expect(
+            ConnectionPlanner.judgeLateBytes(try facts(), detected: .http1, in: policy, names: NameAddresses())?
+                .ruleName == "no-admin")
+        #expect(
+            ConnectionPlanner.judgeLateBytes(try facts(), detected: .undecided, in: policy, names: NameAddresses())?
+                .ruleName == "no-admin")
+        #expect(
+            ConnectionPlanner.judgeLateBytes(try facts(), detected: .opaque, in: policy, names: NameAddresses()) == nil)
         let sni = try configuration("policy: { outbound: { rules: [ { action: deny, name: no-x, sni: [x.test] } ] } }")
         #expect(
-            ConnectionPlanner.judgeLateBytes(try facts(), detected: .tls(serverName: "x.test", alpn: []), in: sni)?
+            ConnectionPlanner.judgeLateBytes(
+                try facts(), detected: .tls(serverName: "x.test", alpn: []), in: sni, names: NameAddresses())?
                 .ruleName == "no-x")
         #expect(
-            ConnectionPlanner.judgeLateBytes(try facts(), detected: .tls(serverName: nil, alpn: []), in: sni) != nil)
+            ConnectionPlanner.judgeLateBytes(
+                try facts(), detected: .tls(serverName: nil, alpn: []), in: sni, names: NameAddresses()) != nil)
         #expect(
-            ConnectionPlanner.judgeLateBytes(try facts(), detected: .tls(serverName: "y.test", alpn: []), in: sni)
+            ConnectionPlanner.judgeLateBytes(
+                try facts(), detected: .tls(serverName: "y.test", alpn: []), in: sni, names: NameAddresses())
                 == nil)
     }
 }

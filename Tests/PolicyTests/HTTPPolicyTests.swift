@@ -103,8 +103,8 @@ import Testing
             self.headers = headers
         }
 
-        func hasHeader(_ name: String, matching value: HeaderValueMatch) -> Bool {
-            headers[name].map(value.matches) ?? false
+        func hasHeader(_ name: String, matching value: HeaderValueMatch, ignoringCase: Bool) -> Bool {
+            headers[name].map { value.matches($0, ignoringCase: ignoringCase) } ?? false
         }
         func header(_ name: String) -> String? { headers[name] }
     }
@@ -133,7 +133,8 @@ import Testing
         return rule
     }
 
-    /// A header condition matches by value exactly or, written `{ prefix: … }`, by the value's start.
+    /// A header condition matches by value exactly or, written `{ prefix: … }`, by the value's start; an allow as
+    /// written, a deny in any case.
     @Test func headerValuesMatchExactlyOrByPrefix() throws {
         let grpcOnly = policy(
             [try httpRule(.allow, headers: ["content-type": .prefix("application/grpc")])], default: .deny)
@@ -147,6 +148,10 @@ import Testing
                     == allowed,
                 "\(contentType)")
         }
+        // A deny compares without regard to case: `Application/GRPC` is no way around it.
+        let noGRPC = policy([try httpRule(.deny, headers: ["content-type": .prefix("application/grpc")])])
+        let shouted = Request("POST", "/x", headers: ["content-type": "Application/GRPC+proto"])
+        #expect(PolicyEvaluator.decide(noGRPC, for: facts, request: shouted, names: names).action == .deny)
         let exact = policy([try httpRule(.allow, headers: ["x-team": .exact("blue")])], default: .deny)
         #expect(
             PolicyEvaluator.decide(exact, for: facts, request: Request(headers: ["x-team": "blue"]), names: names)

@@ -144,6 +144,10 @@ import Testing
         #expect(PolicyEvaluator.decide(allowList, for: facts, detected: claim, names: names).action == .deny)
         let denyList = policy([try sniRule(.deny, "x.test")])
         #expect(PolicyEvaluator.decide(denyList, for: elsewhere, detected: claim).action == .deny)
+        // Inbound, the destination is the pod itself, which no claimed name resolves to: the name alone decides.
+        var inbound = facts
+        inbound.direction = .inbound
+        #expect(PolicyEvaluator.decide(allowList, for: inbound, detected: claim).action == .allow)
     }
 
     /// Detection is needed only when the first rule that matches at L4 is an SNI rule.

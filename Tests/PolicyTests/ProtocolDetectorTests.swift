@@ -63,6 +63,10 @@ import Testing
         ("PING\r\n", .some(.opaque)),
         ("GET\r\n", .some(.opaque)),
         ("GET /x HTTPS/1.1\r\n", .some(.opaque)),
+        // A PROXY protocol v1 line before a request: the request decides.
+        ("PROXY TCP4 10.0.0.1 10.0.0.2 5000 80\r\nGET /admin HTTP/1.1\r\n", .some(.http1)),
+        ("PROXY TCP4 10.0.0.1 10.0.0.2 5000 22\r\nSSH-2.0-x\r\n", .some(.opaque)),
+        ("PROXY TCP4 10.0.0.1 10.0.0.2 5000 80\r\nPROXY TCP4 1 2 3 4\r\n", .some(.opaque)),
     ])
     func httpAndOpaque(text: String, expected: DetectedProtocol?) {
         #expect(detect(Array(text.utf8)) == expected)
@@ -74,6 +78,17 @@ import Testing
             answer = detector.detect(bytes.prefix(end))
         }
         #expect(answer == expected)
+    }
+
+    /// A PROXY protocol v2 header (binary) before a request is skipped: the request decides.
+    @Test func aProxyV2HeaderIsSkipped() {
+        let header: [UInt8] =
+            [0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, 0x21, 0x11, 0, 12]
+            + [10, 0, 0, 1, 10, 0, 0, 2, 0x13, 0x88, 0, 80]
+        #expect(detect(header + Array("GET /admin HTTP/1.1\r\n".utf8)) == .http1)
+        #expect(detect(Array(header.prefix(10))) == nil)
+        var detector = ProtocolDetector()
+        #expect(detector.detectAtTimeout(header) == .undecided)
     }
 
     /// A request line longer than the sniffer waits for is still HTTP (the strict parser then answers 414), never

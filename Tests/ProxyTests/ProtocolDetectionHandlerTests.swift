@@ -14,11 +14,13 @@ import Testing
         typealias InboundIn = ByteBuffer
         var received: [UInt8] = []
         var inputClosed = false
+        var drains = 0
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             received += unwrapInboundIn(data).readableBytesView
         }
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
             if case ChannelEvent.inputClosed = event { inputClosed = true }
+            if event is ChannelShouldQuiesceEvent { drains += 1 }
         }
     }
 
@@ -91,10 +93,14 @@ import Testing
         #expect(collector.received == Array("EHLO mail.test\r\n".utf8))
     }
 
-    /// Late bytes a deny rule stops never reach the handlers behind.
+    /// Late bytes a deny rule stops never reach the handlers behind; they were judged once, as what they are.
     @Test func lateBytesJudgedDeniedNeverPass() throws {
+        nonisolated(unsafe) var judged: [DetectedProtocol] = []
         let (channel, collector) = try channel(timeout: .milliseconds(300)) { _ in
-            .holdLateBytes { _ in false }
+            .holdLateBytes {
+                judged.append($0)
+                return false
+            }
         }
         defer { _ = try? channel.finish(acceptAlreadyClosed: true) }
         channel.embeddedEventLoop.advanceTime(by: .milliseconds(300))
@@ -102,6 +108,34 @@ import Testing
         channel.embeddedEventLoop.advanceTime(by: .milliseconds(300))
         try channel.writeInbound(ByteBuffer(string: " /admin HTTP/1.1\r\n\r\n"))
         #expect(collector.received.isEmpty)
+        #expect(judged == [.undecided], "GET, then the detect timeout")
+    }
+
+    /// A client that half-closes without a byte: its FIN goes on at once, it does not wait for late bytes.
+    @Test func aSilentHalfCloseGoesOn() throws {
+        let (channel, collector) = try channel(timeout: .milliseconds(300)) { detected in
+            #expect(detected == .silent)
+            return .holdLateBytes { _ in
+                Issue.record("no bytes to judge")
+                return false
+            }
+        }
+        defer { _ = try? channel.finish(acceptAlreadyClosed: true) }
+        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(collector.inputClosed)
+    }
+
+    /// A drain that begins while the first bytes are held is passed on after them, once.
+    @Test func aDrainDuringDetectionFollowsTheBytesOnce() throws {
+        let (channel, collector) = try channel(timeout: .seconds(5)) { _ in .replay }
+        defer { _ = try? channel.finish(acceptAlreadyClosed: true) }
+        try channel.writeInbound(ByteBuffer(string: "GET /a"))
+        channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        #expect(collector.drains == 0, "held with the bytes")
+        try channel.writeInbound(ByteBuffer(string: " HTTP/1.1\r\n\r\n"))
+        #expect(collector.drains == 1 && collector.received == Array("GET /a HTTP/1.1\r\n\r\n".utf8))
+        channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        #expect(collector.drains == 2, "once the handler has left, events pass straight through")
     }
 
     /// A half-close during detection decides with what came, and follows the replayed bytes.

@@ -9,6 +9,9 @@
 ///
 /// Resumable: each call reads only the bytes added since the last one, so a request sent a byte at a time costs
 /// linear work.
+///
+/// A PROXY protocol header (v1's `PROXY …` line, or v2's binary block) before the request is skipped: a server that
+/// takes one reads the request behind it, so the request decides.
 public struct HTTPPrefaceSniffer: Sendable {
     public enum Result: Sendable, Hashable {
         case needMoreData
@@ -38,9 +41,12 @@ public struct HTTPPrefaceSniffer: Sendable {
     private var phase = Phase.leading
     /// How many bytes have been read.
     private var position = 0
-    /// The method's first bytes and its length, to tell `GET` (the one method HTTP/0.9 has) from the rest.
+    /// The method's first bytes and its length, to tell `GET` (the one method HTTP/0.9 has) and a PROXY protocol
+    /// line from the rest.
     private var method: [UInt8] = []
     private var methodLength = 0
+    /// A PROXY protocol header was skipped: only one comes before a request.
+    private var skippedProxyHeader = false
     /// Words after the method so far.
     private var words = 0
 
@@ -53,6 +59,17 @@ public struct HTTPPrefaceSniffer: Sendable {
         let prefaceLength = min(bytes.count, preface.count)
         if bytes.prefix(prefaceLength).elementsEqual(preface.prefix(prefaceLength)) {
             return bytes.count >= preface.count ? .http2 : .needMoreData
+        }
+        if position == 0, !skippedProxyHeader {
+            let signature = Self.proxyV2Signature
+            let length = min(bytes.count, signature.count)
+            if bytes.prefix(length).elementsEqual(signature.prefix(length)) {
+                // Signature, version and command, family, a two-byte length, then that many bytes of addresses.
+                guard bytes.count >= 16 else { return .needMoreData }
+                let start = bytes.startIndex
+                position = 16 + (Int(bytes[start + 14]) << 8 | Int(bytes[start + 15]))
+                skippedProxyHeader = true
+            }
         }
         while position < bytes.count {
             let byte = bytes[bytes.startIndex + position]
@@ -79,7 +96,7 @@ public struct HTTPPrefaceSniffer: Sendable {
             } else if isLineEnd || !Self.isTokenCharacter(byte) {
                 return .notHTTP
             } else {
-                if methodLength < 3 { method.append(byte) }
+                if methodLength < 5 { method.append(byte) }
                 methodLength += 1
             }
         case .gap:
@@ -108,10 +125,21 @@ public struct HTTPPrefaceSniffer: Sendable {
         return nil
     }
 
-    /// The first line ended without a version: only `GET target` is a request (HTTP/0.9).
-    private func endOfLine() -> Result {
-        words == 1 && methodLength == 3 && method == Array("GET".utf8) ? .http1 : .notHTTP
+    /// The first line ended without a version: only `GET target` is a request (HTTP/0.9), and a PROXY protocol v1
+    /// line is skipped for the line after it.
+    private mutating func endOfLine() -> Result? {
+        if methodLength == 5, method.elementsEqual("PROXY".utf8), !skippedProxyHeader {
+            skippedProxyHeader = true
+            (phase, method, methodLength, words) = (.leading, [], 0, 0)
+            return nil
+        }
+        return words == 1 && methodLength == 3 && method.elementsEqual("GET".utf8) ? .http1 : .notHTTP
     }
+
+    /// The 12 bytes a PROXY protocol v2 header begins with.
+    private static let proxyV2Signature: [UInt8] = [
+        0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A,
+    ]
 
     /// `http/`, compared without regard to case.
     private static let versionPrefix = Array("http/".utf8)

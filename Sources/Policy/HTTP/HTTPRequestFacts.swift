@@ -8,8 +8,8 @@ public protocol HTTPRequestFacts {
     /// The target parsed for matching.
     var target: RequestTarget { get }
     /// True when one of the request's fields named `name` (lower case; names compare without regard to case) has a
-    /// value that `value` matches.
-    func hasHeader(_ name: String, matching value: HeaderValueMatch) -> Bool
+    /// value that `value` matches (`ignoringCase` for deny rules).
+    func hasHeader(_ name: String, matching value: HeaderValueMatch, ignoringCase: Bool) -> Bool
     /// The first value of header `name` (lower case), if the request carries it.
     func header(_ name: String) -> String?
 }

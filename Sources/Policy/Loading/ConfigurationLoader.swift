@@ -29,6 +29,11 @@ public enum ConfigurationLoader {
                 configuration.limits = reader.list(node, at: "limits").compactMap { item, path in
                     readLimit(item, at: path, &reader)
                 }
+                // Counts and buckets belong to an entry by its name: two entries of one name would share them.
+                var seen = Set<String>()
+                for (index, limit) in configuration.limits.enumerated() where !seen.insert(limit.name).inserted {
+                    reader.problem("limits[\(index)].name", "'\(limit.name)' names another entry too")
+                }
             }
             if let node = fields["listeners"] { readListeners(node, into: &configuration.listeners, &reader) }
             if let node = fields["timeouts"] { readTimeouts(node, into: &configuration.timeouts, &reader) }

@@ -46,12 +46,14 @@ public enum ConnectionPlanner {
     /// rules count as on a connection the proxy cannot parse: deny rules match, allow rules do not. The result
     /// denies only when a deny rule matches (an allow changes nothing: the connection was already allowed).
     public static func judgeLateBytes(
-        _ facts: ConnectionFacts, detected: DetectedProtocol, in configuration: ProxyConfiguration
+        _ facts: ConnectionFacts, detected: DetectedProtocol, in configuration: ProxyConfiguration,
+        names: NameAddresses
     ) -> PolicyDecision? {
-        // Only deny rules count here, and they judge the claim alone: no name's addresses are needed.
+        // The rules are walked in order as for any connection: an allow by name ahead of a deny must be able to
+        // match, so the names' addresses count here too.
         let verdict = PolicyEvaluator.verdict(
             configuration.policy(for: facts.direction), for: facts, detected: detected, proxiesHTTP: false,
-            names: NameAddresses())
+            names: names)
         guard case .decided(let decision) = verdict, decision.action == .deny else { return nil }
         return decision
     }

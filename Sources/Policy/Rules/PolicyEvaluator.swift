@@ -54,7 +54,7 @@ public enum PolicyEvaluator {
         for (index, rule) in policy.rules.enumerated()
         where rule.sni.isEmpty && matches(rule, connection)
             && (rule.http.map {
-                matches($0, request, denying: rule.action == .deny, destination: connection.destinationAddress, names)
+                matches($0, request, denying: rule.action == .deny, connection, names)
             } ?? true)
         {
             return decision(rule, at: index)
@@ -85,27 +85,36 @@ public enum PolicyEvaluator {
         guard case .tls(let serverName, _) = detected else { return false }
         guard let serverName else { return rule.action == .deny }
         guard rule.sni.contains(where: { $0.matches(serverName) }) else { return false }
-        return rule.action == .deny || names.covers(serverName, address: connection.destinationAddress)
+        return rule.action == .deny || isAddress(of: serverName, connection, names)
     }
 
     /// The HTTP conditions: every one given holds. A request that names no host fails closed, as an unreadable
     /// server name does: it meets the host condition of deny rules and of no allow rule. An allow by host also
     /// needs `destination` to be an address the host resolved to.
     static func matches(
-        _ match: HTTPRuleMatch, _ request: some HTTPRequestFacts, denying: Bool, destination: [UInt8],
+        _ match: HTTPRuleMatch, _ request: some HTTPRequestFacts, denying: Bool, _ connection: ConnectionFacts,
         _ names: NameAddresses
     ) -> Bool {
         if let host = match.host {
             if let requestHost = request.host {
                 guard host.matches(requestHost) else { return false }
-                guard denying || names.covers(requestHost, address: destination) else { return false }
+                guard denying || isAddress(of: requestHost, connection, names) else { return false }
             } else if !denying {
                 return false
             }
         }
         if !match.methods.isEmpty && !match.methods.contains(request.method) { return false }
         if let prefix = match.pathPrefix, !request.target.path.hasPrefix(prefix) { return false }
-        return match.headers.allSatisfy { request.hasHeader($0.key, matching: $0.value) }
+        return match.headers.allSatisfy { request.hasHeader($0.key, matching: $0.value, ignoringCase: denying) }
+    }
+
+    /// Whether an outbound connection goes to an address `name` resolved to. Inbound, the destination is the pod
+    /// itself, which a name the caller claims (its own host, a Service's name) never resolves to: the check is the
+    /// app's, outbound, where a claimed name could otherwise carry a connection anywhere.
+    private static func isAddress(of name: some StringProtocol, _ connection: ConnectionFacts, _ names: NameAddresses)
+        -> Bool
+    {
+        connection.direction == .inbound || names.covers(name, address: connection.destinationAddress)
     }
 
     /// The L4 conditions: destination networks and ports, and for inbound the peer's networks.

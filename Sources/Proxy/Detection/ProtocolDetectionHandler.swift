@@ -167,6 +167,11 @@ final class ProtocolDetectionHandler: ChannelInboundHandler, RemovableChannelHan
         case .replay:
             replay(context: context)
         case .holdLateBytes(let judge):
+            // A client that half-closed without a byte sends none later: its FIN goes on at once.
+            guard !inputClosed else {
+                replay(context: context)
+                return
+            }
             state = .awaitingLateBytes(judge: judge)
             detector = ProtocolDetector()
         case .drop:

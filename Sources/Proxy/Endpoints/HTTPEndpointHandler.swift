@@ -10,12 +10,16 @@ final class HTTPEndpointHandler: ChannelInboundHandler {
 
     private let endpoints: [HTTPEndpoint]
     private let requestTimeout: TimeAmount
+    /// Told when the connection starts and stops waiting for a request (the server makes room by closing the one
+    /// that waited longest).
+    private let waiting: (Bool) -> Void
     private var request: HTTPRequestHead?
     private var deadline: Scheduled<Void>?
 
-    init(endpoints: [HTTPEndpoint], requestTimeout: TimeAmount) {
+    init(endpoints: [HTTPEndpoint], requestTimeout: TimeAmount, waiting: @escaping (Bool) -> Void) {
         self.endpoints = endpoints
         self.requestTimeout = requestTimeout
+        self.waiting = waiting
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -28,6 +32,7 @@ final class HTTPEndpointHandler: ChannelInboundHandler {
 
     /// Starts the wait for the next whole request.
     private func awaitRequest(context: ChannelHandlerContext) {
+        waiting(true)
         deadline?.cancel()
         deadline = context.eventLoop.assumeIsolated().scheduleTask(in: requestTimeout) {
             context.close(promise: nil)
@@ -38,6 +43,7 @@ final class HTTPEndpointHandler: ChannelInboundHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             request = head
+            waiting(false)
         case .body:
             break
         case .end:
@@ -90,10 +96,9 @@ final class HTTPEndpointHandler: ChannelInboundHandler {
             promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if keepAlive {
-            awaitRequest(context: context)
-        } else {
-            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        // The wait for the next request starts once the answer is out: a slow reader of a long one is not cut off.
+        written.assumeIsolated().whenComplete { _ in
+            if keepAlive { self.awaitRequest(context: context) } else { context.close(promise: nil) }
         }
     }
 }

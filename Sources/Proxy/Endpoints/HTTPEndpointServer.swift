@@ -1,5 +1,4 @@
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -9,8 +8,9 @@ import ServiceLifecycle
 /// serves until shutdown.
 ///
 /// A side door, bounded so that it can never take what the data path needs: at most `maxConnections` at once (one
-/// more is closed as soon as it is accepted), and each connection must send a whole request within
-/// `requestTimeout` of opening or of its last answer, or it is closed. Held connections, slow headers and idle
+/// more takes the place of the connection that has waited longest for a request, or is closed as soon as it is
+/// accepted when all are busy), and each connection must send a whole request within `requestTimeout` of opening or
+/// of its last answer, or it is closed. Held connections, slow headers and idle
 /// keep-alives from anyone who can reach the port (15020 is on every address) then cost a bounded number of
 /// descriptors, and the capture listeners keep theirs.
 public struct HTTPEndpointServer: Service {
@@ -18,11 +18,10 @@ public struct HTTPEndpointServer: Service {
     private let hosts: [String]
     private let port: Int
     private let endpoints: [HTTPEndpoint]
-    private let maxConnections: Int
     private let requestTimeout: TimeAmount
     private let logger: Logger
     /// Connections open now, across this server's listeners.
-    private let open = NIOLockedValueBox(0)
+    private let connections: SideDoorConnections
 
     /// - Parameters:
     ///   - hosts: addresses to bind; an IPv6 one on a host without IPv6 is skipped with a warning.
@@ -35,7 +34,7 @@ public struct HTTPEndpointServer: Service {
         self.hosts = hosts
         self.port = port
         self.endpoints = endpoints
-        self.maxConnections = maxConnections
+        connections = SideDoorConnections(capacity: maxConnections)
         self.requestTimeout = requestTimeout
         self.logger = logger
     }
@@ -54,26 +53,23 @@ public struct HTTPEndpointServer: Service {
 
     private func bind(_ host: String) async throws -> Channel? {
         let endpoints = self.endpoints
-        let (open, maxConnections, requestTimeout, logger, name) = (
-            self.open, self.maxConnections, self.requestTimeout, self.logger, self.name
+        let (connections, requestTimeout, logger, name) = (
+            self.connections, self.requestTimeout, self.logger, self.name
         )
         return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                let admitted = open.withLockedValue { count in
-                    guard count < maxConnections else { return false }
-                    count += 1
-                    return true
-                }
-                guard admitted else {
-                    logger.debug("connection refused: too many open", metadata: ["listener": "\(name)"])
+                guard connections.admit(channel) else {
+                    logger.debug("connection refused: every connection busy", metadata: ["listener": "\(name)"])
                     return channel.close()
                 }
-                channel.closeFuture.whenComplete { _ in open.withLockedValue { $0 -= 1 } }
+                channel.closeFuture.whenComplete { _ in connections.remove(channel) }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(
-                        HTTPEndpointHandler(endpoints: endpoints, requestTimeout: requestTimeout))
+                        HTTPEndpointHandler(
+                            endpoints: endpoints, requestTimeout: requestTimeout,
+                            waiting: { connections.mark(channel, waiting: $0) }))
                 }
             }
             .bindListener(host: host, port: port, logger: logger, role: name)

@@ -205,8 +205,8 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// An upgrade to HTTP/2 would carry every later request past the rules as tunnel bytes: the upgrade offer is
-    /// taken out, so the server answers in HTTP/1.1 (as Envoy does). The parser still stops after the request, so
-    /// the connection closes after that answer.
+    /// taken out, so the server answers in HTTP/1.1 (as Envoy does). Without other connection options left the
+    /// request asks the server to close after that answer.
     private static func withoutCleartextHTTP2Upgrade(_ head: HTTPRequestHead) -> HTTPRequestHead {
         guard head.headers[canonicalForm: "upgrade"].contains(where: { $0.lowercased() == "h2c" }) else { return head }
         var head = head

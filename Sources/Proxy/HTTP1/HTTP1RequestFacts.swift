@@ -18,9 +18,10 @@ struct HTTP1RequestFacts: HTTPRequestFacts {
         head.headers.first(name: name)
     }
 
-    func hasHeader(_ name: String, matching value: HeaderValueMatch) -> Bool {
+    func hasHeader(_ name: String, matching value: HeaderValueMatch, ignoringCase: Bool) -> Bool {
         head.headers.contains { field in
-            value.matches(field.value) && ASCII.equals(field.name.utf8, lowercase: name.utf8)
+            ASCII.equals(field.name.utf8, lowercase: name.utf8)
+                && value.matches(field.value, ignoringCase: ignoringCase)
         }
     }
 }

@@ -116,15 +116,16 @@ final class HTTP2ClientHandler: ChannelInboundHandler {
             self.dialed(
                 result.flatMap { channel in
                     do {
+                        let session = NIOLoopBound(self, eventLoop: channel.eventLoop)
+                        let goAway = UpstreamGoAwayHandler { session.value.upstreamWentAway(channel) }
                         // The upstream never gets to open streams of its own: a push is refused at once.
                         self.upstreamMultiplexer = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
-                            mode: .client, connectionConfiguration: .init(), streamConfiguration: .init()
+                            mode: .client, connectionConfiguration: .init(), streamConfiguration: .init(),
+                            streamDelegate: goAway.streamCount(on: channel.eventLoop)
                         ) { pushed in
                             pushed.close()
                         }
-                        let session = NIOLoopBound(self, eventLoop: channel.eventLoop)
-                        try channel.pipeline.syncOperations.addHandler(
-                            UpstreamGoAwayHandler { session.value.upstreamWentAway(channel) })
+                        try channel.pipeline.syncOperations.addHandler(goAway)
                         return .success(channel)
                     } catch {
                         channel.close(promise: nil)

@@ -44,7 +44,7 @@ struct HTTP2RequestFacts: HTTPRequestFacts {
     }
 
     /// HTTP/2 field names are lower case on the wire (NIO refuses others).
-    func hasHeader(_ name: String, matching value: HeaderValueMatch) -> Bool {
-        headers.contains { $0.name == name && value.matches($0.value) }
+    func hasHeader(_ name: String, matching value: HeaderValueMatch, ignoringCase: Bool) -> Bool {
+        headers.contains { $0.name == name && value.matches($0.value, ignoringCase: ignoringCase) }
     }
 }

@@ -10,15 +10,12 @@ import Policy
 /// peer that vanished without a FIN or a reset releases both of a relayed connection's descriptors within about
 /// `keepalive + 60s`, whatever the idle timeout.
 struct TCPKeepalive {
-    let idleSeconds: Int
+    /// The options, with their values, made once per configuration snapshot's use.
+    let options: [(ChannelOptions.Types.SocketOption, SocketOptionValue)]
 
     init(_ timeouts: ProxyConfiguration.Timeouts) {
-        idleSeconds = max(1, Int(timeouts.keepalive.components.seconds))
-    }
-
-    /// The options, with their values.
-    var options: [(ChannelOptions.Types.SocketOption, SocketOptionValue)] {
-        [
+        let idleSeconds = max(1, Int(timeouts.keepalive.components.seconds))
+        options = [
             (.init(level: .socket, name: .so_keepalive), 1),
             (.init(level: .tcp, name: NIOBSDSocket.Option(rawValue: TCP_KEEPIDLE)), SocketOptionValue(idleSeconds)),
             (
