@@ -142,13 +142,9 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             request = .discarding
             return
         }
-        let isConnect = head.method == .CONNECT
-        let check = HTTPRequestRejection.check(
-            isHTTP11: head.version == .http1_1, hosts: head.headers["host"],
-            transferEncodings: head.headers["transfer-encoding"], target: head.uri, isConnect: isConnect)
         let version = "\(head.version.major).\(head.version.minor)"
-        let target: RequestTarget
-        switch check {
+        let filter: HTTP1RequestFilter
+        switch HTTP1RequestFilter.check(head) {
         case .failure(let rejection):
             connection.logger.info(
                 "request refused", metadata: connection.logMetadata.merging(["reason": "\(rejection.reason)"]) { $1 })
@@ -161,26 +157,21 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 LocalAnswer(status: rejection.status, text: rejection.reason), version: head.version,
                 method: head.method, grpc: refused.grpc, closesConnection: true, reporting: refused)
             return
-        case .success(let parsed):
-            target = parsed
+        case .success(let checked):
+            filter = checked
         }
-        var head = head
-        // Checked to be one `chunked` in any case; the encoder frames only the exact lower-case form.
-        if head.headers.contains(name: "transfer-encoding") {
-            head.headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
-        }
-        let leavesHTTP = isConnect || Self.asksForUpgrade(head)
         var upstreamIsOpen: Bool {
             if case .connected = upstream { return true }
             return false
         }
         let decided = connection.decide(
-            HTTP1RequestFacts(head: head, target: target), version: version, waitsForUpstream: !upstreamIsOpen)
+            HTTP1RequestFacts(head: filter.head, target: filter.target), version: version,
+            waitsForUpstream: !upstreamIsOpen)
         guard case .forward(let record, let responseTimeout) = decided else {
             guard case .answer(let answer, let record) = decided else { return }
             request = .discarding
             // After an upgrade request the parser reads no further request: the connection cannot go on.
-            let closes = leavesHTTP || !head.isKeepAlive
+            let closes = filter.leavesHTTP || !head.isKeepAlive
             closeAfterResponse = closeAfterResponse || closes
             respondLocally(
                 answer, version: head.version, method: head.method, grpc: record.grpc, closesConnection: closes,
@@ -189,42 +180,15 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         request = .forwarding
         var exchange = Exchange(
-            request: record, method: head.method, leavesHTTP: leavesHTTP, responseTimeout: responseTimeout)
+            request: record, method: head.method, leavesHTTP: filter.leavesHTTP, responseTimeout: responseTimeout)
         closeAfterResponse = closeAfterResponse || !head.isKeepAlive
-        // The upstream sees the proxy's span as the request's parent.
-        head.headers.replaceOrAdd(name: "traceparent", value: record.trace.traceparent)
-        let forwarded = Self.withoutCleartextHTTP2Upgrade(head)
-        if connection.upstream.retries > 0, !leavesHTTP,
-            Self.isReplayable(forwarded)
-        {
+        let forwarded = filter.forwarded(traceparent: record.trace.traceparent)
+        if connection.upstream.retries > 0, filter.isReplayable {
             exchange.replay = forwarded
             exchange.retriesLeft = connection.upstream.retries
         }
         self.exchange = exchange
         sendUpstream(.head(forwarded))
-    }
-
-    /// An upgrade to HTTP/2 would carry every later request past the rules as tunnel bytes: the upgrade offer is
-    /// taken out, so the server answers in HTTP/1.1 (as Envoy does). Without other connection options left the
-    /// request asks the server to close after that answer.
-    private static func withoutCleartextHTTP2Upgrade(_ head: HTTPRequestHead) -> HTTPRequestHead {
-        guard head.headers[canonicalForm: "upgrade"].contains(where: { $0.lowercased() == "h2c" }) else { return head }
-        var head = head
-        let kept = head.headers[canonicalForm: "connection"].filter {
-            !["upgrade", "http2-settings"].contains($0.lowercased())
-        }
-        head.headers.remove(name: "upgrade")
-        head.headers.remove(name: "http2-settings")
-        head.headers.replaceOrAdd(name: "connection", value: kept.isEmpty ? "close" : kept.joined(separator: ", "))
-        return head
-    }
-
-    /// An idempotent request (RFC 9110 section 9.2.2) without a body: sending it again to another endpoint after the
-    /// first failed it cannot do twice what the client asked once.
-    private static func isReplayable(_ head: HTTPRequestHead) -> Bool {
-        [.GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE].contains(head.method)
-            && !head.headers.contains(name: "transfer-encoding")
-            && head.headers["content-length"].allSatisfy { $0 == "0" }
     }
 
     /// Sends the request again, to another endpoint of the service, when the one it went to failed it before any
@@ -248,12 +212,6 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         sendUpstream(.head(head))
         sendUpstream(.end(nil))
         return true
-    }
-
-    /// `Upgrade` with `Connection: upgrade`: the parser stops after such a request, whatever the answer.
-    private static func asksForUpgrade(_ head: HTTPRequestHead) -> Bool {
-        head.headers.contains(name: "upgrade")
-            && head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
     }
 
     private func sendUpstream(_ part: HTTPClientRequestPart) {
@@ -338,10 +296,10 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 || (current.method == .CONNECT && (200..<300).contains(head.status.code))
             if agreed && current.leavesHTTP {
                 current.switchingProtocols = true
-            } else if !Self.mayCarryBody(head.status, answering: current.method) {
+            } else if !HTTP1ResponseFraming.mayCarryBody(head.status, answering: current.method) {
                 // The encoder would frame a chunked terminator that such a response must not have.
                 head.headers.remove(name: "transfer-encoding")
-            } else if !Self.normalizeChunked(&head.headers, version: head.version) {
+            } else if !HTTP1ResponseFraming.normalizeChunked(&head.headers, version: head.version) {
                 // Framing the encoder cannot reproduce (another coding than chunked) would desynchronize the client.
                 exchange = nil
                 connection.completed(current.request, status: 502)
@@ -467,21 +425,6 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             to: context, version: version, method: method, grpc: grpc, closesConnection: closesConnection
         ) { self.wrapOutboundOut($0) }
         if closesConnection { closeOnceWritten(context) }
-    }
-
-    /// True when the message's framing is one the encoder reproduces: no Transfer-Encoding, or a single `chunked`
-    /// on HTTP/1.1, which is then written in the exact lower-case form the encoder looks for.
-    static func normalizeChunked(_ headers: inout HTTPHeaders, version: HTTPVersion) -> Bool {
-        let codings = headers[canonicalForm: "transfer-encoding"]
-        guard !codings.isEmpty else { return true }
-        guard codings.count == 1, codings[0].lowercased() == "chunked", version == .http1_1 else { return false }
-        headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
-        return true
-    }
-
-    /// Responses to HEAD, and 1xx, 204 and 304 responses, never have a body (RFC 9110 section 6.4.1).
-    private static func mayCarryBody(_ status: HTTPResponseStatus, answering method: HTTPMethod) -> Bool {
-        method != .HEAD && status.code >= 200 && status != .noContent && status != .notModified
     }
 
     // MARK: Tunnel

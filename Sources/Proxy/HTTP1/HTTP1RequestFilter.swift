@@ -1,0 +1,58 @@
+import NIOHTTP1
+import Policy
+
+/// What the HTTP/1 proxy makes of a client's request head before it is decided and forwarded. Pure: the framing and
+/// host checks that keep a request from being framed differently upstream (smuggling), the one spelling of `chunked`
+/// the encoder frames, whether the request asks to leave HTTP, the form it is forwarded in, and whether it may be
+/// sent again to another endpoint.
+struct HTTP1RequestFilter {
+    /// The head as it goes on.
+    private(set) var head: HTTPRequestHead
+    let target: RequestTarget
+    /// The request asked to leave HTTP: `Upgrade` with `Connection: upgrade` (the upstream may agree with 101), or
+    /// `CONNECT`. The parser reads no request after it until the upstream has answered.
+    let leavesHTTP: Bool
+
+    /// The head checked, or why it is refused (with the status the client gets) before any policy.
+    static func check(_ head: HTTPRequestHead) -> Result<HTTP1RequestFilter, HTTPRequestRejection> {
+        let isConnect = head.method == .CONNECT
+        return HTTPRequestRejection.check(
+            isHTTP11: head.version == .http1_1, hosts: head.headers["host"],
+            transferEncodings: head.headers["transfer-encoding"], target: head.uri, isConnect: isConnect
+        ).map { target in
+            var head = head
+            // Checked to be one `chunked` in any case; the encoder frames only the exact lower-case form.
+            if head.headers.contains(name: "transfer-encoding") {
+                head.headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+            }
+            let asksForUpgrade =
+                head.headers.contains(name: "upgrade")
+                && head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
+            return HTTP1RequestFilter(head: head, target: target, leavesHTTP: isConnect || asksForUpgrade)
+        }
+    }
+
+    /// The head the upstream gets: with the proxy's span as the request's parent, and without an offer of cleartext
+    /// HTTP/2, which would carry every later request past the rules as tunnel bytes (the server then answers in
+    /// HTTP/1.1, as behind Envoy; with no other connection option left, the request asks it to close after that).
+    func forwarded(traceparent: String) -> HTTPRequestHead {
+        var head = self.head
+        head.headers.replaceOrAdd(name: "traceparent", value: traceparent)
+        guard head.headers[canonicalForm: "upgrade"].contains(where: { $0.lowercased() == "h2c" }) else { return head }
+        let kept = head.headers[canonicalForm: "connection"].filter {
+            !["upgrade", "http2-settings"].contains($0.lowercased())
+        }
+        head.headers.remove(name: "upgrade")
+        head.headers.remove(name: "http2-settings")
+        head.headers.replaceOrAdd(name: "connection", value: kept.isEmpty ? "close" : kept.joined(separator: ", "))
+        return head
+    }
+
+    /// An idempotent request (RFC 9110 section 9.2.2) without a body, that stays in HTTP: sending it again to
+    /// another endpoint after the first failed it cannot do twice what the client asked once.
+    var isReplayable: Bool {
+        !leavesHTTP && [.GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE].contains(head.method)
+            && !head.headers.contains(name: "transfer-encoding")
+            && head.headers["content-length"].allSatisfy { $0 == "0" }
+    }
+}
