@@ -29,6 +29,8 @@ final class HTTP1UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     var isWritable: Bool { context?.channel.isWritable ?? false }
 
+    var remoteAddress: SocketAddress? { context?.channel.remoteAddress }
+
     func write(_ part: HTTPClientRequestPart) {
         context?.write(wrapOutboundOut(part), promise: nil)
     }
