@@ -208,8 +208,10 @@ import Testing
             #expect(spent < 0.5, "no busy loop while out of descriptors: \(spent) s of CPU in 2 s")
             calls.closeInput()
             #expect(calls.waitForExit(timeout: .seconds(10)) == 0)
+            // The proxy sees the held connections close one by one; until their descriptors are free, a call may
+            // still be reset (its upstream socket cannot be opened), so only a call that goes through ends the wait.
             let served = try Self.settled {
-                try PeerClient.call(topology.inPod([]), host: topology.upstreamIPv4, port: 9001).server.received
+                (try? PeerClient.call(topology.inPod([]), host: topology.upstreamIPv4, port: 9001))?.server.received
                     == 1000
             }
             #expect(served, "served again once descriptors were free")
