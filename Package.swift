@@ -23,6 +23,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
         // OTLP over HTTP only: the gRPC exporter would add a second HTTP/2 stack for nothing.
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         .systemLibrary(
@@ -32,6 +35,16 @@ let package = Package(
         ),
         .target(name: "Interception"),
         .target(name: "Netfilter", dependencies: ["CNetfilter", "Interception"]),
+        // Pure: SPIFFE IDs, the X.509-SVID rules, a workload's identity and trust bundle checked whole.
+        .target(
+            name: "Identity",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .target(name: "Policy", dependencies: ["Interception", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "Proxy",
@@ -105,6 +118,16 @@ let package = Package(
         .testTarget(name: "InterceptionTests", dependencies: ["Interception"], exclude: ["Golden"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Interception", "TestSupport"]),
+        .testTarget(
+            name: "IdentityTests",
+            dependencies: [
+                "Identity",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(name: "NetfilterTests", dependencies: ["Netfilter", "Interception", "SidecarCLI"]),
         .testTarget(
             name: "ProxyTests",
