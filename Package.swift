@@ -97,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "SidecarProxy",
             dependencies: [
-                "Proxy", "Policy", "Interception", "Telemetry", "SidecarCLI",
+                "Proxy", "Policy", "Interception", "Telemetry", "SidecarCLI", "Identity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

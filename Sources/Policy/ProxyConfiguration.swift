@@ -56,6 +56,8 @@ public struct ProxyConfiguration: Sendable, Hashable {
     public var dnsDeny: [HostPattern] = []
     /// Virtual addresses balanced over endpoints.
     public var services: [ServiceDefinition] = []
+    /// This workload's SPIFFE identity, for mutual TLS; none by default.
+    public var identity: IdentitySource?
 
     /// The service whose address an outbound connection dialed, if any.
     public func service(addressedBy address: [UInt8], port: UInt16) -> ServiceDefinition? {

@@ -55,6 +55,8 @@ struct ConfigurationDump: Encodable {
     var policy: [String: Direction]
     var limits: [Limit]
     var services: [Service]
+    /// The identity files' paths (certificate, privateKey, trustBundle), a directory's layout resolved.
+    var identity: [String: String]?
 
     struct Service: Encodable {
         var name: String
@@ -96,6 +98,9 @@ struct ConfigurationDump: Encodable {
             "keepalive": Self.milliseconds(timeouts.keepalive),
         ]
         if let request = timeouts.request { timeoutsMs["request"] = Self.milliseconds(request) }
+        identity = configuration.identity.map {
+            ["certificate": $0.certificate, "privateKey": $0.privateKey, "trustBundle": $0.trustBundle]
+        }
         policy = [
             "outbound": Self.direction(configuration.outboundPolicy),
             "inbound": Self.direction(configuration.inboundPolicy),

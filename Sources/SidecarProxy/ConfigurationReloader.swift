@@ -53,6 +53,14 @@ final class ConfigurationReloader: Sendable {
             logRefusal(error.message)
             return .refused(error.message)
         }
+        // The identity was checked whole at start; a file naming other identity files would put an unchecked set
+        // in force. (New contents of the same files are the identity's own rotation, not a reload's.)
+        guard loaded.identity == store.current.identity else {
+            let reason = "identity: where the identity files are read changes only with a restart"
+            store.recordFailedReload(reason)
+            logRefusal(reason)
+            return .refused(reason)
+        }
         switch store.replace(with: loaded) {
         case .success(let generation):
             recorder.reloaded(applied: true)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Identity
 import Interception
 import Logging
 import NIOCore
@@ -66,10 +67,17 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try ConfigurationFile.load(path: config)
+        var identity: WorkloadIdentity?
+        if let source = configuration.identity { identity = try await IdentityFiles.load(source) }
         let adminToken = try AdminToken.create(at: adminTokenFile)
         let levelSwitch = LogLevelSwitch(logLevel)
         LoggingSystem.bootstrap { label in SwitchedLogHandler(label: label, levelSwitch: levelSwitch) }
         let logger = Logger(label: "sidecar-proxy")
+        if let identity {
+            logger.info(
+                "workload identity",
+                metadata: ["id": "\(identity.id)", "validUntil": "\(identity.notValidAfter.formatted(.iso8601))"])
+        }
         let descriptors = FileDescriptorLimit.raiseToHardLimit()
         logger.info(
             "file descriptor limit", metadata: ["soft": "\(descriptors.after)", "before": "\(descriptors.before)"])

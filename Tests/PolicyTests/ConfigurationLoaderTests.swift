@@ -115,7 +115,7 @@ import Testing
         ("timeouts: { drain: 0s }", "timeouts.drain: must be longer than zero"),
         ("timeouts: { request: 0s }", "timeouts.request: must be longer than zero"),
         ("listeners: { admin: 15020 }", "listeners: every listener needs a port of its own"),
-        ("tracing: {}", "tracing: unknown key (expected one of: listeners, timeouts, policy, limits, services, dns)"),
+        ("tracing: {}", "tracing: unknown key (expected one of: listeners, timeouts, policy, limits, services, dns, identity)"),
         ("dns: { allow: [a.example] }", "dns.allow: unknown key (expected one of: deny)"),
         ("dns: { deny: [\"*evil\"] }", "dns.deny[0]: '*evil' is not a host name or a '*.' wildcard"),
         ("services: [ { name: a, endpoints: [10.0.0.1:80] } ]", "services[0]: a service needs address"),
@@ -240,5 +240,48 @@ import Testing
             yaml: "policy: { outbound: { rules: [ { action: deny, ports: [0755] } ] } }"
         ).get()
         #expect(configuration.outboundPolicy.rules.first?.ports == [PortRange(755)])
+    }
+
+    @Test func anIdentityIsADirectoryInALayoutOrThreePaths() throws {
+        let csi = try ConfigurationLoader.load(
+            yaml: "identity: { directory: /var/run/secrets/spiffe/, layout: csi-spiffe }"
+        ).get()
+        #expect(
+            csi.identity
+                == IdentitySource(
+                    certificate: "/var/run/secrets/spiffe/tls.crt", privateKey: "/var/run/secrets/spiffe/tls.key",
+                    trustBundle: "/var/run/secrets/spiffe/ca.crt"))
+        let helper = try ConfigurationLoader.load(yaml: "identity: { directory: /svid, layout: spiffe-helper }").get()
+        #expect(helper.identity?.privateKey == "/svid/svid_key.pem")
+        #expect(helper.identity?.trustBundle == "/svid/svid_bundle.pem")
+        let paths = try ConfigurationLoader.load(
+            yaml: "identity: { certificate: /a/c.pem, privateKey: /a/k.pem, trustBundle: /b/ca.pem }"
+        ).get()
+        #expect(
+            paths.identity == IdentitySource(certificate: "/a/c.pem", privateKey: "/a/k.pem", trustBundle: "/b/ca.pem"))
+        #expect(ProxyConfiguration().identity == nil)
+    }
+
+    @Test(arguments: [
+        ("identity: { directory: /s }", "identity.layout: missing"),
+        (
+            "identity: { directory: /s, layout: spire }",
+            "identity.layout: 'spire' (expected one of: csi-spiffe, spiffe-helper)"
+        ),
+        ("identity: { directory: s, layout: csi-spiffe }", "identity.directory: 's': an absolute path"),
+        (
+            "identity: { directory: /s, layout: csi-spiffe, certificate: /c }",
+            "identity.certificate: either a directory"
+        ),
+        ("identity: { certificate: /c, privateKey: /k }", "identity.trustBundle: missing"),
+        (
+            "identity: { certificate: /c, privateKey: /k, trustBundle: /b, layout: csi-spiffe }",
+            "identity.layout: only with identity.directory"
+        ),
+        ("identity: { file: /c }", "identity.file: unknown key"),
+    ])
+    func identityProblems(yaml: String, expected: String) {
+        let found = problems(yaml)
+        #expect(found.contains { $0.contains(expected) }, "\(found)")
     }
 }

@@ -14,7 +14,7 @@ public enum ConfigurationLoader {
             return .failure(ConfigurationError(problems: ["not valid YAML (quote values with ':'): \(error)"]))
         }
         var configuration = ProxyConfiguration()
-        let sections = ["listeners", "timeouts", "policy", "limits", "services", "dns"]
+        let sections = ["listeners", "timeouts", "policy", "limits", "services", "dns", "identity"]
         if let root, let fields = reader.mapping(root, at: "", keys: sections) {
             if let node = fields["dns"], let dns = reader.mapping(node, at: "dns", keys: ["deny"]) {
                 configuration.dnsDeny = reader.values(dns["deny"], at: "dns.deny") { try HostPattern(parsing: $0) }
@@ -35,6 +35,7 @@ public enum ConfigurationLoader {
                     reader.problem("limits[\(index)].name", "'\(limit.name)' names another entry too")
                 }
             }
+            if let node = fields["identity"] { configuration.identity = readIdentity(node, &reader) }
             if let node = fields["listeners"] { readListeners(node, into: &configuration.listeners, &reader) }
             if let node = fields["timeouts"] { readTimeouts(node, into: &configuration.timeouts, &reader) }
             if let node = fields["policy"],
