@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(
@@ -45,11 +46,14 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
-        .target(name: "Policy", dependencies: ["Interception", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Policy", dependencies: ["Interception", "Identity", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "Proxy",
             dependencies: [
-                "Policy", "Telemetry",
+                "Policy", "Telemetry", "Identity",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -117,7 +121,7 @@ let package = Package(
         ),
         .testTarget(name: "InterceptionTests", dependencies: ["Interception"], exclude: ["Golden"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Interception", "TestSupport"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Interception", "Identity", "TestSupport"]),
         .testTarget(
             name: "IdentityTests",
             dependencies: [

@@ -58,6 +58,8 @@ public struct ProxyConfiguration: Sendable, Hashable {
     public var services: [ServiceDefinition] = []
     /// This workload's SPIFFE identity, for mutual TLS; none by default.
     public var identity: IdentitySource?
+    /// Mutual TLS between sidecars: in force only with an `identity`.
+    public var mtls = MeshTLS()
 
     /// The service whose address an outbound connection dialed, if any.
     public func service(addressedBy address: [UInt8], port: UInt16) -> ServiceDefinition? {
@@ -71,6 +73,31 @@ public struct ProxyConfiguration: Sendable, Hashable {
             outboundPolicy.rules.filter { $0.action == .allow }.flatMap { rule in
                 (rule.sni + (rule.http?.host.map { [$0] } ?? [])).compactMap(\.exactName)
             })
+    }
+
+    /// What an inbound port accepts: `disable` for every port while the workload has no identity.
+    public func meshMode(forInboundPort port: UInt16) -> MeshTLSMode {
+        identity == nil ? .disable : mtls.mode(forInboundPort: port)
+    }
+
+    /// For an outbound connection to a meshed destination, the identities its server may present (empty: any of our
+    /// trust domain); nil for a destination that does not run the sidecar, and for every one without an identity.
+    /// A service is meshed as it says, or when all its endpoints are addresses in `mtls.meshCidrs`; any other
+    /// destination when it lies there.
+    public func meshPeers(for facts: ConnectionFacts, service: ServiceDefinition?) -> [IdentityPattern]? {
+        guard identity != nil, facts.direction == .outbound, !facts.destinationIsLoopback else { return nil }
+        let inMesh = { (address: [UInt8]) in self.mtls.meshCidrs.contains { $0.contains(address: address) } }
+        if let service {
+            // An endpoint by name could resolve anywhere: only `mtls: true` meshes it.
+            let meshed =
+                service.mtls
+                ?? service.endpoints.allSatisfy { endpoint in
+                    guard case .address(let address, _) = endpoint else { return false }
+                    return inMesh(address.address)
+                }
+            return meshed ? service.identities : nil
+        }
+        return inMesh(facts.destinationAddress) ? [] : nil
     }
 
     /// The policy for one direction.

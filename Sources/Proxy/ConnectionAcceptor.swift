@@ -1,12 +1,14 @@
+import Identity
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Policy
 import Telemetry
 
 /// Takes each accepted connection through its stages, in order: original destination → plan → (first bytes → plan)
-/// → reset, byte relay, or HTTP proxied request by request; and what the connection reports when it ends. Every
-/// decision comes from `ConnectionPlanner`; this type only carries plans out.
+/// → (mutual TLS → plan) → reset, byte relay, or HTTP proxied request by request; and what the connection reports
+/// when it ends. Every decision comes from `ConnectionPlanner`; this type only carries plans out.
 struct ConnectionAcceptor: Sendable {
     let direction: TrafficDirection
     let configurations: ConfigurationStore
@@ -16,6 +18,8 @@ struct ConnectionAcceptor: Sendable {
     let services: ServiceDirectory
     /// The addresses names resolved to, which allow rules by name check the destination against.
     let names: NameAddressBook
+    /// The identity's TLS contexts, for mutual TLS either way.
+    let mesh: MeshCredentials
     let recorder: TrafficRecorder
     let logger: Logger
 
@@ -43,7 +47,8 @@ struct ConnectionAcceptor: Sendable {
             }
             recorder.connectionClosed(
                 direction: direction.rawValue, destination: record.destination?.description ?? "unknown",
-                outcome: record.outcome, bytesReceived: record.bytesReceived, bytesSent: record.bytesSent,
+                tls: record.transport, outcome: record.outcome, bytesReceived: record.bytesReceived,
+                bytesSent: record.bytesSent,
                 entry: record.entry)
         }
         // One snapshot for planning the connection: a reload applies to the next one (and to its next request).
@@ -84,7 +89,8 @@ struct ConnectionAcceptor: Sendable {
     private struct AcceptedConnection {
         let client: Channel
         let destination: OriginalDestination
-        let facts: ConnectionFacts
+        /// The caller's identity joins them once mutual TLS is terminated.
+        var facts: ConnectionFacts
         /// The snapshot the connection is planned with.
         let configuration: ProxyConfiguration
         let record: ConnectionRecord
@@ -104,6 +110,7 @@ struct ConnectionAcceptor: Sendable {
             case nil:
                 break
             }
+            if let peer = facts.peer { metadata["peer"] = "\(peer)" }
             return metadata
         }
     }
@@ -143,6 +150,9 @@ struct ConnectionAcceptor: Sendable {
                 client.reset()
             }
             return .drop
+        case .terminateMeshTLS:
+            terminateMeshTLS(connection, detected: detected)
+            return .replay
         case .deny:
             deny(connection, by: plan.decision!, detected: detected, message: "connection denied by policy")
             return .drop
@@ -175,6 +185,71 @@ struct ConnectionAcceptor: Sendable {
                 return false
             }
         }
+    }
+
+    /// A sidecar's ClientHello, replayed next into the TLS handler added here: once the handshake completes with a
+    /// peer under the X.509-SVID rules, the connection is planned again knowing who the caller is and, from the mesh
+    /// ALPN, what it speaks, so the tunnel's bytes are never sniffed (a server-first protocol does not wait). A
+    /// failed handshake resets the connection: nothing falls back to plaintext.
+    private func terminateMeshTLS(_ connection: AcceptedConnection, detected: DetectedProtocol?) {
+        let client = connection.client
+        let record = connection.record
+        let started = ContinuousClock.now
+        let handshake = MeshHandshakeHandler(timeout: TimeAmount(connection.configuration.timeouts.connect)) {
+            result in
+            switch result {
+            case .success(let session):
+                guard let alpn = session.alpn else {
+                    failedMeshHandshake(connection, .incomplete, after: started, detected: detected)
+                    return
+                }
+                recorder.meshHandshake(
+                    direction: direction.rawValue, result: "ok", after: ContinuousClock.now - started)
+                var identified = connection
+                identified.facts.peer = session.peer
+                record.meshTLS = true
+                record.peer = session.peer
+                let plan = ConnectionPlanner.plan(
+                    identified.facts, detected: alpn.inner, in: connection.configuration, names: names.snapshot())
+                if case .holdLateBytes(let judge) = carryOut(plan, for: identified, detected: alpn.inner) {
+                    // Behind the TLS handler, ahead of the relay: the tunnel's first bytes are judged as they come.
+                    let lateBytes = ProtocolDetectionHandler(
+                        timeout: TimeAmount(connection.configuration.timeouts.detect), judgingLateBytes: judge)
+                    let tls = try? client.pipeline.syncOperations.context(handlerType: NIOSSLServerHandler.self)
+                    do {
+                        guard let tls else { throw ChannelPipelineError.notFound }
+                        try client.pipeline.syncOperations.addHandler(lateBytes, position: .after(tls.handler))
+                    } catch {
+                        client.reset()
+                    }
+                }
+            case .failure(let failure):
+                failedMeshHandshake(connection, failure, after: started, detected: detected)
+            }
+        }
+        guard let contexts = mesh.current else {
+            failedMeshHandshake(connection, .noIdentity, after: started, detected: detected)
+            return
+        }
+        do {
+            try client.pipeline.syncOperations.addHandlers(NIOSSLServerHandler(context: contexts.server), handshake)
+        } catch {
+            client.reset()
+        }
+    }
+
+    /// A caller whose mutual TLS failed is reset, and the reason logged and counted.
+    private func failedMeshHandshake(
+        _ connection: AcceptedConnection, _ failure: MeshHandshakeFailure, after started: ContinuousClock.Instant,
+        detected: DetectedProtocol?
+    ) {
+        connection.record.outcome = .denied
+        recorder.meshHandshake(
+            direction: direction.rawValue, result: failure.reason, after: ContinuousClock.now - started)
+        logger.warning(
+            "mutual TLS refused",
+            metadata: connection.logMetadata(detected).merging(["error": "\(failure)"]) { $1 })
+        connection.client.reset()
     }
 
     /// Resets a connection the policy denies, before any of its bytes reach an upstream.
@@ -215,7 +290,15 @@ struct ConnectionAcceptor: Sendable {
             direction: direction, destination: connection.destination,
             connectTimeout: TimeAmount(connection.configuration.timeouts.connect),
             keepalive: TCPKeepalive(connection.configuration.timeouts),
-            service: plan.service.map(services.runtime(for:)))
+            service: plan.service.map(services.runtime(for:)),
+            mesh: plan.mesh.map { ($0, mesh.current) },
+            meshPeerHeard: plan.mesh.map { _ in
+                NIOLoopBound(
+                    { [record = connection.record] peer in
+                        record.meshTLS = true
+                        record.peer = peer
+                    }, eventLoop: connection.client.eventLoop)
+            })
     }
 
     /// HTTP/1.1 or HTTP/2 with an HTTP rule or a request limit in reach, or to a service: every request is decided

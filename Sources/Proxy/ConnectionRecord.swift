@@ -1,4 +1,5 @@
 import Foundation
+import Identity
 import NIOCore
 import Policy
 import Telemetry
@@ -15,6 +16,10 @@ final class ConnectionRecord {
     var upstream: SocketAddress?
     var detected: DetectedProtocol?
     var decision: PolicyDecision?
+    /// The connection is a mesh tunnel: terminated here (inbound) or originated here (outbound).
+    var meshTLS = false
+    /// Under mutual TLS, who the peer is.
+    var peer: SPIFFEID?
     var outcome = ConnectionOutcome.error
     /// Counted at the socket, so they are the bytes the client really sent and received.
     var bytesReceived = 0
@@ -30,6 +35,13 @@ final class ConnectionRecord {
     }
 
     var source: String { sourceAddress?.endpoint ?? "unknown" }
+
+    /// `mtls`, `passthrough` (TLS the proxy did not terminate) or `plaintext`; the `tls` label of metrics and logs.
+    var transport: String {
+        if meshTLS { return "mtls" }
+        if case .tls? = detected { return "passthrough" }
+        return "plaintext"
+    }
 
     /// The connection's access log line, as it stands.
     func entry() -> AccessLogEntry {
@@ -47,6 +59,8 @@ final class ConnectionRecord {
         case nil:
             break
         }
+        entry.tls = transport
+        entry.peerIdentity = peer?.description
         entry.bytesReceived = bytesReceived
         entry.bytesSent = bytesSent
         entry.decision = decision?.action.rawValue

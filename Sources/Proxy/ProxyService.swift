@@ -14,6 +14,7 @@ public struct ProxyService: Service {
     private let limiter = TrafficLimiter()
     private let services: ServiceDirectory
     private let names: NameAddressBook
+    private let mesh: MeshCredentials
     private let recorder: TrafficRecorder
     private let logger: Logger
     private let onReady: @Sendable () -> Void
@@ -24,8 +25,8 @@ public struct ProxyService: Service {
     ///   - onDrain: called when graceful shutdown starts, before the listeners close.
     public init(
         configurations: ConfigurationStore, reader: any OriginalDestinationReader = KernelOriginalDestinationReader(),
-        registry: ConnectionRegistry, services: ServiceDirectory, names: NameAddressBook, recorder: TrafficRecorder,
-        logger: Logger,
+        registry: ConnectionRegistry, services: ServiceDirectory, names: NameAddressBook, mesh: MeshCredentials,
+        recorder: TrafficRecorder, logger: Logger,
         onReady: @escaping @Sendable () -> Void,
         onDrain: @escaping @Sendable () -> Void
     ) {
@@ -34,6 +35,7 @@ public struct ProxyService: Service {
         self.registry = registry
         self.services = services
         self.names = names
+        self.mesh = mesh
         self.recorder = recorder
         self.logger = logger
         self.onReady = onReady
@@ -95,7 +97,7 @@ public struct ProxyService: Service {
     private func bind(_ listener: CaptureAddress) async throws -> [Channel] {
         let acceptor = ConnectionAcceptor(
             direction: listener.direction, configurations: configurations, reader: reader, registry: registry,
-            limiter: limiter, services: services, names: names, recorder: recorder, logger: logger)
+            limiter: limiter, services: services, names: names, mesh: mesh, recorder: recorder, logger: logger)
         var channels: [Channel] = []
         do {
             for loop in MultiThreadedEventLoopGroup.singleton.makeIterator() {

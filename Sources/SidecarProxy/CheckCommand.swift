@@ -17,7 +17,7 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try ConfigurationFile.load(path: config)
         var identity: WorkloadIdentity?
-        if let source = configuration.identity { identity = try await IdentityFiles.load(source) }
+        if let source = configuration.identity { identity = try await IdentityFiles.load(source).identity }
         let listeners = configuration.listeners
         print("\(config): valid")
         print(

@@ -67,13 +67,13 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try ConfigurationFile.load(path: config)
-        var identity: WorkloadIdentity?
-        if let source = configuration.identity { identity = try await IdentityFiles.load(source) }
+        var contexts: MeshTLSContexts?
+        if let source = configuration.identity { contexts = try await IdentityFiles.load(source) }
         let adminToken = try AdminToken.create(at: adminTokenFile)
         let levelSwitch = LogLevelSwitch(logLevel)
         LoggingSystem.bootstrap { label in SwitchedLogHandler(label: label, levelSwitch: levelSwitch) }
         let logger = Logger(label: "sidecar-proxy")
-        if let identity {
+        if let identity = contexts?.identity {
             logger.info(
                 "workload identity",
                 metadata: ["id": "\(identity.id)", "validUntil": "\(identity.notValidAfter.formatted(.iso8601))"])
@@ -95,9 +95,10 @@ struct RunCommand: AsyncParsableCommand {
         let adminEndpoints = AdminEndpoints(
             store: store, registry: registry, recorder: recorder, services: services, names: names)
         let shutdown = ShutdownTrigger()
+        let mesh = MeshCredentials(contexts)
         let proxy = ProxyService(
-            configurations: store, registry: registry, services: services, names: names, recorder: recorder,
-            logger: logger,
+            configurations: store, registry: registry, services: services, names: names, mesh: mesh,
+            recorder: recorder, logger: logger,
             onReady: {
                 health.markReady()
                 logger.info("ready")

@@ -22,6 +22,11 @@ public struct AccessLogEntry: Sendable, Codable, Equatable {
     /// `tls`, `http1`, `http2` or `opaque` when detected.
     public var `protocol`: String?
     public var sni: String?
+    /// How the connection was secured between the pods: `mtls` (a sidecar's tunnel, terminated or originated here),
+    /// `passthrough` (the app's own TLS) or `plaintext`.
+    public var tls: String?
+    /// Under mutual TLS, the SPIFFE ID the peer's certificate names (the caller inbound, the server outbound).
+    public var peerIdentity: String?
     public var method: String?
     public var host: String?
     public var path: String?

@@ -51,12 +51,14 @@ public final class ProxyMetrics: Sendable {
     }
 
     func connectionClosed(
-        direction: String, destination: String, outcome: ConnectionOutcome, fromClient: Int, toClient: Int
+        direction: String, destination: String, tls: String, outcome: ConnectionOutcome, fromClient: Int,
+        toClient: Int
     ) {
         counter(
             "sidecar_connections_closed_total", ("direction", direction),
             ("destination", destinationLabel(destination)), ("outcome", outcome.rawValue)
         ).increment()
+        counter("sidecar_connections_by_tls_total", ("direction", direction), ("tls", tls)).increment()
         meter("sidecar_connections_active", ("direction", direction)).decrement()
         if fromClient > 0 {
             counter("sidecar_bytes_total", ("direction", direction), ("flow", "client_to_upstream"))
@@ -94,6 +96,12 @@ public final class ProxyMetrics: Sendable {
 
     func denied(direction: String, rule: String) {
         counter("sidecar_policy_denials_total", ("direction", direction), ("rule", rule)).increment()
+    }
+
+    /// - Parameter result: `ok`, or the failure's reason (`tls`, `svid`, `peer`, `timeout`, …).
+    func meshHandshake(direction: String, result: String, duration: Duration) {
+        counter("sidecar_mesh_handshakes_total", ("direction", direction), ("result", result)).increment()
+        timer("sidecar_mesh_handshake_duration_seconds", ("direction", direction)).record(duration: duration)
     }
 
     func reloaded(applied: Bool) {

@@ -34,17 +34,18 @@ public final class TrafficRecorder: Sendable {
         }
     }
 
-    /// A connection ended, to the `destination` it was headed for. `entry`, its access log line, is built only when
-    /// the access log is on.
+    /// A connection ended, to the `destination` it was headed for, secured as `tls` says (`mtls`, `passthrough` or
+    /// `plaintext`). `entry`, its access log line, is built only when the access log is on.
     public func connectionClosed(
-        direction: String, destination: String, outcome: ConnectionOutcome, bytesReceived: Int, bytesSent: Int,
-        entry: () -> AccessLogEntry
+        direction: String, destination: String, tls: String, outcome: ConnectionOutcome, bytesReceived: Int,
+        bytesSent: Int, entry: () -> AccessLogEntry
     ) {
         metrics.connectionClosed(
-            direction: direction, destination: destination, outcome: outcome, fromClient: bytesReceived,
+            direction: direction, destination: destination, tls: tls, outcome: outcome, fromClient: bytesReceived,
             toClient: bytesSent)
         statistics.withLock { tally in
             tally.traffic.activeConnections[direction, default: 1] -= 1
+            tally.traffic.connectionsByTLS[direction, default: [:]][tls, default: 0] += 1
             if tally.perDestination[destination] != nil || tally.perDestination.count < Self.countedDestinations {
                 tally.perDestination[destination, default: 0] += 1
             }
@@ -97,6 +98,11 @@ public final class TrafficRecorder: Sendable {
 
     public func reloaded(applied: Bool) {
         metrics.reloaded(applied: applied)
+    }
+
+    /// A mesh handshake ended: `result` is `ok` or why it failed (a bounded set of words).
+    public func meshHandshake(direction: String, result: String, after duration: Duration) {
+        metrics.meshHandshake(direction: direction, result: result, duration: duration)
     }
 
     /// The statistics now, with the ten busiest destinations.

@@ -17,6 +17,9 @@ public struct TrafficStatistics: Sendable, Codable, Equatable {
 
     public var activeConnections: [String: Int] = [:]
     public var totalConnections: [String: Int] = [:]
+    /// Closed connections by direction, then by how they were secured (`mtls`, `passthrough`, `plaintext`): what
+    /// is still plaintext before a port turns strict.
+    public var connectionsByTLS: [String: [String: Int]] = [:]
     public var topDestinations: [Destination] = []
     /// Newest first.
     public var recentDenials: [Denial] = []

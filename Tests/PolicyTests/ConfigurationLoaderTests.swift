@@ -115,7 +115,10 @@ import Testing
         ("timeouts: { drain: 0s }", "timeouts.drain: must be longer than zero"),
         ("timeouts: { request: 0s }", "timeouts.request: must be longer than zero"),
         ("listeners: { admin: 15020 }", "listeners: every listener needs a port of its own"),
-        ("tracing: {}", "tracing: unknown key (expected one of: listeners, timeouts, policy, limits, services, dns, identity)"),
+        (
+            "tracing: {}",
+            "tracing: unknown key (expected one of: listeners, timeouts, policy, limits, services, dns, identity, mtls)"
+        ),
         ("dns: { allow: [a.example] }", "dns.allow: unknown key (expected one of: deny)"),
         ("dns: { deny: [\"*evil\"] }", "dns.deny[0]: '*evil' is not a host name or a '*.' wildcard"),
         ("services: [ { name: a, endpoints: [10.0.0.1:80] } ]", "services[0]: a service needs address"),
@@ -281,6 +284,83 @@ import Testing
         ("identity: { file: /c }", "identity.file: unknown key"),
     ])
     func identityProblems(yaml: String, expected: String) {
+        let found = problems(yaml)
+        #expect(found.contains { $0.contains(expected) }, "\(found)")
+    }
+
+    @Test func mutualTLSSettingsAndIdentityRules() throws {
+        let configuration = try ConfigurationLoader.load(
+            yaml: """
+                identity: { directory: /svid, layout: csi-spiffe }
+                mtls:
+                  mode: strict
+                  ports: { 5432: disable, 8443: permissive }
+                  meshCidrs: [10.244.0.0/16]
+                  probes: [ { port: 8080, path: /healthz } ]
+                services:
+                  - { name: pay, address: 10.96.0.20:80, endpoints: [pay.shop:80], mtls: true, identities: ["*/sa/pay"] }
+                policy:
+                  inbound:
+                    rules:
+                      - action: allow
+                        from: { principals: ["spiffe://cluster.local/ns/shop/sa/frontend"], namespaces: [shop] }
+                """
+        ).get()
+        #expect(configuration.mtls.mode == .strict)
+        #expect(configuration.mtls.ports == [5432: .disable, 8443: .permissive])
+        #expect(configuration.meshMode(forInboundPort: 5432) == .disable)
+        #expect(configuration.meshMode(forInboundPort: 80) == .strict)
+        #expect(configuration.mtls.meshCidrs == [try IPNetwork(parsing: "10.244.0.0/16")])
+        #expect(configuration.mtls.probes == [MeshProbe(port: 8080, path: "/healthz")])
+        #expect(configuration.services.first?.mtls == true)
+        #expect(configuration.services.first?.identities.map(\.description) == ["*/sa/pay"])
+        let from = try #require(configuration.inboundPolicy.rules.first?.from)
+        #expect(from.principals.map(\.description) == ["spiffe://cluster.local/ns/shop/sa/frontend"])
+        #expect(from.namespaces == ["shop"])
+        #expect(ProxyConfiguration().mtls == MeshTLS())
+    }
+
+    @Test(arguments: [
+        ("mtls: { mode: strict }", "mtls: a strict port needs identity:"),
+        ("mtls: { ports: { 80: strict } }", "mtls: a strict port needs identity:"),
+        ("mtls: { meshCidrs: [10.0.0.0/8] }", "mtls.meshCidrs: mutual TLS needs identity:"),
+        (
+            "services: [ { name: a, address: 10.96.0.1:80, endpoints: [10.0.0.1:80], mtls: true } ]",
+            "services[0].mtls: mutual TLS needs identity:"
+        ),
+        ("mtls: { mode: on }", "mtls.mode: 'on' is not one of disable, permissive, strict"),
+        ("mtls: { ports: { http: strict } }", "mtls.ports: 'http' is not a port"),
+        ("mtls: { probes: [ { port: 8080 } ] }", "mtls.probes[0]: a probe needs path"),
+        (
+            "mtls: { probes: [ { port: 8080, path: /a/../b } ] }",
+            "mtls.probes[0].path: '/a/../b' is not a normalized path"
+        ),
+        (
+            "policy: { outbound: { rules: [ { action: allow, from: { authenticated: true } } ] } }",
+            "policy.outbound.rules[0].from: only inbound rules"
+        ),
+        (
+            "policy: { inbound: { rules: [ { action: allow, from: { principals: [frontend] } } ] } }",
+            "policy.inbound.rules[0].from.principals[0]: 'frontend' is not a SPIFFE ID"
+        ),
+        (
+            "policy: { inbound: { rules: [ { action: allow, from: {} } ] } }",
+            "policy.inbound.rules[0].from: an empty from: would match every caller"
+        ),
+        (
+            "policy: { inbound: { rules: [ { action: deny, from: { authenticated: false, namespaces: [a] } } ] } }",
+            "policy.inbound.rules[0].from: authenticated: false matches only callers without an identity"
+        ),
+        (
+            "policy: { inbound: { rules: [ { action: deny, from: { authenticated: yes } } ] } }",
+            "policy.inbound.rules[0].from.authenticated: 'yes' is not true or false"
+        ),
+        (
+            "policy: { inbound: { rules: [ { action: deny, from: { trustDomains: [Cluster.Local] } } ] } }",
+            "from.trustDomains[0]: 'Cluster.Local' is not a trust domain"
+        ),
+    ])
+    func mutualTLSProblems(yaml: String, expected: String) {
         let found = problems(yaml)
         #expect(found.contains { $0.contains(expected) }, "\(found)")
     }

@@ -114,7 +114,8 @@ struct RelayAllocations {
         let proxy = ProxyService(
             configurations: configurations, reader: FixedDestination(address: echoAddress),
             registry: ConnectionRegistry(), services: ServiceDirectory(configurations: configurations, logger: logger),
-            names: NameAddressBook(), recorder: TrafficRecorder(accessLog: nil), logger: logger,
+            names: NameAddressBook(), mesh: MeshCredentials(nil), recorder: TrafficRecorder(accessLog: nil),
+            logger: logger,
             onReady: { listening.succeed(()) }, onDrain: {})
         let serving = Task { try await proxy.run() }
         try await listening.futureResult.get()

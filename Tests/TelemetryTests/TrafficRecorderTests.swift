@@ -9,8 +9,8 @@ import Testing
         _ recorder: TrafficRecorder, _ destination: String, direction: String = "outbound", received: Int = 0
     ) {
         recorder.connectionClosed(
-            direction: direction, destination: destination, outcome: .forwarded, bytesReceived: received,
-            bytesSent: 0
+            direction: direction, destination: destination, tls: "plaintext", outcome: .forwarded,
+            bytesReceived: received, bytesSent: 0
         ) {
             var entry = AccessLogEntry(
                 kind: .connection, start: AccessLogTime(Date(timeIntervalSince1970: 1_767_225_600)), durationMs: 1,

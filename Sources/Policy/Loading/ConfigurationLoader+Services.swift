@@ -4,7 +4,7 @@ import Yams
 extension ConfigurationLoader {
     /// `services[i]`: a name, a virtual `address`, its `endpoints`, and how they are balanced.
     static func readService(_ node: Node, at path: String, _ reader: inout NodeReader) -> ServiceDefinition? {
-        let keys = ["name", "address", "endpoints", "balancer", "outlierDetection", "retries"]
+        let keys = ["name", "address", "endpoints", "balancer", "outlierDetection", "retries", "mtls", "identities"]
         guard let fields = reader.mapping(node, at: path, keys: keys) else { return nil }
         for key in ["name", "address", "endpoints"] where fields[key] == nil {
             reader.problem(path, "a service needs \(key)")
@@ -36,6 +36,13 @@ extension ConfigurationLoader {
         }
         if let node = fields["outlierDetection"] {
             service.outlierDetection = readOutlierDetection(node, at: "\(path).outlierDetection", &reader)
+        }
+        if let node = fields["mtls"] { service.mtls = reader.boolean(node, at: "\(path).mtls") }
+        service.identities = reader.values(fields["identities"], at: "\(path).identities") {
+            try IdentityPattern(parsing: $0)
+        }
+        if !service.identities.isEmpty && service.mtls == false {
+            reader.problem("\(path).identities", "identities are checked only under mutual TLS (mtls: false)")
         }
         return service
     }

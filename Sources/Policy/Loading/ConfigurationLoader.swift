@@ -14,7 +14,7 @@ public enum ConfigurationLoader {
             return .failure(ConfigurationError(problems: ["not valid YAML (quote values with ':'): \(error)"]))
         }
         var configuration = ProxyConfiguration()
-        let sections = ["listeners", "timeouts", "policy", "limits", "services", "dns", "identity"]
+        let sections = ["listeners", "timeouts", "policy", "limits", "services", "dns", "identity", "mtls"]
         if let root, let fields = reader.mapping(root, at: "", keys: sections) {
             if let node = fields["dns"], let dns = reader.mapping(node, at: "dns", keys: ["deny"]) {
                 configuration.dnsDeny = reader.values(dns["deny"], at: "dns.deny") { try HostPattern(parsing: $0) }
@@ -36,6 +36,7 @@ public enum ConfigurationLoader {
                 }
             }
             if let node = fields["identity"] { configuration.identity = readIdentity(node, &reader) }
+            if let node = fields["mtls"] { configuration.mtls = readMeshTLS(node, &reader) }
             if let node = fields["listeners"] { readListeners(node, into: &configuration.listeners, &reader) }
             if let node = fields["timeouts"] { readTimeouts(node, into: &configuration.timeouts, &reader) }
             if let node = fields["policy"],
@@ -49,6 +50,7 @@ public enum ConfigurationLoader {
                 }
             }
         }
+        if configuration.identity == nil { checkMeshNeedsIdentity(configuration, &reader) }
         let ports = configuration.listeners.all
         if Set(ports).count != ports.count {
             reader.problem(
@@ -177,7 +179,7 @@ public enum ConfigurationLoader {
     private static func readRule(_ node: Node, at path: String, inbound: Bool, _ reader: inout NodeReader)
         -> PolicyRule?
     {
-        let keys = ["action", "name", "cidrs", "ports", "sourceCidrs", "sni", "http"]
+        let keys = ["action", "name", "cidrs", "ports", "sourceCidrs", "sni", "http", "from"]
         guard let fields = reader.mapping(node, at: path, keys: keys) else { return nil }
         guard let actionNode = fields["action"] else {
             reader.problem(path, "a rule needs an action (allow or deny)")
@@ -199,6 +201,13 @@ public enum ConfigurationLoader {
         if !rule.sni.isEmpty && rule.http != nil {
             reader.problem(path, "a rule matches TLS (sni) or HTTP (http), not both")
         }
+        if let node = fields["from"] {
+            if inbound {
+                rule.from = readPeerMatch(node, at: "\(path).from", &reader)
+            } else {
+                reader.problem("\(path).from", "only inbound rules can match the caller's identity")
+            }
+        }
         return rule
     }
 
@@ -216,16 +225,8 @@ public enum ConfigurationLoader {
             }
             return text
         }
-        if let node = fields["pathPrefix"], let prefix = reader.scalar(node, at: "\(path).pathPrefix") {
-            // Requests are matched on their normalized path, so a prefix in any other form would never match.
-            let normal = prefix.hasPrefix("/") ? RequestTarget(parsing: prefix, isConnect: false)?.path : nil
-            if !prefix.hasPrefix("/") || prefix.contains("?") || prefix.contains("#") {
-                reader.problem("\(path).pathPrefix", "'\(prefix)' must be a path starting with '/'")
-            } else if normal != prefix {
-                reader.problem("\(path).pathPrefix", "'\(prefix)' is not a normalized path; write '\(normal ?? "/")'")
-            } else {
-                match.pathPrefix = prefix
-            }
+        if let node = fields["pathPrefix"] {
+            match.pathPrefix = requestPath(node, at: "\(path).pathPrefix", &reader)
         }
         if let node = fields["headers"], let headers = reader.mapping(node, at: "\(path).headers", keys: nil) {
             for (name, value) in headers {
@@ -239,6 +240,20 @@ public enum ConfigurationLoader {
             }
         }
         return match
+    }
+
+    /// A path as requests are matched on it: normalized, so one in any other form would never match.
+    static func requestPath(_ node: Node, at path: String, _ reader: inout NodeReader) -> String? {
+        guard let text = reader.scalar(node, at: path) else { return nil }
+        let normal = text.hasPrefix("/") ? RequestTarget(parsing: text, isConnect: false)?.path : nil
+        if !text.hasPrefix("/") || text.contains("?") || text.contains("#") {
+            reader.problem(path, "'\(text)' must be a path starting with '/'")
+        } else if normal != text {
+            reader.problem(path, "'\(text)' is not a normalized path; write '\(normal ?? "/")'")
+        } else {
+            return text
+        }
+        return nil
     }
 
     /// `value` (exactly) or `{ prefix: value }`.

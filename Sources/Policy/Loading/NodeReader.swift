@@ -88,6 +88,14 @@ struct NodeReader {
         return items.compactMap { item, itemPath in self.parse(item, at: itemPath, parse) }
     }
 
+    /// `true` or `false`, as written (never YAML 1.1's `yes` or `on`).
+    mutating func boolean(_ node: Node, at path: String) -> Bool? {
+        parse(node, at: path) { text in
+            guard let value = Bool(text) else { throw Invalid("'\(text)' is not true or false") }
+            return value
+        }
+    }
+
     mutating func action(_ node: Node, at path: String) -> PolicyAction? {
         parse(node, at: path) { text in
             guard let action = PolicyAction(rawValue: text) else { throw Invalid("'\(text)' is not allow or deny") }

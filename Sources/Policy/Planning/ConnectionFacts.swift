@@ -1,3 +1,4 @@
+import Identity
 import Interception
 
 /// What is known of a connection when its L4 policy is decided: where it was going, and who opened it.
@@ -8,14 +9,19 @@ public struct ConnectionFacts: Sendable, Hashable {
     public var destinationPort: UInt16
     /// The connecting peer's address, network-order bytes; for outbound, the app in the pod.
     public var sourceAddress: [UInt8]
+    /// Inbound: the identity the caller's mesh certificate names, once mutual TLS is terminated; nil for a caller
+    /// without one (plaintext, the app's own TLS) and before the handshake.
+    public var peer: SPIFFEID?
 
     public init(
-        direction: TrafficDirection, destinationAddress: [UInt8], destinationPort: UInt16, sourceAddress: [UInt8]
+        direction: TrafficDirection, destinationAddress: [UInt8], destinationPort: UInt16, sourceAddress: [UInt8],
+        peer: SPIFFEID? = nil
     ) {
         self.direction = direction
         self.destinationAddress = destinationAddress
         self.destinationPort = destinationPort
         self.sourceAddress = sourceAddress
+        self.peer = peer
     }
 }
 

@@ -6,6 +6,9 @@ public struct ConnectionPlan: Sendable, Hashable {
         case refuseLoop
         /// The plan depends on the first bytes: plan again once they are known.
         case detectFirst
+        /// A sidecar's ClientHello: complete mutual TLS here, then plan again knowing the caller's identity and,
+        /// from the agreed ALPN, the protocol inside.
+        case terminateMeshTLS
         /// Reset at once: the policy denies it (`decision` says by which rule).
         case deny
         /// Relay bytes both ways.
@@ -24,15 +27,18 @@ public struct ConnectionPlan: Sendable, Hashable {
     public var limit: TrafficLimit?
     /// The service whose address the app dialed: the upstream is one of its endpoints. Nil: the original destination.
     public var service: ServiceDefinition?
+    /// Outbound to a destination that runs the sidecar: the upstream connection is mutual TLS. Nil: plaintext.
+    public var mesh: MeshOrigination?
 
     public init(
         handling: Handling, decision: PolicyDecision? = nil, limit: TrafficLimit? = nil,
-        service: ServiceDefinition? = nil
+        service: ServiceDefinition? = nil, mesh: MeshOrigination? = nil
     ) {
         self.handling = handling
         self.decision = decision
         self.limit = limit
         self.service = service
+        self.mesh = mesh
     }
 
     /// A relayed connection under a limit that counts requests is counted as one request: its bytes cannot be read

@@ -1,13 +1,17 @@
 /// The one place where a connection is decided: a pure function from its facts (direction, original destination,
-/// source, and what its first bytes are) and the configuration in force to a `ConnectionPlan`. The policy's rules,
-/// the loop check, the limit and the service all come from here; what cannot be told fails closed here too.
+/// source, the caller's identity, and what its first bytes are) and the configuration in force to a
+/// `ConnectionPlan`. The policy's rules, the loop check, the limit, the service and mutual TLS all come from here;
+/// what cannot be told fails closed here too.
 public enum ConnectionPlanner {
-    /// The plan for a connection: called first with `detected` nil, and, when that plan is `detectFirst`, once more
-    /// with what the first bytes are.
+    /// The plan for a connection: called first with `detected` nil; when that plan is `detectFirst`, once more with
+    /// what the first bytes are; and when that plan is `terminateMeshTLS`, once more with the caller's identity in
+    /// `facts` and the protocol the mesh ALPN names.
     ///
-    /// The first bytes matter when the first rule whose L4 conditions hold needs them (SNI or HTTP), or when HTTP
+    /// The first bytes matter when the first rule whose L4 conditions hold needs them (SNI or HTTP), when HTTP
     /// would be proxied request by request (a limit that counts requests, or a service whose endpoints answer for
-    /// their requests). Connections an earlier L4 rule or the default decides are never delayed; a loop never waits.
+    /// their requests), when an inbound port takes mutual TLS (only a ClientHello tells a sidecar), and when the
+    /// destination is meshed (the mesh ALPN says what the app speaks). Connections an earlier L4 rule or the default
+    /// decides are otherwise never delayed; a loop never waits.
     /// - Parameter names: the addresses names resolved to lately, which allow rules by name check the destination
     ///   against.
     public static func plan(
@@ -17,28 +21,73 @@ public enum ConnectionPlanner {
         if isLoop(facts, configuration) { return ConnectionPlan(handling: .refuseLoop) }
         let limit = configuration.limits.first { $0.matches(facts) }
         let service = service(for: facts, configuration)
+        let meshPeers = configuration.meshPeers(for: facts, service: service)
+        if let admission = admitInbound(facts, detected: detected, in: configuration) {
+            return ConnectionPlan(handling: admission.handling, decision: admission.decision, limit: limit)
+        }
         let policy = configuration.policy(for: facts.direction)
         if detected == nil,
             PolicyEvaluator.needsDetection(policy, for: facts) || limit?.limitsRequests == true
-                || service != nil
+                || service != nil || meshPeers != nil
         {
             return ConnectionPlan(handling: .detectFirst, limit: limit, service: service)
         }
+        let mesh = meshPeers.map { MeshOrigination(alpn: MeshALPN(detected: detected), expectedPeers: $0) }
         let perRequest = detected?.isHTTP == true && (limit?.limitsRequests == true || service != nil)
         let httpHandling: ConnectionPlan.Handling = detected == .http2 ? .http2 : .http1
         let verdict = PolicyEvaluator.verdict(
             policy, for: facts, detected: detected, proxiesHTTP: detected?.isHTTP == true, names: names)
         switch verdict {
         case .perRequest:
-            return ConnectionPlan(handling: httpHandling, limit: limit, service: service)
+            return ConnectionPlan(handling: httpHandling, limit: limit, service: service, mesh: mesh)
         case .decided(let decision) where decision.action == .deny:
             return ConnectionPlan(handling: .deny, decision: decision, limit: limit, service: service)
         case .decided(let decision):
             // Each request is counted (or answered for by a service endpoint) on its own, and decided again the
             // same way, which the connection's verdict already showed allows it.
             return ConnectionPlan(
-                handling: perRequest ? httpHandling : .relay, decision: decision, limit: limit, service: service)
+                handling: perRequest ? httpHandling : .relay, decision: decision, limit: limit, service: service,
+                mesh: mesh)
         }
+    }
+
+    /// The decision a strict port gives what is not mutual TLS.
+    public static let strictDenial = PolicyDecision(action: .deny, ruleIndex: nil, ruleName: "mtls.strict")
+
+    /// What mutual TLS decides of an inbound connection before the policy does, while the caller's identity is not
+    /// known: wait for the first bytes; terminate a sidecar's ClientHello; on a strict port, deny anything else but
+    /// HTTP/1 to a port with declared probes (each request is then a probe or denied). Nil: the policy decides.
+    private static func admitInbound(
+        _ facts: ConnectionFacts, detected: DetectedProtocol?, in configuration: ProxyConfiguration
+    ) -> (handling: ConnectionPlan.Handling, decision: PolicyDecision?)? {
+        guard facts.direction == .inbound, facts.peer == nil else { return nil }
+        let mode = configuration.meshMode(forInboundPort: facts.destinationPort)
+        guard mode != .disable else { return nil }
+        guard let detected else { return (.detectFirst, nil) }
+        if case .tls(_, let alpn) = detected, MeshALPN.isOffered(in: alpn) { return (.terminateMeshTLS, nil) }
+        guard mode == .strict else { return nil }
+        if detected == .http1, configuration.mtls.probes.contains(where: { $0.port == facts.destinationPort }) {
+            return (.http1, nil)
+        }
+        return (.deny, strictDenial)
+    }
+
+    /// The one place where an HTTP request is decided, for HTTP/1.1 and HTTP/2 alike. A strict port lets through
+    /// only its declared probes from a caller without an identity; otherwise the policy decides.
+    public static func decide(
+        _ request: some HTTPRequestFacts, on facts: ConnectionFacts, in configuration: ProxyConfiguration,
+        names: NameAddresses
+    ) -> PolicyDecision {
+        if facts.direction == .inbound, facts.peer == nil,
+            configuration.meshMode(forInboundPort: facts.destinationPort) == .strict
+        {
+            let isProbe = configuration.mtls.probes.contains {
+                $0.admits(method: request.method, path: request.target.path, port: facts.destinationPort)
+            }
+            return isProbe ? PolicyDecision(action: .allow, ruleIndex: nil, ruleName: "mtls.probes") : strictDenial
+        }
+        return PolicyEvaluator.decide(
+            configuration.policy(for: facts.direction), for: facts, request: request, names: names)
     }
 
     /// The first bytes of a connection that was silent through the detect timeout and is already relayed: they

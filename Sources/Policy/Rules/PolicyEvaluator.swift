@@ -117,11 +117,13 @@ public enum PolicyEvaluator {
         connection.direction == .inbound || names.covers(name, address: connection.destinationAddress)
     }
 
-    /// The L4 conditions: destination networks and ports, and for inbound the peer's networks.
+    /// The connection's conditions: destination networks and ports, and for inbound the peer's networks and
+    /// identity.
     static func matches(_ rule: PolicyRule, _ connection: ConnectionFacts) -> Bool {
         connection.destination(in: rule.cidrs, on: rule.ports)
             && (rule.sourceCidrs.isEmpty
                 || (connection.direction == .inbound
                     && rule.sourceCidrs.contains { $0.contains(address: connection.sourceAddress) }))
+            && (rule.from.map { $0.matches(connection.peer, action: rule.action) } ?? true)
     }
 }

@@ -15,6 +15,8 @@ public struct PolicyRule: Sendable, Hashable {
     public var sni: [HostPattern] = []
     /// HTTP only: the request matches.
     public var http: HTTPRuleMatch?
+    /// Inbound only: the caller's identity matches (callers without one fail closed, as `PeerMatch` says).
+    public var from: PeerMatch?
 
     public init(action: PolicyAction) {
         self.action = action

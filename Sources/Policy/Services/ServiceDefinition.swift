@@ -14,6 +14,11 @@ public struct ServiceDefinition: Sendable, Hashable {
     public var outlierDetection: OutlierDetection? = OutlierDetection()
     /// How many other endpoints a connection that could not connect tries, within the retry budget.
     public var retries = 1
+    /// Whether the endpoints run the sidecar, so connections to them are mutual TLS. Nil: they do when every one of
+    /// them lies in `mtls.meshCidrs`.
+    public var mtls: Bool?
+    /// The identities the endpoints may present under mutual TLS; empty: any of our own trust domain.
+    public var identities: [IdentityPattern] = []
 
     public init(name: String, address: IPNetwork, port: UInt16, endpoints: [ServiceEndpoint]) {
         self.name = name

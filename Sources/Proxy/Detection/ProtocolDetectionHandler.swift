@@ -57,6 +57,13 @@ final class ProtocolDetectionHandler: ChannelInboundHandler, RemovableChannelHan
         self.detected = detected
     }
 
+    /// For a connection relayed before any of its bytes were read (a mesh tunnel whose ALPN says `tcp`): its first
+    /// bytes, when they come, are held for `judge` as a silent connection's are.
+    convenience init(timeout: TimeAmount, judgingLateBytes judge: @escaping (DetectedProtocol) -> Bool) {
+        self.init(timeout: timeout) { _ in .drop }
+        state = .awaitingLateBytes(judge: judge)
+    }
+
     func handlerAdded(context: ChannelHandlerContext) {
         // Added while the accepted channel is being set up, before it is registered: a read asked for then is lost,
         // so the first one waits for the channel to become active.

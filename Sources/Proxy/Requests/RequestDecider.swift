@@ -55,8 +55,7 @@ struct RequestDecider {
     ///   - waitsForUpstream: the request will wait for the upstream connection to open.
     func decide(_ request: some HTTPRequestFacts, version: String, waitsForUpstream: Bool) -> Decision {
         let configuration = configurations.current
-        let decision = PolicyEvaluator.decide(
-            configuration.policy(for: facts.direction), for: facts, request: request, names: names.snapshot())
+        let decision = ConnectionPlanner.decide(request, on: facts, in: configuration, names: names.snapshot())
         let host = request.host.map(String.init)
         var proxied = Request(
             method: request.method, host: host, path: request.target.path, decision: decision,

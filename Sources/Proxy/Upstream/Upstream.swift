@@ -1,5 +1,7 @@
+import Identity
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Policy
 
 /// Where a connection's bytes or requests go: the original destination, or, when that is a service's address, one of
@@ -7,8 +9,9 @@ import Policy
 /// keepalive; for a service, moving on to another endpoint when one fails to connect), and it is the one place that
 /// hears how they went (connected, answered, failed to answer), which the service's balancer and outlier detection
 /// live on. Every opened channel is handed over connected and with an empty pipeline, the same for a service's
-/// endpoint and a plain destination: whoever dialed adds its handlers then. (Mutual TLS to a meshed destination will
-/// be one more step of `connect`.)
+/// endpoint and a plain destination: whoever dialed adds its handlers then. To a meshed destination the pipeline holds
+/// the TLS handler, and the channel is handed over only once mutual TLS is established with an identity the plan
+/// accepts: a failed handshake is a failed connect (the endpoint counts it, retries apply), never plaintext.
 struct Upstream: Sendable {
     let direction: TrafficDirection
     let destination: OriginalDestination
@@ -16,6 +19,11 @@ struct Upstream: Sendable {
     let keepalive: TCPKeepalive
     /// The service the destination is the address of.
     let service: ServiceRuntime?
+    /// To a meshed destination: how mutual TLS is originated, and the contexts of the identity in force when the
+    /// connection was planned (nil when there is none: every connect then fails).
+    let mesh: (origination: MeshOrigination, contexts: MeshTLSContexts?)?
+    /// Told, on the client's event loop, the identity each meshed upstream connection's server presented.
+    let meshPeerHeard: NIOLoopBound<(SPIFFEID) -> Void>?
 
     /// Connects on `eventLoop` (the client's, so both sides share one loop and need no locks).
     /// - Parameter excluding: a service's endpoints not to use (a retried request's earlier ones).
@@ -59,7 +67,7 @@ struct Upstream: Sendable {
                 .channelOption(ChannelOptions.Types.SocketOption(level: .ip, name: Self.bindAddressNoPort), value: 1)
                 .bind(to: Self.inboundDeliverySource)
         }
-        return
+        let connected =
             bootstrap
             .connectTimeout(connectTimeout)
             // TCP_NODELAY is ClientBootstrap's default.
@@ -71,6 +79,39 @@ struct Upstream: Sendable {
                 }
             }
             .connect(to: address)
+        guard let mesh else { return connected }
+        return connected.flatMap { channel in
+            originateMeshTLS(on: channel, mesh.origination, mesh.contexts)
+        }
+    }
+
+    /// Mutual TLS on a connected channel: the handshake within the connect timeout, the server's leaf under the
+    /// X.509-SVID rules and its identity one the plan expects. On failure the channel is closed.
+    private func originateMeshTLS(
+        on channel: Channel, _ origination: MeshOrigination, _ contexts: MeshTLSContexts?
+    ) -> EventLoopFuture<Channel> {
+        let established = channel.eventLoop.makePromise(of: Channel.self)
+        let trustDomain = contexts?.identity.id.trustDomain
+        let handshake = MeshHandshakeHandler(timeout: connectTimeout) { result in
+            switch result {
+            case .success(let session) where origination.accepts(session.peer, ourTrustDomain: trustDomain ?? ""):
+                meshPeerHeard?.value(session.peer)
+                established.succeed(channel)
+            case .success(let session):
+                established.fail(MeshHandshakeFailure.unexpectedPeer(session.peer))
+            case .failure(let failure):
+                established.fail(failure)
+            }
+        }
+        do {
+            guard let contexts else { throw MeshHandshakeFailure.noIdentity }
+            let tls = try NIOSSLClientHandler(context: contexts.client(offering: origination.alpn), serverHostname: nil)
+            try channel.pipeline.syncOperations.addHandlers(tls, handshake)
+        } catch {
+            established.fail(error)
+        }
+        established.futureResult.whenFailure { _ in channel.close(promise: nil) }
+        return established.futureResult
     }
 
     /// `IP_BIND_ADDRESS_NO_PORT` from <linux/in.h>, which Swift's Glibc module does not export.

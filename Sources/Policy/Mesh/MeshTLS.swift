@@ -1,0 +1,25 @@
+import Interception
+
+/// The `mtls:` settings: what inbound ports accept, and which outbound destinations run the sidecar. Nothing of it
+/// applies without an `identity:` (the loader refuses settings that need one).
+public struct MeshTLS: Sendable, Hashable {
+    /// Every inbound port's mode but those in `ports`.
+    public var mode: MeshTLSMode = .permissive
+    /// Per inbound port (the original destination's).
+    public var ports: [UInt16: MeshTLSMode] = [:]
+    /// Outbound destinations in these networks run the sidecar: connections to them are mutual TLS.
+    public var meshCidrs: [IPNetwork] = []
+    /// Plaintext probes a strict port still lets through.
+    public var probes: [MeshProbe] = []
+
+    public init() {}
+
+    public func mode(forInboundPort port: UInt16) -> MeshTLSMode {
+        ports[port] ?? mode
+    }
+
+    /// Whether any inbound port is strict: readiness then waits for a valid identity.
+    public var hasStrictPort: Bool {
+        mode == .strict || ports.values.contains(.strict)
+    }
+}

@@ -1,0 +1,143 @@
+import Identity
+import Interception
+import Policy
+import Testing
+
+/// Mutual TLS in the one function that plans connections and the one that decides requests: which inbound
+/// connections are terminated, what a strict port lets through, which outbound destinations are meshed and with
+/// which ALPN, and identity conditions failing closed for callers without one.
+@Suite struct MeshTLSPlanningTests {
+    static let identity = "identity: { directory: /svid, layout: csi-spiffe }"
+    static let frontend = try! SPIFFEID(parsing: "spiffe://cluster.local/ns/shop/sa/frontend")
+    static let batch = try! SPIFFEID(parsing: "spiffe://cluster.local/ns/jobs/sa/batch")
+
+    func configuration(_ yaml: String) throws -> ProxyConfiguration {
+        try ConfigurationLoader.load(yaml: yaml).get()
+    }
+
+    func facts(
+        _ direction: TrafficDirection = .inbound, to destination: String = "10.244.1.5", port: UInt16 = 8080,
+        peer: SPIFFEID? = nil
+    ) throws -> ConnectionFacts {
+        ConnectionFacts(
+            direction: direction, destinationAddress: try IPNetwork(parsing: destination).address,
+            destinationPort: port, sourceAddress: try IPNetwork(parsing: "10.244.2.7").address, peer: peer)
+    }
+
+    func plan(_ facts: ConnectionFacts, _ detected: DetectedProtocol?, _ configuration: ProxyConfiguration)
+        -> ConnectionPlan
+    {
+        ConnectionPlanner.plan(facts, detected: detected, in: configuration, names: NameAddresses())
+    }
+
+    static let meshHello = DetectedProtocol.tls(serverName: nil, alpn: ["sidecar.mesh/http1"])
+    static let appHello = DetectedProtocol.tls(serverName: "shop.example", alpn: ["h2", "http/1.1"])
+
+    @Test func withoutAnIdentityInboundIsPlannedAsBefore() throws {
+        let plain = try configuration("policy: { inbound: { default: allow } }")
+        #expect(plan(try facts(), nil, plain).handling == .relay)
+        // A sidecar's ClientHello is then nothing but TLS: there is no identity to terminate it with.
+        #expect(plan(try facts(), Self.meshHello, plain).handling == .relay)
+    }
+
+    @Test func permissiveTerminatesSidecarsAndPassesTheRestThrough() throws {
+        let permissive = try configuration(Self.identity)
+        #expect(plan(try facts(), nil, permissive).handling == .detectFirst)
+        #expect(plan(try facts(), Self.meshHello, permissive).handling == .terminateMeshTLS)
+        #expect(plan(try facts(), Self.appHello, permissive).handling == .relay)
+        #expect(plan(try facts(), .http1, permissive).handling == .relay)
+        #expect(plan(try facts(), .silent, permissive).handling == .relay)
+        // Once terminated, the caller's identity is known and the policy decides as for any connection.
+        #expect(plan(try facts(peer: Self.frontend), .http1, permissive).handling == .relay)
+    }
+
+    @Test func strictDeniesAllButMeshTLSAndDeclaredProbes() throws {
+        let strict = try configuration(
+            """
+            \(Self.identity)
+            mtls: { mode: strict, ports: { 5432: disable }, probes: [ { port: 8080, path: /healthz } ] }
+            """)
+        #expect(plan(try facts(), Self.meshHello, strict).handling == .terminateMeshTLS)
+        for detected: DetectedProtocol in [Self.appHello, .opaque, .silent, .undecided, .http2] {
+            let denied = plan(try facts(), detected, strict)
+            #expect(denied.handling == .deny, "\(detected)")
+            #expect(denied.decision?.ruleName == "mtls.strict")
+        }
+        // HTTP/1 to a port with probes is read request by request: each one is a probe or denied.
+        #expect(plan(try facts(), .http1, strict).handling == .http1)
+        #expect(plan(try facts(port: 9090), .http1, strict).handling == .deny)
+        // A port left out of mutual TLS is not even read first.
+        #expect(plan(try facts(port: 5432), nil, strict).handling == .relay)
+        #expect(plan(try facts(peer: Self.frontend), .silent, strict).handling == .relay)
+    }
+
+    @Test func aStrictPortAnswersOnlyItsProbesToPlaintext() throws {
+        let strict = try configuration(
+            "\(Self.identity)\nmtls: { mode: strict, probes: [ { port: 8080, path: /healthz } ] }")
+        func decide(_ method: String, _ path: String, peer: SPIFFEID? = nil, port: UInt16 = 8080) throws
+            -> PolicyDecision
+        {
+            ConnectionPlanner.decide(
+                HTTPRuleEvaluationTests.Request(method, path), on: try facts(port: port, peer: peer), in: strict,
+                names: NameAddresses())
+        }
+        #expect(try decide("GET", "/healthz").ruleName == "mtls.probes")
+        #expect(try decide("HEAD", "/healthz?verbose=1").action == .allow)
+        #expect(try decide("GET", "/healthz/../admin") == ConnectionPlanner.strictDenial)
+        #expect(try decide("POST", "/healthz") == ConnectionPlanner.strictDenial)
+        #expect(try decide("GET", "/healthzz") == ConnectionPlanner.strictDenial)
+        #expect(try decide("GET", "/healthz", port: 9090) == ConnectionPlanner.strictDenial)
+        #expect(try decide("POST", "/orders", peer: Self.frontend).ruleName == "default")
+    }
+
+    @Test func meshedDestinationsAreDetectedThenOriginatedWithWhatWasDetected() throws {
+        let meshed = try configuration(
+            """
+            \(Self.identity)
+            mtls: { meshCidrs: [10.244.0.0/16] }
+            services:
+              - { name: pay, address: 10.96.0.20:80, endpoints: [10.244.3.3:8080], identities: ["*/sa/payments"] }
+              - { name: ext, address: 10.96.0.21:80, endpoints: [203.0.113.9:80] }
+              - { name: named, address: 10.96.0.22:80, endpoints: [pay.shop.svc:8080] }
+              - { name: forced, address: 10.96.0.23:80, endpoints: [pay.shop.svc:8080], mtls: true }
+            """)
+        let pod = try facts(.outbound, to: "10.244.1.5")
+        #expect(plan(pod, nil, meshed).handling == .detectFirst)
+        #expect(plan(pod, .http1, meshed).mesh == MeshOrigination(alpn: .http1, expectedPeers: []))
+        #expect(plan(pod, .http2, meshed).mesh?.alpn == .h2)
+        #expect(plan(pod, .opaque, meshed).mesh?.alpn == .tcp)
+        #expect(plan(pod, .silent, meshed).mesh?.alpn == .tcp)
+        #expect(plan(pod, Self.appHello, meshed).mesh?.alpn == .tcp)
+        let outside = try facts(.outbound, to: "203.0.113.9")
+        #expect(plan(outside, nil, meshed).handling == .relay)
+        #expect(plan(outside, nil, meshed).mesh == nil)
+        #expect(plan(try facts(.outbound, to: "127.0.0.1"), nil, meshed).mesh == nil)
+        let payments = try IdentityPattern(parsing: "*/sa/payments")
+        #expect(
+            plan(try facts(.outbound, to: "10.96.0.20", port: 80), .http1, meshed).mesh?.expectedPeers == [payments])
+        #expect(plan(try facts(.outbound, to: "10.96.0.21", port: 80), .http1, meshed).mesh == nil)
+        #expect(plan(try facts(.outbound, to: "10.96.0.22", port: 80), .http1, meshed).mesh == nil)
+        #expect(plan(try facts(.outbound, to: "10.96.0.23", port: 80), .http1, meshed).mesh != nil)
+        // A denied connection opens nothing.
+        let denying = try configuration(
+            "\(Self.identity)\nmtls: { meshCidrs: [10.244.0.0/16] }\npolicy: { outbound: { default: deny } }")
+        #expect(plan(pod, .http1, denying).mesh == nil)
+    }
+
+    @Test func identityRulesDecideByTheCaller() throws {
+        let policy = try configuration(
+            """
+            \(Self.identity)
+            policy:
+              inbound:
+                default: deny
+                rules:
+                  - { action: allow, name: frontend, from: { principals: ["spiffe://cluster.local/ns/shop/sa/frontend"] } }
+            """)
+        #expect(plan(try facts(peer: Self.frontend), .silent, policy).decision?.ruleName == "frontend")
+        #expect(plan(try facts(peer: Self.batch), .silent, policy).handling == .deny)
+        // A plaintext caller claims nothing an allow by identity could match.
+        #expect(plan(try facts(), .http1, policy).handling == .deny)
+        #expect(plan(try facts(), .opaque, policy).decision?.ruleName == "default")
+    }
+}
