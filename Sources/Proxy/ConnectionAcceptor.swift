@@ -195,10 +195,20 @@ struct ConnectionAcceptor: Sendable {
         let client = connection.client
         let record = connection.record
         let started = ContinuousClock.now
+        guard let contexts = mesh.current else {
+            failedMeshHandshake(connection, .noIdentity, after: started, detected: detected)
+            return
+        }
         let handshake = MeshHandshakeHandler(timeout: TimeAmount(connection.configuration.timeouts.connect)) {
             result in
             switch result {
             case .success(let session):
+                // One trust domain: a bundle shared with another domain does not make its workloads callers here.
+                guard session.peer.trustDomain == contexts.identity.id.trustDomain else {
+                    failedMeshHandshake(
+                        connection, .unexpectedPeer(session.peer), after: started, detected: detected)
+                    return
+                }
                 guard let alpn = session.alpn else {
                     failedMeshHandshake(connection, .incomplete, after: started, detected: detected)
                     return
@@ -212,10 +222,10 @@ struct ConnectionAcceptor: Sendable {
                 let plan = ConnectionPlanner.plan(
                     identified.facts, detected: alpn.inner, in: connection.configuration, names: names.snapshot())
                 if case .holdLateBytes(let judge) = carryOut(plan, for: identified, detected: alpn.inner) {
-                    // Behind the TLS handler, ahead of the relay: the tunnel's first bytes are judged as they come.
+                    // Behind the TLS handlers, ahead of the relay: the tunnel's first bytes are judged as they come.
                     let lateBytes = ProtocolDetectionHandler(
                         timeout: TimeAmount(connection.configuration.timeouts.detect), judgingLateBytes: judge)
-                    let tls = try? client.pipeline.syncOperations.context(handlerType: NIOSSLServerHandler.self)
+                    let tls = try? client.pipeline.syncOperations.context(handlerType: TLSCleanEndHandler.self)
                     do {
                         guard let tls else { throw ChannelPipelineError.notFound }
                         try client.pipeline.syncOperations.addHandler(lateBytes, position: .after(tls.handler))
@@ -227,12 +237,9 @@ struct ConnectionAcceptor: Sendable {
                 failedMeshHandshake(connection, failure, after: started, detected: detected)
             }
         }
-        guard let contexts = mesh.current else {
-            failedMeshHandshake(connection, .noIdentity, after: started, detected: detected)
-            return
-        }
         do {
-            try client.pipeline.syncOperations.addHandlers(NIOSSLServerHandler(context: contexts.server), handshake)
+            try client.pipeline.syncOperations.addHandlers(
+                NIOSSLServerHandler(context: contexts.server), TLSCleanEndHandler(), handshake)
         } catch {
             client.reset()
         }

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOHTTP2
+import NIOSSL
 
 #if canImport(Glibc)
     import Glibc
@@ -20,6 +21,7 @@ enum ConnectionFailureKind {
             }
         case is HTTPParserError: "http_parse"
         case is NIOHTTP2Error: "http2"
+        case is NIOSSLError, is BoringSSLError: "tls"
         case is ChannelError: "channel"
         default: "other"
         }

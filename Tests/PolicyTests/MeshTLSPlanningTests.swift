@@ -136,6 +136,12 @@ import Testing
             """)
         #expect(plan(try facts(peer: Self.frontend), .silent, policy).decision?.ruleName == "frontend")
         #expect(plan(try facts(peer: Self.batch), .silent, policy).handling == .deny)
+        // HTTP denied for who the caller is gets 403 request by request, decided the same way.
+        #expect(plan(try facts(peer: Self.batch), .http1, policy).handling == .http1)
+        let request = HTTPRuleEvaluationTests.Request("GET", "/")
+        #expect(
+            ConnectionPlanner.decide(request, on: try facts(peer: Self.batch), in: policy, names: NameAddresses())
+                .ruleName == "default")
         // A plaintext caller claims nothing an allow by identity could match.
         #expect(plan(try facts(), .http1, policy).handling == .deny)
         #expect(plan(try facts(), .opaque, policy).decision?.ruleName == "default")

@@ -41,6 +41,13 @@ public enum ConnectionPlanner {
         case .perRequest:
             return ConnectionPlan(handling: httpHandling, limit: limit, service: service, mesh: mesh)
         case .decided(let decision) where decision.action == .deny:
+            // Denied for who the caller is, on HTTP already read: each request gets 403 naming the rule (decided
+            // again the same way), which tells a caller more than a reset.
+            if detected?.isHTTP == true,
+                facts.peer != nil || decision.ruleIndex.map({ policy.rules[$0].from != nil }) == true
+            {
+                return ConnectionPlan(handling: httpHandling, limit: limit)
+            }
             return ConnectionPlan(handling: .deny, decision: decision, limit: limit, service: service)
         case .decided(let decision):
             // Each request is counted (or answered for by a service endpoint) on its own, and decided again the

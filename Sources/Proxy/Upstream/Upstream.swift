@@ -106,7 +106,7 @@ struct Upstream: Sendable {
         do {
             guard let contexts else { throw MeshHandshakeFailure.noIdentity }
             let tls = try NIOSSLClientHandler(context: contexts.client(offering: origination.alpn), serverHostname: nil)
-            try channel.pipeline.syncOperations.addHandlers(tls, handshake)
+            try channel.pipeline.syncOperations.addHandlers(tls, TLSCleanEndHandler(), handshake)
         } catch {
             established.fail(error)
         }

@@ -67,17 +67,24 @@ final class PodTopology: @unchecked Sendable {
     }
 
     var podNamespacePath: String { "/run/netns/\(pod)" }
+    var peerNamespacePath: String { "/run/netns/\(peer)" }
 
     /// A command line that runs in the pod as `uid` (the app's by default), with `openFiles` as both its limits on
     /// open files when given (set as root, before the uid changes, so it may exceed the caller's own).
     func inPod(uid: Int? = nil, openFiles: Int? = nil, _ arguments: [String]) -> [String] {
-        let uid = uid ?? appUID
-        return ["ip", "netns", "exec", pod] + (openFiles.map { ["prlimit", "--nofile=\($0):\($0)"] } ?? [])
-            + ["setpriv", "--reuid", "\(uid)", "--regid", "\(uid)", "--clear-groups"] + arguments
+        inNamespace(pod, uid: uid ?? appUID, openFiles: openFiles, arguments)
     }
 
-    func inPeer(_ arguments: [String]) -> [String] {
-        ["ip", "netns", "exec", peer] + arguments
+    /// A command line that runs in the peer as root, or as `uid` (the peer standing for a second pod with its own
+    /// sidecar).
+    func inPeer(uid: Int? = nil, _ arguments: [String]) -> [String] {
+        guard let uid else { return ["ip", "netns", "exec", peer] + arguments }
+        return inNamespace(peer, uid: uid, openFiles: nil, arguments)
+    }
+
+    private func inNamespace(_ namespace: String, uid: Int, openFiles: Int?, _ arguments: [String]) -> [String] {
+        ["ip", "netns", "exec", namespace] + (openFiles.map { ["prlimit", "--nofile=\($0):\($0)"] } ?? [])
+            + ["setpriv", "--reuid", "\(uid)", "--regid", "\(uid)", "--clear-groups"] + arguments
     }
 
     // MARK: The product
@@ -94,23 +101,30 @@ final class PodTopology: @unchecked Sendable {
     }
 
     /// Starts the proxy as uid 1337, with `configuration` (YAML) when given, and returns once it reports ready.
+    /// - Parameters:
+    ///   - openFiles: both limits on the proxy's open files.
+    ///   - inPeer: the peer's own sidecar (the peer standing for a second pod) rather than the pod's.
     @discardableResult
-    /// - Parameter openFiles: both limits on the proxy's open files.
     func startProxy(
         configuration: String? = nil, arguments: [String] = [], environment: [String: String] = [:],
-        openFiles: Int? = nil
+        openFiles: Int? = nil, inPeer: Bool = false
     ) throws -> BackgroundProcess {
-        try FileManager.default.createDirectory(atPath: proxyRunDirectory, withIntermediateDirectories: true)
-        _ = chown(proxyRunDirectory, 1337, 1337)
+        let namespace = inPeer ? peer : pod
+        let runDirectory = "\(Binaries.directory)/\(namespace)-run"
+        try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+        _ = chown(runDirectory, 1337, 1337)
         var command =
             ["/usr/bin/env"] + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-            + [Binaries.sidecarProxy, "run", "--admin-token-file", adminTokenFile] + arguments
+            + [Binaries.sidecarProxy, "run", "--admin-token-file", "\(runDirectory)/admin-token"] + arguments
         if let configuration {
-            command += ["--config", try writeReadableFile(named: "\(pod).yaml", configuration)]
+            command += ["--config", try writeReadableFile(named: "\(namespace).yaml", configuration)]
         }
-        let proxy = try start(name: "proxy", inPod(uid: 1337, openFiles: openFiles, command))
+        let asProxy = { (arguments: [String]) in
+            self.inNamespace(namespace, uid: 1337, openFiles: openFiles, arguments)
+        }
+        let proxy = try start(name: inPeer ? "peer-proxy" : "proxy", asProxy(command))
         do {
-            try Shell.run(inPod(uid: 1337, [Binaries.sidecarProxy, "wait-ready", "--timeout", "20s"]))
+            try Shell.run(asProxy([Binaries.sidecarProxy, "wait-ready", "--timeout", "20s"]))
         } catch {
             throw BackgroundProcess.ProcessEnded(name: "proxy (not ready: \(error))", output: proxy.output)
         }
@@ -323,14 +337,14 @@ final class PodTopology: @unchecked Sendable {
     /// (as `kubectl exec` into its container would; the capture rules keep other uids off the admin port), with
     /// curl: the body, or with `statusOnly` the HTTP status code. A POST carries the admin token.
     @discardableResult
-    func askProxy(_ path: String, method: String = "GET", port: Int = 15000, statusOnly: Bool = false) throws
-        -> String
-    {
+    func askProxy(
+        _ path: String, method: String = "GET", port: Int = 15000, statusOnly: Bool = false, inPeer: Bool = false
+    ) throws -> String {
         let output = statusOnly ? ["-o", "/dev/null", "-w", "%{http_code}"] : []
-        let credential = method == "POST" ? ["-H", try adminAuthorization()] : []
+        let credential = method == "POST" && !inPeer ? ["-H", try adminAuthorization()] : []
         return try Shell.run(
-            inPod(
-                uid: 1337,
+            inNamespace(
+                inPeer ? peer : pod, uid: 1337, openFiles: nil,
                 ["curl", "-s", "--max-time", "5", "-X", method] + credential + output
                     + ["http://127.0.0.1:\(port)\(path)"])
         ).stdout
