@@ -299,11 +299,18 @@ struct ConnectionAcceptor: Sendable {
             keepalive: TCPKeepalive(connection.configuration.timeouts),
             service: plan.service.map(services.runtime(for:)),
             mesh: plan.mesh.map { ($0, mesh.current) },
-            meshPeerHeard: plan.mesh.map { _ in
+            meshHandshakeEnded: plan.mesh.map { _ in
                 NIOLoopBound(
-                    { [record = connection.record] peer in
-                        record.meshTLS = true
-                        record.peer = peer
+                    { [record = connection.record, recorder, direction] result, duration in
+                        switch result {
+                        case .success(let peer):
+                            record.meshTLS = true
+                            record.peer = peer
+                            recorder.meshHandshake(direction: direction.rawValue, result: "ok", after: duration)
+                        case .failure(let failure):
+                            recorder.meshHandshake(
+                                direction: direction.rawValue, result: failure.reason, after: duration)
+                        }
                     }, eventLoop: connection.client.eventLoop)
             })
     }

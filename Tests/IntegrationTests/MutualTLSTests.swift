@@ -124,6 +124,7 @@ import Testing
             #expect(!hellos.contains("0x0303"), "TLS 1.2 offered: \(hellos)")
             let metricsA = try topology.askProxy("/metrics")
             #expect(metricsA.contains(#"sidecar_connections_by_tls_total{direction="outbound",tls="mtls"} 1"#))
+            #expect(metricsA.contains(#"sidecar_mesh_handshakes_total{direction="outbound",result="ok"} 1"#))
             let metricsB = try topology.askProxy("/metrics", inPeer: true)
             #expect(metricsB.contains(#"sidecar_mesh_handshakes_total{direction="inbound",result="ok"} 1"#))
         }
@@ -131,7 +132,7 @@ import Testing
 
     @Test func opensslInteroperatesBothWays() async throws {
         // s_server is the meshed upstream itself: B's rules leave its port alone.
-        try await withMesh(b: "mtls: { mode: strict }\n", bCapture: ["--exclude-inbound-ports", "9443"]) {
+        try await withMesh(b: "mtls: { mode: strict }\n", bCapture: ["--exclude-inbound-ports", "9443,9444"]) {
             topology, identities in
             // openssl s_client, a sidecar no one here wrote, reaches B's app with a valid SVID and the mesh ALPN (as
             // the proxy's uid, which A's rules leave alone).
@@ -155,6 +156,26 @@ import Testing
             #expect(page.contains("TLSv1.3"), "\(page)")
             #expect(page.contains("Client certificate"), "\(page)")
             #expect(page.contains("CN = workload") || page.contains("CN=workload"), "\(page)")
+
+            // A server whose certificate another CA signed fails the handshake: a failed connect, so the relayed
+            // client is reset, never served in plaintext.
+            let stranger = try TestIdentity(uris: [Self.orders])
+            defer { stranger.remove() }
+            let impostor = try topology.start(
+                name: "s_server-impostor",
+                topology.inPeer([
+                    "openssl", "s_server", "-accept", "\(topology.upstreamIPv4):9444", "-cert", stranger.certificate,
+                    "-key", stranger.privateKey, "-tls1_3", "-alpn", "sidecar.mesh/http1", "-www",
+                ]))
+            try impostor.waitForOutput("ACCEPT")
+            let refused = try Shell.run(
+                topology.inPod([
+                    "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10",
+                    "http://\(topology.upstreamIPv4):9444/",
+                ]), expectSuccess: false)
+            #expect(refused.status != 0 && refused.stdout != "200", "\(refused.status) \(refused.stdout)")
+            let metrics = try topology.askProxy("/metrics")
+            #expect(metrics.contains(#"sidecar_mesh_handshakes_total{direction="outbound",result="tls"}"#))
         }
     }
 

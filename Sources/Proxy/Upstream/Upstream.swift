@@ -22,8 +22,9 @@ struct Upstream: Sendable {
     /// To a meshed destination: how mutual TLS is originated, and the contexts of the identity in force when the
     /// connection was planned (nil when there is none: every connect then fails).
     let mesh: (origination: MeshOrigination, contexts: MeshTLSContexts?)?
-    /// Told, on the client's event loop, the identity each meshed upstream connection's server presented.
-    let meshPeerHeard: NIOLoopBound<(SPIFFEID) -> Void>?
+    /// Told, on the client's event loop, how each mesh handshake ended (the server's identity, or why it failed) and
+    /// how long it took.
+    let meshHandshakeEnded: NIOLoopBound<(Result<SPIFFEID, MeshHandshakeFailure>, Duration) -> Void>?
 
     /// Connects on `eventLoop` (the client's, so both sides share one loop and need no locks).
     /// - Parameter excluding: a service's endpoints not to use (a retried request's earlier ones).
@@ -91,16 +92,23 @@ struct Upstream: Sendable {
         on channel: Channel, _ origination: MeshOrigination, _ contexts: MeshTLSContexts?
     ) -> EventLoopFuture<Channel> {
         let established = channel.eventLoop.makePromise(of: Channel.self)
+        let started = ContinuousClock.now
+        let end = { (result: Result<SPIFFEID, MeshHandshakeFailure>) in
+            meshHandshakeEnded?.value(result, ContinuousClock.now - started)
+            switch result {
+            case .success: established.succeed(channel)
+            case .failure(let failure): established.fail(failure)
+            }
+        }
         let trustDomain = contexts?.identity.id.trustDomain
         let handshake = MeshHandshakeHandler(timeout: connectTimeout) { result in
             switch result {
             case .success(let session) where origination.accepts(session.peer, ourTrustDomain: trustDomain ?? ""):
-                meshPeerHeard?.value(session.peer)
-                established.succeed(channel)
+                end(.success(session.peer))
             case .success(let session):
-                established.fail(MeshHandshakeFailure.unexpectedPeer(session.peer))
+                end(.failure(.unexpectedPeer(session.peer)))
             case .failure(let failure):
-                established.fail(failure)
+                end(.failure(failure))
             }
         }
         do {
@@ -108,7 +116,7 @@ struct Upstream: Sendable {
             let tls = try NIOSSLClientHandler(context: contexts.client(offering: origination.alpn), serverHostname: nil)
             try channel.pipeline.syncOperations.addHandlers(tls, TLSCleanEndHandler(), handshake)
         } catch {
-            established.fail(error)
+            end(.failure(error as? MeshHandshakeFailure ?? .tls("\(error)")))
         }
         established.futureResult.whenFailure { _ in channel.close(promise: nil) }
         return established.futureResult
