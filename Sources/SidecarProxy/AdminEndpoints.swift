@@ -88,11 +88,14 @@ struct AdminEndpoints: Sendable {
         }
     }
 
-    /// `/connections`: every open connection as its access log line would read now (age as `durationMs`). Each is
-    /// read on its own event loop, so the answer is put together on the thread pool.
+    /// `/connections`: every open connection as its access log line would read now (age as `durationMs`), each
+    /// read on its own event loop.
     var connections: HTTPEndpoint {
-        HTTPEndpoint(path: "/connections", mayBlock: true) { _ in
-            let entries = registry.openConnections().compactMap { try? $0.wait() }
+        HTTPEndpoint(path: "/connections") { _ in
+            var entries: [AccessLogEntry] = []
+            for entry in registry.openConnections() {
+                if let read = try? await entry.get() { entries.append(read) }
+            }
             return Self.json(entries.sorted { $0.start.date < $1.start.date })
         }
     }

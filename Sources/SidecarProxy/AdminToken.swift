@@ -43,7 +43,7 @@ struct AdminToken: Sendable {
                     status: .unauthorized,
                     body: "this endpoint needs 'Authorization: Bearer TOKEN', the token from --admin-token-file\n")
             }
-            return endpoint.respond(request)
+            return await endpoint.respond(request)
         }
         return guarded
     }

@@ -1,4 +1,6 @@
+import Foundation
 import Logging
+import NIOPosix
 import Policy
 import Proxy
 import SidecarCLI
@@ -6,49 +8,81 @@ import Synchronization
 import Telemetry
 
 /// Reloads the configuration file on request (SIGHUP, `POST /reload`): the new file is validated first, and a bad
-/// one is refused with its problems logged while the configuration in force keeps serving.
+/// one is refused with its problems logged while the configuration in force keeps serving. The identity files are
+/// read again too, so a rotation can be taken at once rather than at the next look.
 final class ConfigurationReloader: Sendable {
     let path: String?
     let store: ConfigurationStore
+    let identity: IdentityReloader?
     let recorder: TrafficRecorder
     let logger: Logger
     /// One reload at a time (SIGHUP and `POST /reload` arrive on different threads): an older file must never be
     /// applied after a newer one.
     private let serial = Mutex(())
 
-    init(path: String?, store: ConfigurationStore, recorder: TrafficRecorder, logger: Logger) {
+    init(
+        path: String?, store: ConfigurationStore, identity: IdentityReloader?, recorder: TrafficRecorder,
+        logger: Logger
+    ) {
         self.path = path
         self.store = store
+        self.identity = identity
         self.recorder = recorder
         self.logger = logger
     }
 
-    /// What a reload did, in words for the log and the admin API's answer.
+    /// What a reload did to the configuration, in words for the log and the admin API's answer.
     enum Outcome {
         case applied(generation: Int)
         case refused(String)
     }
 
-    func reload() -> Outcome {
-        serial.withLock { _ in reloadNow() }
+    /// The configuration's outcome, and the identity's when there is one.
+    func reload() async -> (configuration: Outcome, identity: IdentityReloader.Outcome?) {
+        let source = path
+        // Read on the thread pool: a file read blocks.
+        let loaded: Result<ProxyConfiguration, CommandFailure>
+        do {
+            loaded = .success(
+                try await NIOThreadPool.singleton.runIfActive { try ConfigurationFile.load(path: source) })
+        } catch {
+            loaded = .failure(error as? CommandFailure ?? .badInput("\(error)"))
+        }
+        let configuration = serial.withLock { _ in apply(loaded) }
+        return (configuration, await identity?.refresh())
     }
 
-    /// `POST /reload`: 200 with the new generation, or 422 with every problem of the file.
+    /// `POST /reload`: 200 with the new generation and what became of the identity, or 422 with every problem of
+    /// the file or of the identity files.
     var endpoint: HTTPEndpoint {
-        HTTPEndpoint(method: .POST, path: "/reload", mayBlock: true) { _ in
-            switch self.reload() {
-            case .applied(let generation): HTTPEndpointResponse(body: "reloaded: generation \(generation)\n")
+        HTTPEndpoint(method: .POST, path: "/reload") { _ in
+            let (configuration, identity) = await self.reload()
+            var refused = false
+            var body: String
+            switch configuration {
+            case .applied(let generation): body = "reloaded: generation \(generation)\n"
             case .refused(let reason):
-                HTTPEndpointResponse(status: .unprocessableEntity, body: "reload refused:\n\(reason)\n")
+                refused = true
+                body = "reload refused:\n\(reason)\n"
             }
+            switch identity {
+            case nil: break
+            case .unchanged: body += "identity: unchanged\n"
+            case .renewed(let identity):
+                body += "identity: renewed: \(identity.id), valid until \(identity.notValidAfter.formatted(.iso8601))\n"
+            case .refused(let reason):
+                refused = true
+                body += "identity refused, the identity in force serves on:\n\(reason)\n"
+            }
+            return HTTPEndpointResponse(status: refused ? .unprocessableEntity : .ok, body: body)
         }
     }
 
-    private func reloadNow() -> Outcome {
+    private func apply(_ file: Result<ProxyConfiguration, CommandFailure>) -> Outcome {
         let loaded: ProxyConfiguration
-        do {
-            loaded = try ConfigurationFile.load(path: path)
-        } catch {
+        switch file {
+        case .success(let configuration): loaded = configuration
+        case .failure(let error):
             store.recordFailedReload(error.message)
             logRefusal(error.message)
             return .refused(error.message)

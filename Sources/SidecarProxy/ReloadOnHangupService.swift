@@ -1,13 +1,13 @@
 import ServiceLifecycle
 import UnixSignals
 
-/// Reloads the configuration each time the process receives SIGHUP, until shutdown.
+/// Reloads the configuration and reads the identity files each time the process receives SIGHUP, until shutdown.
 struct ReloadOnHangupService: Service {
     let reloader: ConfigurationReloader
 
     func run() async throws {
         for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
-            _ = reloader.reload()
+            _ = await reloader.reload()
         }
     }
 }

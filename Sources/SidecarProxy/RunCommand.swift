@@ -81,21 +81,32 @@ struct RunCommand: AsyncParsableCommand {
         let descriptors = FileDescriptorLimit.raiseToHardLimit()
         logger.info(
             "file descriptor limit", metadata: ["soft": "\(descriptors.after)", "before": "\(descriptors.before)"])
-        let health = HealthState()
         let registry = ConnectionRegistry()
         let store = ConfigurationStore(configuration)
+        let mesh = MeshCredentials(contexts)
+        let health = HealthState(requirement: {
+            guard store.current.mtls.hasStrictPort else { return nil }
+            guard let identity = mesh.current?.identity, identity.notValidAfter > Date() else {
+                return "a port takes only mutual TLS and the identity in force has expired"
+            }
+            return nil
+        })
         let metrics = ProxyMetrics()
         let accessLog = try openAccessLog(writeFailed: { metrics.accessLogWriteFailed() })
         let spanExport = try startSpanExport(logger: logger)
         let recorder = TrafficRecorder(
             metrics: metrics, tracer: spanExport?.tracer ?? .propagating, accessLog: accessLog)
-        let reloader = ConfigurationReloader(path: config, store: store, recorder: recorder, logger: logger)
+        let identity = configuration.identity.map { source in
+            IdentityReloader(source: source, mesh: mesh, recorder: recorder, logger: logger)
+        }
+        if let validUntil = contexts?.identity.notValidAfter { recorder.identityInForce(validUntil: validUntil) }
+        let reloader = ConfigurationReloader(
+            path: config, store: store, identity: identity, recorder: recorder, logger: logger)
         let services = ServiceDirectory(configurations: store, logger: logger)
         let names = NameAddressBook()
         let adminEndpoints = AdminEndpoints(
             store: store, registry: registry, recorder: recorder, services: services, names: names)
         let shutdown = ShutdownTrigger()
-        let mesh = MeshCredentials(contexts)
         let proxy = ProxyService(
             configurations: store, registry: registry, services: services, names: names, mesh: mesh,
             recorder: recorder, logger: logger,
@@ -129,15 +140,13 @@ struct RunCommand: AsyncParsableCommand {
         let dns = DNSProxyService(forwarder: forwarder, port: Int(InterceptionConfig.dnsRedirectPort), logger: logger)
         // Shutdown runs in reverse order: the proxy drains first while telemetry still answers "not ready".
         // The access log and span export stop last, so what the connections the drain ends did is written.
+        let running: [(any Service)?] = [
+            accessLog, spanExport?.service, telemetry, admin, dns,
+            NameWatcher(configurations: store, forwarder: forwarder), ReloadOnHangupService(reloader: reloader),
+            identity.map(IdentityWatcher.init), RepeatedSignalService(registry: registry), proxy,
+        ]
         var lifecycle = ServiceGroupConfiguration(
-            services: (accessLog.map { [.init(service: $0)] } ?? [])
-                + (spanExport.map { [.init(service: $0.service)] } ?? []) + [
-                    .init(service: telemetry), .init(service: admin), .init(service: dns),
-                    .init(service: NameWatcher(configurations: store, forwarder: forwarder)),
-                    .init(service: ReloadOnHangupService(reloader: reloader)),
-                    .init(service: RepeatedSignalService(registry: registry)),
-                    .init(service: proxy),
-                ],
+            services: running.compactMap { $0.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) } },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         // A backstop: the drain itself is bounded, but no shutdown may outlast it by more than a moment.

@@ -1,3 +1,4 @@
+import Foundation
 import Metrics
 import Prometheus
 import Synchronization
@@ -108,6 +109,15 @@ public final class ProxyMetrics: Sendable {
         counter("sidecar_config_reloads_total", ("result", applied ? "applied" : "refused")).increment()
     }
 
+    func identityReloaded(applied: Bool) {
+        counter("sidecar_identity_reloads_total", ("result", applied ? "applied" : "refused")).increment()
+    }
+
+    /// Our certificate's expiry (Unix seconds), for an alert before peers start refusing it.
+    func identityInForce(validUntil: Date) {
+        gauge("sidecar_identity_expiry_timestamp_seconds").record(validUntil.timeIntervalSince1970)
+    }
+
     func accessLogLineDropped() {
         counter("sidecar_access_log_dropped_total").increment()
     }
@@ -147,6 +157,10 @@ public final class ProxyMetrics: Sendable {
         _ label: String, _ a: Dimension? = nil, _ b: Dimension? = nil, _ c: Dimension? = nil
     ) -> Metrics.Counter {
         cached(label, a, b, c) { Metrics.Counter(label: label, dimensions: $0, factory: factory) }
+    }
+
+    private func gauge(_ label: String) -> Metrics.Gauge {
+        cached(label, nil, nil, nil) { Metrics.Gauge(label: label, dimensions: $0, factory: factory) }
     }
 
     private func meter(_ label: String, _ a: Dimension) -> Metrics.Meter {

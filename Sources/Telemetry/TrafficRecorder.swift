@@ -100,6 +100,16 @@ public final class TrafficRecorder: Sendable {
         metrics.reloaded(applied: applied)
     }
 
+    /// New identity files were put in force (`applied`) or refused, the identity in force serving on.
+    public func identityReloaded(applied: Bool) {
+        metrics.identityReloaded(applied: applied)
+    }
+
+    /// The identity in force, from start and after each renewal.
+    public func identityInForce(validUntil: Date) {
+        metrics.identityInForce(validUntil: validUntil)
+    }
+
     /// A mesh handshake ended: `result` is `ok` or why it failed (a bounded set of words).
     public func meshHandshake(direction: String, result: String, after duration: Duration) {
         metrics.meshHandshake(direction: direction, result: result, duration: duration)

@@ -167,12 +167,4 @@ import Testing
             #expect(waiting.output.contains("\"status\": 502"), "\(waiting.output)")
         }
     }
-
-    private func waitUntil(_ condition: () throws -> Bool) throws {
-        for _ in 0..<50 {
-            if try condition() { return }
-            usleep(100_000)
-        }
-        Issue.record("the condition never held")
-    }
 }

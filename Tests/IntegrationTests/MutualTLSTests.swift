@@ -11,67 +11,9 @@ import Testing
     static let orders = "spiffe://cluster.local/ns/shop/sa/orders"
     static let batch = "spiffe://cluster.local/ns/jobs/sa/batch"
 
-    /// One CA and the identities the tests present; removed with the test.
-    struct Identities {
-        let authority: TestAuthority
-        let frontend: TestIdentity
-        let orders: TestIdentity
-
-        init() throws {
-            authority = try TestAuthority()
-            frontend = try authority.issue([MutualTLSTests.frontend])
-            orders = try authority.issue([MutualTLSTests.orders])
-        }
-
-        func remove() {
-            authority.remove()
-            frontend.remove()
-            orders.remove()
-        }
-    }
-
-    /// Pod B (the peer) with its rules and its proxy (`configuration` after its identity), and, when `meshA`, pod A
-    /// with its rules and a proxy that meshes connections to B; then `body`.
-    /// - Parameter bCapture: more `sidecar-init install` options for B.
-    func withMesh(
-        b configuration: String, bCapture: [String] = [], meshA: Bool = true,
-        _ body: (PodTopology, Identities) async throws -> Void
-    ) async throws {
-        let identities = try Identities()
-        defer { identities.remove() }
-        try await PodTopology.with { topology in
-            try Shell.run(
-                [Binaries.sidecarInit, "install", "--netns", topology.peerNamespacePath] + bCapture)
-            try topology.startProxy(configuration: identities.orders.configuration + configuration, inPeer: true)
-            if meshA {
-                try topology.sidecarInit("install")
-                try topology.startProxy(
-                    configuration: identities.frontend.configuration
-                        + "mtls: { meshCidrs: [\(topology.peerIPv4)/32, \(topology.upstreamIPv4)/32] }\n")
-            }
-            try await body(topology, identities)
-        }
-    }
-
-    /// `openssl s_client` in the pod as `uid` (the app's by default: uncaptured when the pod has no rules) with
-    /// `identity`, offering `alpn`: sends `input`, and prints what it receives until the server closes or two
-    /// seconds pass (its input then ends, and so does it).
-    func opensslClient(
-        _ topology: PodTopology, port: Int, identity: TestIdentity?, alpn: String, input: String = "",
-        uid: Int? = nil
-    ) throws -> CommandResult {
-        let credentials = identity.map { "-cert \($0.certificate) -key \($0.privateKey)" } ?? ""
-        let client =
-            "openssl s_client -connect \(topology.peerIPv4):\(port) -tls1_3 -alpn \(alpn) -quiet -no_ign_eof"
-            + " -CAfile \(identity?.bundle ?? "/dev/null") \(credentials)"
-        return try Shell.run(
-            topology.inPod(uid: uid, ["sh", "-c", "(cat; sleep 2) | \(client)"]), expectSuccess: false,
-            stdin: input)
-    }
-
     @Test func appToAppIsEncryptedOnTheWireAndIntactAtBothEnds() async throws {
         // A long detect timeout in B: if B sniffed the tunnel, the server-first call would wait for it.
-        try await withMesh(b: "timeouts: { detect: 20s }\n") { topology, _ in
+        try await PodTopology.withMesh(b: "timeouts: { detect: 20s }\n") { topology, _ in
             try topology.startServer(inPod: false, port: 8080)
             let capture = "\(Binaries.directory)/\(topology.peer)-mesh.pcap"
             let link = topology.podLink.replacingOccurrences(of: "sva", with: "svb")
@@ -132,13 +74,15 @@ import Testing
 
     @Test func opensslInteroperatesBothWays() async throws {
         // s_server is the meshed upstream itself: B's rules leave its port alone.
-        try await withMesh(b: "mtls: { mode: strict }\n", bCapture: ["--exclude-inbound-ports", "9443,9444"]) {
+        try await PodTopology.withMesh(
+            b: "mtls: { mode: strict }\n", bCapture: ["--exclude-inbound-ports", "9443,9444"]
+        ) {
             topology, identities in
             // openssl s_client, a sidecar no one here wrote, reaches B's app with a valid SVID and the mesh ALPN (as
             // the proxy's uid, which A's rules leave alone).
             try topology.startServer(inPod: false, port: 8080)
-            let reached = try opensslClient(
-                topology, port: 8080, identity: identities.frontend, alpn: "sidecar.mesh/tcp", uid: 1337)
+            let reached = try topology.opensslClient(
+                port: 8080, identity: identities.frontend, alpn: "sidecar.mesh/tcp", uid: 1337)
             #expect(reached.stdout.contains("\"localPort\": 8080"), "\(reached.stdout) \(reached.stderr)")
 
             // openssl s_server with B's SVID serves as a meshed upstream to A: it sees A's certificate.
@@ -180,19 +124,19 @@ import Testing
     }
 
     @Test func strictRefusesWhatIsNotAValidSidecar() async throws {
-        try await withMesh(
+        try await PodTopology.withMesh(
             b: "mtls: { mode: strict, probes: [ { port: 8081, path: /healthz } ] }\n", meshA: false
         ) { topology, identities in
             try topology.startServer(inPod: false, port: 8080)
             try topology.startHTTPServer(port: 8081)
-            let valid = try opensslClient(
-                topology, port: 8080, identity: identities.frontend, alpn: "sidecar.mesh/tcp")
+            let valid = try topology.opensslClient(
+                port: 8080, identity: identities.frontend, alpn: "sidecar.mesh/tcp")
             #expect(valid.stdout.contains("\"localPort\": 8080"), "\(valid.stderr)")
 
             let otherCA = try TestIdentity(uris: [Self.frontend])
             let otherDomain = try identities.authority.issue(["spiffe://partner.example/ns/shop/sa/frontend"])
             let twoNames = try identities.authority.issue([Self.frontend, Self.batch])
-            let expired = try identities.authority.issue([Self.frontend], days: 0)
+            let expired = try identities.authority.issue([Self.frontend], validFor: .zero)
             let authorityAsLeaf = try identities.authority.issue([Self.frontend], isCA: true)
             defer { [otherCA, otherDomain, twoNames, expired, authorityAsLeaf].forEach { $0.remove() } }
             sleep(1)
@@ -200,7 +144,7 @@ import Testing
                 ("another CA", otherCA), ("another trust domain", otherDomain), ("two URI SANs", twoNames),
                 ("expired", expired), ("a CA as leaf", authorityAsLeaf), ("no certificate", nil),
             ] as [(String, TestIdentity?)] {
-                let refused = try opensslClient(topology, port: 8080, identity: identity, alpn: "sidecar.mesh/tcp")
+                let refused = try topology.opensslClient(port: 8080, identity: identity, alpn: "sidecar.mesh/tcp")
                 #expect(!refused.stdout.contains("localPort"), "\(name) reached the app")
             }
             // Plaintext in strict mode: reset; but the declared probe passes, and nothing else on its port.
@@ -226,20 +170,20 @@ import Testing
                   - { action: allow, name: frontend-only, ports: [8080, 8081], from: { principals: ["\(Self.frontend)"] } }
                   - { action: deny, name: others, ports: [8080, 8081] }
             """
-        try await withMesh(b: policy + "\n", meshA: false) { topology, identities in
+        try await PodTopology.withMesh(b: policy + "\n", meshA: false) { topology, identities in
             try topology.startServer(inPod: false, port: 8080)
             try topology.startHTTPServer(port: 8081)
             let batch = try identities.authority.issue([Self.batch])
             defer { batch.remove() }
             let request = "GET /orders HTTP/1.1\r\nHost: orders\r\nConnection: close\r\n\r\n"
-            let allowed = try opensslClient(
-                topology, port: 8081, identity: identities.frontend, alpn: "sidecar.mesh/http1", input: request)
+            let allowed = try topology.opensslClient(
+                port: 8081, identity: identities.frontend, alpn: "sidecar.mesh/http1", input: request)
             #expect(allowed.stdout.hasPrefix("HTTP/1.1 200"), "\(allowed.stdout)")
-            let denied = try opensslClient(
-                topology, port: 8081, identity: batch, alpn: "sidecar.mesh/http1", input: request)
+            let denied = try topology.opensslClient(
+                port: 8081, identity: batch, alpn: "sidecar.mesh/http1", input: request)
             #expect(denied.stdout.hasPrefix("HTTP/1.1 403"), "\(denied.stdout)")
             #expect(denied.stdout.contains("others"), "\(denied.stdout)")
-            let tcpDenied = try opensslClient(topology, port: 8080, identity: batch, alpn: "sidecar.mesh/tcp")
+            let tcpDenied = try topology.opensslClient(port: 8080, identity: batch, alpn: "sidecar.mesh/tcp")
             #expect(!tcpDenied.stdout.contains("localPort"))
             // A plaintext caller claims no identity: the allow by principal never matches it, the deny does.
             #expect(throws: PeerClient.CallError.self) {

@@ -5,26 +5,26 @@ import Telemetry
 public struct HTTPEndpoint: Sendable {
     public var method: HTTPMethod
     public var path: String
-    public var respond: @Sendable (HTTPEndpointRequest) -> HTTPEndpointResponse
-    /// The answer may block (file I/O): it is computed on a thread pool, never on an event loop.
-    public var mayBlock: Bool
+    /// Computed in a task, never on an event loop: an answer may wait for other loops (`/connections`) or for a
+    /// check of new identity files (`/reload`). An answer that blocks on file I/O hands that part to NIO's thread
+    /// pool itself.
+    public var respond: @Sendable (HTTPEndpointRequest) async -> HTTPEndpointResponse
 
     public init(
-        method: HTTPMethod = .GET, path: String, mayBlock: Bool = false,
-        respond: @escaping @Sendable (HTTPEndpointRequest) -> HTTPEndpointResponse
+        method: HTTPMethod = .GET, path: String,
+        respond: @escaping @Sendable (HTTPEndpointRequest) async -> HTTPEndpointResponse
     ) {
         self.method = method
         self.path = path
-        self.mayBlock = mayBlock
         self.respond = respond
     }
 
-    /// `/healthz/ready`-style readiness: 200 when ready, 503 otherwise, so probes need read only the status.
+    /// `/healthz/ready`-style readiness: 200 when ready, 503 with the reason otherwise, so probes need read only the
+    /// status.
     public static func readiness(path: String, health: HealthState) -> HTTPEndpoint {
         HTTPEndpoint(path: path) { _ in
-            health.isReady
-                ? HTTPEndpointResponse(body: "ready\n")
-                : HTTPEndpointResponse(status: .serviceUnavailable, body: "not ready\n")
+            guard let reason = health.notReadyReason else { return HTTPEndpointResponse(body: "ready\n") }
+            return HTTPEndpointResponse(status: .serviceUnavailable, body: "not ready: \(reason)\n")
         }
     }
 

@@ -1,6 +1,5 @@
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 
 /// Answers HTTP/1.1 requests from a fixed route table, with keep-alive; request bodies are ignored. A connection
 /// that has not sent a whole request within the request timeout (of opening, or of its last answer) is closed.
@@ -49,7 +48,7 @@ final class HTTPEndpointHandler: ChannelInboundHandler {
         case .end:
             guard let head = request else { return }
             request = nil
-            // Answering may take a moment (a blocking endpoint): the next wait starts once it is written.
+            // Answering may take a moment (an endpoint that waits): the next wait starts once it is written.
             deadline?.cancel()
             respond(context: context, to: head)
         }
@@ -69,18 +68,8 @@ final class HTTPEndpointHandler: ChannelInboundHandler {
                 for: head, context: context)
             return
         }
-        guard endpoint.mayBlock else {
-            write(endpoint.respond(request), for: head, context: context)
-            return
-        }
-        // Work that may block (reading a file) runs on NIO's thread pool: these event loops also carry the relay.
-        NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) { endpoint.respond(request) }
-            .assumeIsolated().whenComplete { result in
-                switch result {
-                case .success(let response): self.write(response, for: head, context: context)
-                case .failure: context.close(promise: nil)
-                }
-            }
+        let answer = context.eventLoop.makeFutureWithTask { await endpoint.respond(request) }
+        answer.assumeIsolated().whenSuccess { response in self.write(response, for: head, context: context) }
     }
 
     private func write(_ response: HTTPEndpointResponse, for head: HTTPRequestHead, context: ChannelHandlerContext) {

@@ -308,13 +308,13 @@ final class PodTopology: @unchecked Sendable {
         return server
     }
 
-    /// An app connection to the upstream through the proxy, held after the greeting until `closeInput()`; it then
+    /// An app connection to the upstream (or `host`) through the proxy, held after the greeting until `closeInput()`; it then
     /// uploads and downloads `size` bytes and prints the peer's report. Returns once the connection is held.
-    func startHeldCall(port: Int, size: Int) throws -> BackgroundProcess {
+    func startHeldCall(host: String? = nil, port: Int, size: Int) throws -> BackgroundProcess {
         let held = try start(
             name: "held-client",
             inPod([
-                "/usr/bin/python3", "-B", Binaries.peer, "call", upstreamIPv4, "\(port)", "--send", "\(size)",
+                "/usr/bin/python3", "-B", Binaries.peer, "call", host ?? upstreamIPv4, "\(port)", "--send", "\(size)",
                 "--expect", "\(size)", "--source-hold",
             ]))
         try held.waitForOutput("HOLDING")
@@ -328,8 +328,9 @@ final class PodTopology: @unchecked Sendable {
     var adminTokenFile: String { "\(proxyRunDirectory)/admin-token" }
 
     /// `Authorization: Bearer TOKEN`, read from the proxy's token file as an operator in its container would.
-    func adminAuthorization() throws -> String {
-        let token = try String(contentsOfFile: adminTokenFile, encoding: .utf8)
+    func adminAuthorization(inPeer: Bool = false) throws -> String {
+        let file = inPeer ? "\(Binaries.directory)/\(peer)-run/admin-token" : adminTokenFile
+        let token = try String(contentsOfFile: file, encoding: .utf8)
         return "Authorization: Bearer \(token.trimmingCharacters(in: .whitespacesAndNewlines))"
     }
 
@@ -341,7 +342,7 @@ final class PodTopology: @unchecked Sendable {
         _ path: String, method: String = "GET", port: Int = 15000, statusOnly: Bool = false, inPeer: Bool = false
     ) throws -> String {
         let output = statusOnly ? ["-o", "/dev/null", "-w", "%{http_code}"] : []
-        let credential = method == "POST" && !inPeer ? ["-H", try adminAuthorization()] : []
+        let credential = method == "POST" ? ["-H", try adminAuthorization(inPeer: inPeer)] : []
         return try Shell.run(
             inNamespace(
                 inPeer ? peer : pod, uid: 1337, openFiles: nil,
