@@ -51,6 +51,7 @@ let package = Package(
             name: "Proxy",
             dependencies: [
                 "Policy", "Telemetry", "Identity",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),

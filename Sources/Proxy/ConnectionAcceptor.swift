@@ -91,6 +91,8 @@ struct ConnectionAcceptor: Sendable {
         let destination: OriginalDestination
         /// The caller's identity joins them once mutual TLS is terminated.
         var facts: ConnectionFacts
+        /// The caller's `x-forwarded-client-cert` element, once mutual TLS is terminated.
+        var clientCertificate: String? = nil
         /// The snapshot the connection is planned with.
         let configuration: ProxyConfiguration
         let record: ConnectionRecord
@@ -217,6 +219,8 @@ struct ConnectionAcceptor: Sendable {
                     direction: direction.rawValue, result: "ok", after: ContinuousClock.now - started)
                 var identified = connection
                 identified.facts.peer = session.peer
+                identified.clientCertificate = ClientCertificateHeader.element(
+                    by: contexts.identity.id, caller: session.peer, certificateHash: session.certificateHash)
                 record.meshTLS = true
                 record.peer = session.peer
                 let plan = ConnectionPlanner.plan(
@@ -326,8 +330,8 @@ struct ConnectionAcceptor: Sendable {
         connection.record.outcome = .forwarded
         let proxied = RequestDecider(
             facts: connection.facts, upstream: upstream(for: connection, plan: plan), configurations: configurations,
-            names: names, record: connection.record, recorder: recorder, limiter: limiter, logger: logger,
-            logMetadata: connection.logMetadata(detected))
+            names: names, clientCertificate: connection.clientCertificate, record: connection.record,
+            recorder: recorder, limiter: limiter, logger: logger, logMetadata: connection.logMetadata(detected))
         do {
             // Counted at the socket, from the replayed first bytes on: the HTTP handlers see messages, not bytes.
             try client.pipeline.syncOperations.addHandler(ByteCountingHandler(record: connection.record))

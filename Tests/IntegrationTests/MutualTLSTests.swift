@@ -200,4 +200,33 @@ import Testing
             #expect(metrics.contains(#"sidecar_connections_by_tls_total{direction="inbound",tls="passthrough"}"#))
         }
     }
+
+    @Test func theAppLearnsItsCallerAndNoClientCanClaimOne() async throws {
+        try await PodTopology.withMesh(b: "mtls: { forwardClientCert: true }\n") { topology, identities in
+            try topology.startHTTPServer(port: 8081)
+            try topology.startHTTP2Server(port: 8082)
+            let hash = try Shell.run([
+                "sh", "-c",
+                "openssl x509 -in \(identities.frontend.certificate) -outform DER | sha256sum | cut -d' ' -f1",
+            ]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let expected = "By=\(Self.orders);Hash=\(hash);URI=\(Self.frontend)"
+            let forged = "x-forwarded-client-cert: URI=spiffe://cluster.local/ns/kube-system/sa/admin"
+            func curl(_ arguments: [String], uid: Int? = nil) throws -> String {
+                try Shell.run(
+                    topology.inPod(uid: uid, ["curl", "-s", "--max-time", "10", "-H", forged] + arguments)
+                ).stdout
+            }
+            // HTTP/1.1 and HTTP/2 from pod A's app, meshed by A: B's app sees who called, and only that.
+            let http1 = try JSONDecoder().decode(
+                PeerClient.EchoedRequest.self, from: Data(try curl(["http://\(topology.peerIPv4):8081/"]).utf8))
+            #expect(http1.headers["x-forwarded-client-cert"] == expected)
+            let http2 = try curl(["--http2-prior-knowledge", "http://\(topology.upstreamIPv4):8082/xfcc"])
+            #expect(http2 == expected)
+            // A plaintext caller (the proxy's uid in A is left alone by A's rules) claims no one.
+            let plaintext = try JSONDecoder().decode(
+                PeerClient.EchoedRequest.self,
+                from: Data(try curl(["http://\(topology.peerIPv4):8081/"], uid: 1337).utf8))
+            #expect(plaintext.headers["x-forwarded-client-cert"] == nil, "\(plaintext.headers)")
+        }
+    }
 }

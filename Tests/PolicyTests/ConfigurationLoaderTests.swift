@@ -297,6 +297,7 @@ import Testing
                   ports: { 5432: disable, 8443: permissive }
                   meshCidrs: [10.244.0.0/16]
                   probes: [ { port: 8080, path: /healthz } ]
+                  forwardClientCert: true
                 services:
                   - { name: pay, address: 10.96.0.20:80, endpoints: [pay.shop:80], mtls: true, identities: ["*/sa/pay"] }
                 policy:
@@ -312,6 +313,7 @@ import Testing
         #expect(configuration.meshMode(forInboundPort: 80) == .strict)
         #expect(configuration.mtls.meshCidrs == [try IPNetwork(parsing: "10.244.0.0/16")])
         #expect(configuration.mtls.probes == [MeshProbe(port: 8080, path: "/healthz")])
+        #expect(configuration.mtls.forwardClientCert)
         #expect(configuration.services.first?.mtls == true)
         #expect(configuration.services.first?.identities.map(\.description) == ["*/sa/pay"])
         let from = try #require(configuration.inboundPolicy.rules.first?.from)
@@ -330,6 +332,7 @@ import Testing
         ),
         ("mtls: { mode: on }", "mtls.mode: 'on' is not one of disable, permissive, strict"),
         ("mtls: { ports: { http: strict } }", "mtls.ports: 'http' is not a port"),
+        ("mtls: { forwardClientCert: yes }", "mtls.forwardClientCert: 'yes' is not true or false"),
         ("mtls: { probes: [ { port: 8080 } ] }", "mtls.probes[0]: a probe needs path"),
         (
             "mtls: { probes: [ { port: 8080, path: /a/../b } ] }",

@@ -45,10 +45,45 @@ import Testing
         #expect(plan(try facts(), nil, permissive).handling == .detectFirst)
         #expect(plan(try facts(), Self.meshHello, permissive).handling == .terminateMeshTLS)
         #expect(plan(try facts(), Self.appHello, permissive).handling == .relay)
-        #expect(plan(try facts(), .http1, permissive).handling == .relay)
         #expect(plan(try facts(), .silent, permissive).handling == .relay)
+        #expect(plan(try facts(), .opaque, permissive).handling == .relay)
         // Once terminated, the caller's identity is known and the policy decides as for any connection.
-        #expect(plan(try facts(peer: Self.frontend), .http1, permissive).handling == .relay)
+        #expect(plan(try facts(peer: Self.frontend), .silent, permissive).handling == .relay)
+    }
+
+    @Test func inboundHTTPIsProxiedRequestByRequestWhereThePortTakesMutualTLS() throws {
+        let permissive = try configuration("\(Self.identity)\nmtls: { ports: { 9090: disable } }")
+        // So that no client's own x-forwarded-client-cert reaches the app, whoever the caller is.
+        #expect(plan(try facts(), .http1, permissive).handling == .http1)
+        #expect(plan(try facts(), .http2, permissive).handling == .http2)
+        #expect(plan(try facts(peer: Self.frontend), .http1, permissive).handling == .http1)
+        #expect(plan(try facts(peer: Self.frontend), .http2, permissive).handling == .http2)
+        // A port left out of mutual TLS, outbound HTTP, and a workload without an identity are relayed.
+        #expect(plan(try facts(port: 9090), .http1, permissive).handling == .relay)
+        #expect(plan(try facts(.outbound, port: 80), .http1, permissive).handling == .relay)
+        #expect(plan(try facts(), .http1, try configuration("{}")).handling == .relay)
+    }
+
+    @Test func theClientCertificateHeaderIsOursInboundAndTheAppsOutbound() throws {
+        let element = ClientCertificateHeader.element(
+            by: try SPIFFEID(parsing: "spiffe://cluster.local/ns/shop/sa/orders"), caller: Self.frontend,
+            certificateHash: "ab12")
+        #expect(
+            element
+                == "By=spiffe://cluster.local/ns/shop/sa/orders;Hash=ab12;URI=spiffe://cluster.local/ns/shop/sa/frontend"
+        )
+        #expect(
+            ClientCertificateHeader.forRequest(direction: .inbound, element: element, forwarding: true)
+                == .replaced(with: element))
+        // Not configured, or a caller without an identity: the client's copies are removed and none is set.
+        #expect(
+            ClientCertificateHeader.forRequest(direction: .inbound, element: element, forwarding: false)
+                == .replaced(with: nil))
+        #expect(
+            ClientCertificateHeader.forRequest(direction: .inbound, element: nil, forwarding: true)
+                == .replaced(with: nil))
+        #expect(
+            ClientCertificateHeader.forRequest(direction: .outbound, element: nil, forwarding: true) == .untouched)
     }
 
     @Test func strictDeniesAllButMeshTLSAndDeclaredProbes() throws {

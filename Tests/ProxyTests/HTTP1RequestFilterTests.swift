@@ -56,10 +56,34 @@ import Testing
                     ("Connection", "Upgrade, HTTP2-Settings"),
                 ])
         ).get()
-        let forwarded = filter.forwarded(traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+        let forwarded = filter.forwarded(
+            traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", clientCertificate: .untouched)
         #expect(forwarded.headers["upgrade"].isEmpty && forwarded.headers["http2-settings"].isEmpty)
         #expect(forwarded.headers["connection"] == ["close"])
         #expect(forwarded.headers["traceparent"] == ["00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"])
+    }
+
+    /// Every copy of `x-forwarded-client-cert` the client sent is gone when the decision replaces it.
+    @Test func theClientsOwnClientCertificateHeaderIsReplaced() throws {
+        let filter = try HTTP1RequestFilter.check(
+            head(
+                .GET, "/x",
+                [
+                    ("Host", "a"), ("X-Forwarded-Client-Cert", "URI=spiffe://cluster.local/ns/a/sa/admin"),
+                    ("x-forwarded-client-cert", "By=x"),
+                ])
+        ).get()
+        let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        let ours = "By=spiffe://td/b;Hash=00;URI=spiffe://td/a"
+        #expect(
+            filter.forwarded(traceparent: traceparent, clientCertificate: .replaced(with: ours))
+                .headers["x-forwarded-client-cert"] == [ours])
+        #expect(
+            filter.forwarded(traceparent: traceparent, clientCertificate: .replaced(with: nil))
+                .headers["x-forwarded-client-cert"].isEmpty)
+        #expect(
+            filter.forwarded(traceparent: traceparent, clientCertificate: .untouched)
+                .headers["x-forwarded-client-cert"].count == 2)
     }
 
     @Test(arguments: [

@@ -2,11 +2,14 @@ import Interception
 import Yams
 
 extension ConfigurationLoader {
-    /// `mtls:`: the mode, per-port modes, the mesh's networks and the plaintext probes.
+    /// `mtls:`: the mode, per-port modes, the mesh's networks, the plaintext probes and whether the caller is named
+    /// to the app.
     static func readMeshTLS(_ node: Node, _ reader: inout NodeReader) -> MeshTLS {
         var mtls = MeshTLS()
-        guard let fields = reader.mapping(node, at: "mtls", keys: ["mode", "ports", "meshCidrs", "probes"]) else {
-            return mtls
+        let keys = ["mode", "ports", "meshCidrs", "probes", "forwardClientCert"]
+        guard let fields = reader.mapping(node, at: "mtls", keys: keys) else { return mtls }
+        if let node = fields["forwardClientCert"] {
+            mtls.forwardClientCert = reader.boolean(node, at: "mtls.forwardClientCert") ?? false
         }
         if let node = fields["mode"] { mtls.mode = meshMode(node, at: "mtls.mode", &reader) ?? mtls.mode }
         if let node = fields["ports"], let ports = reader.mapping(node, at: "mtls.ports", keys: nil) {

@@ -11,6 +11,8 @@ public struct MeshTLS: Sendable, Hashable {
     public var meshCidrs: [IPNetwork] = []
     /// Plaintext probes a strict port still lets through.
     public var probes: [MeshProbe] = []
+    /// Inbound HTTP requests from a mesh caller carry `x-forwarded-client-cert` naming it.
+    public var forwardClientCert = false
 
     public init() {}
 

@@ -8,8 +8,8 @@ public enum ConnectionPlanner {
     /// `facts` and the protocol the mesh ALPN names.
     ///
     /// The first bytes matter when the first rule whose L4 conditions hold needs them (SNI or HTTP), when HTTP
-    /// would be proxied request by request (a limit that counts requests, or a service whose endpoints answer for
-    /// their requests), when an inbound port takes mutual TLS (only a ClientHello tells a sidecar), and when the
+    /// would be proxied request by request (a limit that counts requests, a service whose endpoints answer for
+    /// their requests, or an inbound port that takes mutual TLS, whose callers' requests carry who they are), when an inbound port takes mutual TLS (only a ClientHello tells a sidecar), and when the
     /// destination is meshed (the mesh ALPN says what the app speaks). Connections an earlier L4 rule or the default
     /// decides are otherwise never delayed; a loop never waits.
     /// - Parameter names: the addresses names resolved to lately, which allow rules by name check the destination
@@ -33,7 +33,12 @@ public enum ConnectionPlanner {
             return ConnectionPlan(handling: .detectFirst, limit: limit, service: service)
         }
         let mesh = meshPeers.map { MeshOrigination(alpn: MeshALPN(detected: detected), expectedPeers: $0) }
-        let perRequest = detected?.isHTTP == true && (limit?.limitsRequests == true || service != nil)
+        // Where inbound ports take mutual TLS, this sidecar vouches for its callers: their HTTP is proxied request
+        // by request, so that no client's own `x-forwarded-client-cert` reaches the app.
+        let vouchesForCaller =
+            facts.direction == .inbound && configuration.meshMode(forInboundPort: facts.destinationPort) != .disable
+        let perRequest =
+            detected?.isHTTP == true && (limit?.limitsRequests == true || service != nil || vouchesForCaller)
         let httpHandling: ConnectionPlan.Handling = detected == .http2 ? .http2 : .http1
         let verdict = PolicyEvaluator.verdict(
             policy, for: facts, detected: detected, proxiesHTTP: detected?.isHTTP == true, names: names)

@@ -115,7 +115,10 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             case .forward(let request, let responseTimeout):
                 run(
                     state.forward(
-                        filtered, as: filtered.forwarded(traceparent: request.trace.traceparent), reporting: request,
+                        filtered,
+                        as: filtered.forwarded(
+                            traceparent: request.trace.traceparent, clientCertificate: request.clientCertificate),
+                        reporting: request,
                         grpc: request.grpc, retries: connection.upstream.retries, responseTimeout: responseTimeout))
             }
         }

@@ -32,12 +32,17 @@ struct HTTP1RequestFilter {
         }
     }
 
-    /// The head the upstream gets: with the proxy's span as the request's parent, and without an offer of cleartext
-    /// HTTP/2, which would carry every later request past the rules as tunnel bytes (the server then answers in
-    /// HTTP/1.1, as behind Envoy; with no other connection option left, the request asks it to close after that).
-    func forwarded(traceparent: String) -> HTTPRequestHead {
+    /// The head the upstream gets: with the proxy's span as the request's parent, `x-forwarded-client-cert` as the
+    /// decision says, and without an offer of cleartext HTTP/2, which would carry every later request past the
+    /// rules as tunnel bytes (the server then answers in HTTP/1.1, as behind Envoy; with no other connection option
+    /// left, the request asks it to close after that).
+    func forwarded(traceparent: String, clientCertificate: ClientCertificateHeader) -> HTTPRequestHead {
         var head = self.head
         head.headers.replaceOrAdd(name: "traceparent", value: traceparent)
+        if case .replaced(let value) = clientCertificate {
+            head.headers.remove(name: ClientCertificateHeader.name)
+            if let value { head.headers.add(name: ClientCertificateHeader.name, value: value) }
+        }
         guard head.headers[canonicalForm: "upgrade"].contains(where: { $0.lowercased() == "h2c" }) else { return head }
         let kept = head.headers[canonicalForm: "connection"].filter {
             !["upgrade", "http2-settings"].contains($0.lowercased())

@@ -88,9 +88,13 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
             request = forwarded
             responseTimeout = timeout
         }
-        // The upstream sees the proxy's span as the request's parent.
+        // The upstream sees the proxy's span as the request's parent, and the caller as the decision says.
         var forwarded = headers
         forwarded.replaceOrAdd(name: "traceparent", value: request.trace.traceparent)
+        if case .replaced(let value) = request.clientCertificate {
+            forwarded.remove(name: ClientCertificateHeader.name)
+            if let value { forwarded.add(name: ClientCertificateHeader.name, value: value) }
+        }
         guard case .headers(var frame) = first else { return }
         frame.headers = forwarded
         state = .opening(pending: [.headers(frame)])

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Identity
 import NIOCore
@@ -40,8 +41,10 @@ final class MeshHandshakeHandler: ChannelInboundHandler, RemovableChannelHandler
             return
         }
         let result = Result { () throws(MeshHandshakeFailure) -> MeshSession in
-            let peer = try Self.peerIdentity(context)
-            return MeshSession(peer: peer, alpn: negotiated.flatMap(MeshALPN.init(rawValue:)))
+            let (peer, der) = try Self.peerIdentity(context)
+            return MeshSession(
+                peer: peer, alpn: negotiated.flatMap(MeshALPN.init(rawValue:)),
+                certificateHash: SHA256.hash(data: der).map { String(format: "%02x", $0) }.joined())
         }
         finish(result, context: context)
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
@@ -68,8 +71,10 @@ final class MeshHandshakeHandler: ChannelInboundHandler, RemovableChannelHandler
         completed(result)
     }
 
-    /// The SPIFFE ID the peer's leaf names, under the X.509-SVID rules.
-    private static func peerIdentity(_ context: ChannelHandlerContext) throws(MeshHandshakeFailure) -> SPIFFEID {
+    /// The SPIFFE ID the peer's leaf names, under the X.509-SVID rules, and the leaf as DER.
+    private static func peerIdentity(_ context: ChannelHandlerContext) throws(MeshHandshakeFailure)
+        -> (SPIFFEID, [UInt8])
+    {
         guard
             let tls = try? context.pipeline.syncOperations.handler(type: NIOSSLHandler.self),
             let der = try? tls.peerCertificate?.toDERBytes()
@@ -81,7 +86,7 @@ final class MeshHandshakeHandler: ChannelInboundHandler, RemovableChannelHandler
             throw .svid(.malformed("\(error)"))
         }
         do {
-            return try X509SVID.check(leaf, at: Date())
+            return (try X509SVID.check(leaf, at: Date()), der)
         } catch {
             throw .svid(error)
         }

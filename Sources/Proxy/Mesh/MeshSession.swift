@@ -5,4 +5,6 @@ import Policy
 struct MeshSession: Sendable {
     let peer: SPIFFEID
     let alpn: MeshALPN?
+    /// The hex SHA-256 of the peer's leaf certificate (DER), as `x-forwarded-client-cert` gives it.
+    let certificateHash: String
 }

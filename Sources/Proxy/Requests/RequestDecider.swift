@@ -14,6 +14,8 @@ struct RequestDecider {
     let configurations: ConfigurationStore
     /// Read per request too: what a name rule's host resolves to now.
     let names: NameAddressBook
+    /// The caller's `x-forwarded-client-cert` element, when this sidecar terminated its mutual TLS.
+    let clientCertificate: String?
     /// The connection's own record, and where requests are reported.
     let record: ConnectionRecord
     let recorder: TrafficRecorder
@@ -31,6 +33,8 @@ struct RequestDecider {
         let path: String
         let decision: PolicyDecision?
         let trace: RequestTrace
+        /// What the upstream gets in `x-forwarded-client-cert`.
+        let clientCertificate: ClientCertificateHeader
         /// A gRPC call: what the proxy answers itself is a gRPC status.
         let grpc: Bool
         /// Its place under a limit that counts requests.
@@ -62,6 +66,9 @@ struct RequestDecider {
             trace: trace(
                 method: request.method, host: host, path: request.target.path, version: version,
                 header: request.header),
+            clientCertificate: ClientCertificateHeader.forRequest(
+                direction: facts.direction, element: clientCertificate,
+                forwarding: configuration.mtls.forwardClientCert),
             grpc: LocalAnswer.isGRPC(contentType: request.header("content-type")))
         guard decision.action == .allow else {
             recorder.denied(
@@ -101,7 +108,7 @@ struct RequestDecider {
         Request(
             method: method, host: host, path: path, decision: nil,
             trace: trace(method: method, host: host, path: path, version: version, header: header),
-            grpc: LocalAnswer.isGRPC(contentType: header("content-type")))
+            clientCertificate: .untouched, grpc: LocalAnswer.isGRPC(contentType: header("content-type")))
     }
 
     /// Starts a request's trace from its `traceparent` and `tracestate` headers.

@@ -233,7 +233,8 @@ final class PodTopology: @unchecked Sendable {
     }
 
     /// Starts nginx in the peer as an HTTP/2 (prior knowledge) server on the upstream address: gRPC-style answers
-    /// with trailers under `/echo.Echo/`, the request's `traceparent` at `/echo.Echo/Trace`, an answer after three
+    /// with trailers under `/echo.Echo/`, the request's `traceparent` at `/echo.Echo/Trace` (its
+    /// `x-forwarded-client-cert` at `/xfcc`), an answer after three
     /// seconds under `/slow`, `ok PATH` elsewhere.
     /// Returns once it answers.
     @discardableResult
@@ -260,6 +261,7 @@ final class PodTopology: @unchecked Sendable {
                         echo "grpc-ok";
                     }
                     location = /echo.Echo/Trace { return 200 "$http_traceparent"; }
+                    location = /xfcc { return 200 "$http_x_forwarded_client_cert"; }
                     location /slow { echo_sleep 3; echo "late"; }
                     location / { return 200 "ok $request_uri\\n"; }
                 }
