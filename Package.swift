@@ -114,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "SidecarStatus",
             dependencies: [
-                "Netfilter", "Interception", "SidecarCLI", "Telemetry",
+                "Netfilter", "Interception", "SidecarCLI", "Telemetry", "Identity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,8 +1,8 @@
-/// Walks a planned ruleset's output chain as netfilter would for the first packet of a new outbound TCP connection,
-/// and says which rule it meets: whether the connection is captured, and why. Pure, so `sidecar-status explain`
-/// answers without sending a packet.
+/// Walks a planned ruleset's chains as netfilter would for the first packet of a new TCP connection (the output hook
+/// for the app's, prerouting for one into the pod), and says which rule it meets: whether the connection is
+/// captured, and why. Pure, so `sidecar-status explain` answers without sending a packet.
 public enum CaptureExplainer {
-    /// The first packet of an outbound TCP connection, as the output hook sees it.
+    /// The first packet of a TCP connection, as the hook sees it.
     public struct Connection: Sendable, Hashable {
         public var destination: IPNetwork
         public var port: UInt16
@@ -12,6 +12,8 @@ public enum CaptureExplainer {
         public var outputInterface: String
         /// The packet's source address, when known (nil matches no source condition).
         public var source: IPNetwork?
+        /// The interface an inbound packet arrives by; nil for the app's own connections.
+        public var inputInterface: String?
 
         /// - Parameter destination: a host address (a /32 or /128).
         public init(
@@ -24,6 +26,12 @@ public enum CaptureExplainer {
             self.gid = gid
             self.outputInterface = outputInterface
             self.source = source
+        }
+
+        /// A connection into the pod, arriving by `inputInterface`: no local socket sends it.
+        public init(inboundTo destination: IPNetwork, port: UInt16, from source: IPNetwork?, inputInterface: String) {
+            self.init(destination: destination, port: port, uid: 0, gid: 0, outputInterface: "", source: source)
+            self.inputInterface = inputInterface
         }
     }
 
@@ -39,9 +47,11 @@ public enum CaptureExplainer {
         public var isCaptured: Bool { redirectPort != nil }
     }
 
-    /// The NAT output chain first, then the filter chains at the output hook, as netfilter runs them by priority.
+    /// The chains at the connection's hook (output, or prerouting for one into the pod), as netfilter runs them by
+    /// priority.
     public static func explain(_ ruleset: Ruleset, _ connection: Connection) -> Verdict {
-        let chains = ruleset.chains.filter { $0.hook?.point == .output }.sorted {
+        let point: ChainHook.Point = connection.inputInterface == nil ? .output : .prerouting
+        let chains = ruleset.chains.filter { $0.hook?.point == point }.sorted {
             $0.hook!.priority < $1.hook!.priority
         }
         var verdict = Verdict(redirectPort: nil, rule: nil)
@@ -79,7 +89,7 @@ public enum CaptureExplainer {
         case .destinationPort(let transport, let ranges):
             return transport == .tcp && ranges.contains { $0.contains(connection.port) }
         case .outputInterface(let names): return names.contains(connection.outputInterface)
-        case .inputInterface: return false
+        case .inputInterface(let names): return connection.inputInterface.map(names.contains) ?? false
         }
     }
 }

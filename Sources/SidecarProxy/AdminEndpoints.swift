@@ -1,4 +1,5 @@
 import Foundation
+import Identity
 import Interception
 import Logging
 import Policy
@@ -13,6 +14,8 @@ struct AdminEndpoints: Sendable {
     let recorder: TrafficRecorder
     let services: ServiceDirectory
     let names: NameAddressBook
+    let mesh: MeshCredentials
+    let identity: IdentityReloader?
     let started = ContinuousClock.now
 
     /// `/services`: each service's endpoints, with their open connections and whether outlier detection has them out.
@@ -20,9 +23,11 @@ struct AdminEndpoints: Sendable {
         HTTPEndpoint(path: "/services") { _ in Self.json(services.snapshot(of: store.current)) }
     }
 
-    /// `/stats`: version, uptime, configuration generation and reload errors, listeners, and the traffic so far.
+    /// `/stats`: version, uptime, configuration generation and reload errors, listeners, the workload identity, and
+    /// the traffic so far.
     var stats: HTTPEndpoint {
         HTTPEndpoint(path: "/stats") { _ in
+            let lastRefusal = await identity?.lastRefusal
             let status = store.status
             let listeners = status.configuration.listeners
             let stats = ProxyStats(
@@ -32,9 +37,26 @@ struct AdminEndpoints: Sendable {
                 listeners: [
                     "outbound": listeners.outbound, "inbound": listeners.inbound, "admin": listeners.admin,
                     "telemetry": listeners.telemetry,
-                ], traffic: recorder.snapshot())
+                ], traffic: recorder.snapshot(),
+                identity: mesh.current.map {
+                    Self.identityStats($0.identity, mtls: status.configuration.mtls, lastRefusal: lastRefusal)
+                })
             return Self.json(stats)
         }
+    }
+
+    private static func identityStats(_ identity: WorkloadIdentity, mtls: MeshTLS, lastRefusal: String?)
+        -> IdentityStats
+    {
+        IdentityStats(
+            id: "\(identity.id)", validUntil: identity.notValidAfter.formatted(.iso8601),
+            secondsLeft: Int(identity.notValidAfter.timeIntervalSinceNow.rounded(.down)),
+            trustRoots: identity.bundle.roots.map {
+                IdentityStats.TrustRoot(subject: "\($0.subject)", validUntil: $0.notValidAfter.formatted(.iso8601))
+            },
+            mode: mtls.mode.rawValue,
+            portModes: Dictionary(uniqueKeysWithValues: mtls.ports.map { ("\($0.key)", $0.value.rawValue) }),
+            lastRefusal: lastRefusal)
     }
 
     /// `/config_dump`: the configuration in force, defaults filled in.
@@ -45,37 +67,53 @@ struct AdminEndpoints: Sendable {
         }
     }
 
-    /// `/explain?destination=IP:PORT[&direction=inbound&source=IP]`: how the policy in force would decide such a
-    /// connection, for `sidecar-status explain`.
+    /// `/explain?destination=IP:PORT[&direction=inbound&source=IP&peer=SPIFFE-ID]`: how the policy in force would
+    /// decide such a connection, from a caller with that identity when given, for `sidecar-status explain`.
     var explain: HTTPEndpoint {
         HTTPEndpoint(path: "/explain") { request in
+            let usage =
+                "give ?destination=IP:PORT, and optionally direction=outbound|inbound, source=IP and peer=SPIFFE-ID"
             guard let target = request.query["destination"], let (address, port) = IPNetwork.endpoint(parsing: target),
                 let direction = TrafficDirection(rawValue: request.query["direction"] ?? "outbound")
             else {
-                return HTTPEndpointResponse(
-                    status: .badRequest,
-                    body: "give ?destination=IP:PORT, and optionally direction=outbound|inbound and source=IP\n")
+                return HTTPEndpointResponse(status: .badRequest, body: "\(usage)\n")
+            }
+            var peer: SPIFFEID?
+            if let text = request.query["peer"] {
+                do {
+                    peer = try SPIFFEID(parsing: text)
+                } catch {
+                    return HTTPEndpointResponse(status: .badRequest, body: "peer '\(text)': \(error)\n")
+                }
             }
             let source = request.query["source"].flatMap { try? IPNetwork(parsing: $0) }
             let facts = ConnectionFacts(
                 direction: direction, destinationAddress: address.address, destinationPort: port,
-                sourceAddress: source?.address ?? [])
+                sourceAddress: source?.address ?? [], peer: peer)
             let status = store.status
+            let configuration = status.configuration
             let known = names.snapshot()
-            let plan = ConnectionPlanner.plan(facts, detected: nil, in: status.configuration, names: known)
+            let plan = ConnectionPlanner.plan(facts, detected: nil, in: configuration, names: known)
             // Without first bytes to read, the plan for bytes that are neither TLS nor HTTP.
             let decided =
                 plan.handling == .detectFirst
-                ? ConnectionPlanner.plan(facts, detected: .opaque, in: status.configuration, names: known) : plan
+                ? ConnectionPlanner.plan(facts, detected: .opaque, in: configuration, names: known) : plan
             let decision =
                 decided.decision ?? PolicyDecision(action: .deny, ruleIndex: nil, ruleName: "loop to the proxy itself")
+            let mtls: String? =
+                switch (configuration.identity, direction) {
+                case (nil, _): nil
+                case (_, .inbound): configuration.meshMode(forInboundPort: port).rawValue
+                case (_, .outbound):
+                    configuration.meshPeers(for: facts, service: plan.service) == nil ? "none" : "originate"
+                }
             return Self.json(
                 PolicyExplanation(
                     direction: direction.rawValue, destination: target, configGeneration: status.generation,
                     inspectsFirstBytes: plan.handling == .detectFirst,
                     action: decision.action.rawValue, rule: decision.ruleName, ruleIndex: decision.ruleIndex,
                     names: Dictionary(
-                        uniqueKeysWithValues: status.configuration.allowedNames.map { name in
+                        uniqueKeysWithValues: configuration.allowedNames.map { name in
                             (
                                 name,
                                 known.addresses(of: name).map {
@@ -84,7 +122,7 @@ struct AdminEndpoints: Sendable {
                                     ).addressText
                                 }
                             )
-                        })))
+                        }), peer: peer.map { "\($0)" }, mtls: mtls))
         }
     }
 

@@ -36,6 +36,9 @@ actor IdentityReloader {
         case refused(String)
     }
 
+    /// Why the files were last refused, while they stay as they were.
+    var lastRefusal: String? { refused?.reason }
+
     init(source: IdentitySource, mesh: MeshCredentials, recorder: TrafficRecorder, logger: Logger) {
         self.source = source
         self.mesh = mesh

@@ -105,7 +105,8 @@ struct RunCommand: AsyncParsableCommand {
         let services = ServiceDirectory(configurations: store, logger: logger)
         let names = NameAddressBook()
         let adminEndpoints = AdminEndpoints(
-            store: store, registry: registry, recorder: recorder, services: services, names: names)
+            store: store, registry: registry, recorder: recorder, services: services, names: names, mesh: mesh,
+            identity: identity)
         let shutdown = ShutdownTrigger()
         let proxy = ProxyService(
             configurations: store, registry: registry, services: services, names: names, mesh: mesh,

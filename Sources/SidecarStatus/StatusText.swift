@@ -42,7 +42,7 @@ enum StatusText {
         lines.append(
             "proxy: " + (proxy.ready ? good("ready") : bad("not ready")) + " (admin \(proxy.admin))"
                 + (proxy.detail.map { ": \($0)" } ?? ""))
-        if let stats = proxy.stats { lines += describe(stats) }
+        if let stats = proxy.stats { lines += describe(stats) + describeSecurity(stats, good: good, bad: bad) }
         if !report.isHealthy {
             var degraded: [String] = []
             if !interception.isHealthy { degraded.append("interception") }
@@ -82,6 +82,40 @@ enum StatusText {
                         + "rule \(denial.rule)")
             }
         }
+        return lines
+    }
+
+    /// Who the workload is, what it trusts, what mutual TLS does, and how the connections so far were secured: what
+    /// is still plaintext, before a port turns strict.
+    private static func describeSecurity(
+        _ stats: ProxyStats, good: (String) -> String, bad: (String) -> String
+    ) -> [String] {
+        var lines: [String] = []
+        if let identity = stats.identity {
+            let left =
+                identity.secondsLeft > 0
+                ? good("\(duration(identity.secondsLeft)) left") : bad("EXPIRED: meshed connections fail")
+            lines.append("  identity: \(identity.id), valid until \(identity.validUntil) (\(left))")
+            lines.append(
+                "  trust bundle: "
+                    + identity.trustRoots.map { "\($0.subject) (until \($0.validUntil))" }.joined(separator: ", "))
+            let ports = identity.portModes.sorted { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }
+                .map { "port \($0.key) \($0.value)" }
+            lines.append("  mutual TLS: \(([identity.mode] + ports).joined(separator: "; "))")
+            if let refusal = identity.lastRefusal {
+                lines.append(
+                    "  " + bad("identity files refused")
+                        + " (the identity above serves on): \(refusal.split(separator: "\n").joined(separator: "; "))")
+            }
+        } else {
+            lines.append("  identity: none (no mutual TLS)")
+        }
+        let secured = ["outbound", "inbound"].compactMap { direction -> String? in
+            guard let counts = stats.traffic.connectionsByTLS[direction], !counts.isEmpty else { return nil }
+            let kinds = ["mtls", "passthrough", "plaintext"].compactMap { kind in counts[kind].map { "\($0) \(kind)" } }
+            return "\(direction) " + kinds.joined(separator: ", ")
+        }
+        if !secured.isEmpty { lines.append("  connections by TLS: " + secured.joined(separator: "; ")) }
         return lines
     }
 

@@ -14,10 +14,15 @@ public struct PolicyExplanation: Sendable, Codable, Equatable {
     /// Each name an allow rule gives (without a wildcard), with the addresses it currently covers: an allow by that
     /// name admits a connection only to one of these. Nil from a proxy older than this field.
     public var names: [String: [String]]?
+    /// The caller's identity the decision was made for (inbound); nil for a caller without one.
+    public var peer: String?
+    /// What mutual TLS does here, for a workload with an identity: inbound, the port's mode (`strict`,
+    /// `permissive`, `disable`); outbound, `originate` to a destination that runs the sidecar, else `none`.
+    public var mtls: String?
 
     public init(
         direction: String, destination: String, configGeneration: Int, inspectsFirstBytes: Bool, action: String,
-        rule: String, ruleIndex: Int?, names: [String: [String]]
+        rule: String, ruleIndex: Int?, names: [String: [String]], peer: String?, mtls: String?
     ) {
         self.direction = direction
         self.destination = destination
@@ -27,5 +32,7 @@ public struct PolicyExplanation: Sendable, Codable, Equatable {
         self.rule = rule
         self.ruleIndex = ruleIndex
         self.names = names
+        self.peer = peer
+        self.mtls = mtls
     }
 }

@@ -198,6 +198,36 @@ import Testing
             #expect(page.contains("s_server"), "\(page)")
             let metrics = try topology.askProxy("/metrics", inPeer: true)
             #expect(metrics.contains(#"sidecar_connections_by_tls_total{direction="inbound",tls="passthrough"}"#))
+
+            // sidecar-status in B: who B is, what it trusts, what was secured how; and what the policy decides for a
+            // caller by identity, and for one without.
+            let status = try Shell.run(
+                [Binaries.sidecarStatus, "--netns", topology.peerNamespacePath], expectSuccess: false
+            ).stdout
+            #expect(status.contains("identity: \(Self.orders), valid until "), "\(status)")
+            #expect(status.contains("trust bundle: CN=test-ca (until "), "\(status)")
+            #expect(status.contains("mutual TLS: permissive"), "\(status)")
+            // Counted as connections end (the last s_client ones may still be open).
+            #expect(status.contains(#/connections by TLS: inbound \d+ mtls, 1 passthrough/#), "\(status)")
+            func explain(_ caller: [String]) throws -> [String: Any] {
+                let answer = try Shell.run(
+                    [
+                        Binaries.sidecarStatus, "explain", "--json", "--netns", topology.peerNamespacePath, "tcp",
+                        "\(topology.peerIPv4):8081", "--inbound",
+                    ] + caller)
+                let explanation = try JSONSerialization.jsonObject(with: Data(answer.stdout.utf8)) as? [String: Any]
+                #expect(explanation?["captured"] as? Bool == true)
+                return try #require(explanation?["policy"] as? [String: Any])
+            }
+            let frontend = try explain(["--from", Self.frontend])
+            #expect(frontend["action"] as? String == "allow" && frontend["rule"] as? String == "frontend-only")
+            #expect(frontend["mtls"] as? String == "permissive" && frontend["peer"] as? String == Self.frontend)
+            #expect(try explain(["--from", Self.batch])["rule"] as? String == "others")
+            #expect(try explain([])["rule"] as? String == "others")
+            let refused = try Shell.run(
+                [Binaries.sidecarStatus, "explain", "tcp", "\(topology.peerIPv4):8081", "--from", Self.frontend],
+                expectSuccess: false)
+            #expect(refused.status == 2 && refused.stderr.contains("only with --inbound"), "\(refused.stderr)")
         }
     }
 

@@ -1,7 +1,7 @@
 import Interception
 import Testing
 
-/// Which rule of the plan a new outbound connection meets, for `sidecar-status explain`.
+/// Which rule of the plan a new connection meets, outbound or into the pod, for `sidecar-status explain`.
 @Suite struct CaptureExplainerTests {
     func explain(
         _ config: InterceptionConfig = InterceptionConfig(), to destination: String, port: UInt16, uid: UInt32 = 1000,
@@ -48,5 +48,27 @@ import Testing
         #expect(!outside.isCaptured)
         #expect(outside.rule == "sidecar: outside included cidrs")
         #expect(try explain(config, to: "fd00::5", port: 80).rule == "sidecar: no included ipv6 cidr")
+    }
+
+    /// Into the pod: the prerouting chain decides, by port and by the interface the connection arrives by.
+    @Test func inboundConnectionsMeetThePreroutingChain() throws {
+        func inbound(_ config: InterceptionConfig = InterceptionConfig(), port: UInt16, by interface: String = "eth0")
+            throws -> CaptureExplainer.Verdict
+        {
+            CaptureExplainer.explain(
+                InterceptionPlanner.ruleset(for: config),
+                CaptureExplainer.Connection(
+                    inboundTo: try IPNetwork(parsing: "10.244.1.5"), port: port,
+                    from: try IPNetwork(parsing: "10.244.2.7"), inputInterface: interface))
+        }
+        let captured = try inbound(port: 8080)
+        #expect(captured.redirectPort == 15006 && captured.rule == "sidecar: redirect inbound tcp")
+        var config = InterceptionConfig()
+        config.excludedInboundPorts = [PortRange(9090)]
+        config.excludedInterfaces = ["wg0"]
+        #expect(try inbound(config, port: 9090).rule == "sidecar: exclude inbound port")
+        #expect(try inbound(config, port: 15020).rule == "sidecar: exclude inbound port")
+        #expect(try inbound(config, port: 8080, by: "wg0").rule == "sidecar: exclude interface")
+        #expect(try inbound(config, port: 8080).isCaptured)
     }
 }
