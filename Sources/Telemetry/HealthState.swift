@@ -19,8 +19,6 @@ public final class HealthState: Sendable {
         return requirement()
     }
 
-    public var isReady: Bool { notReadyReason == nil }
-
     public func markReady() { ready.store(true, ordering: .releasing) }
 
     public func markDraining() { draining.store(true, ordering: .releasing) }

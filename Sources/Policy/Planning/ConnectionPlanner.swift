@@ -8,9 +8,10 @@ public enum ConnectionPlanner {
     /// `facts` and the protocol the mesh ALPN names.
     ///
     /// The first bytes matter when the first rule whose L4 conditions hold needs them (SNI or HTTP), when HTTP
-    /// would be proxied request by request (a limit that counts requests, a service whose endpoints answer for
-    /// their requests, or an inbound port that takes mutual TLS, whose callers' requests carry who they are), when an inbound port takes mutual TLS (only a ClientHello tells a sidecar), and when the
-    /// destination is meshed (the mesh ALPN says what the app speaks). Connections an earlier L4 rule or the default
+    /// would be proxied request by request (a limit that counts requests, or a service whose endpoints answer for
+    /// their requests), when an inbound port takes mutual TLS (only a ClientHello tells a sidecar, and HTTP is then
+    /// proxied request by request so that only this sidecar says who the caller is), and when the destination is
+    /// meshed (the mesh ALPN says what the app speaks). Connections an earlier L4 rule or the default
     /// decides are otherwise never delayed; a loop never waits.
     /// - Parameter names: the addresses names resolved to lately, which allow rules by name check the destination
     ///   against.
