@@ -45,23 +45,26 @@ import Testing
         #expect(plan(try facts(), nil, permissive).handling == .detectFirst)
         #expect(plan(try facts(), Self.meshHello, permissive).handling == .terminateMeshTLS)
         #expect(plan(try facts(), Self.appHello, permissive).handling == .relay)
+        #expect(plan(try facts(), .http1, permissive).handling == .relay)
         #expect(plan(try facts(), .silent, permissive).handling == .relay)
-        #expect(plan(try facts(), .opaque, permissive).handling == .relay)
         // Once terminated, the caller's identity is known and the policy decides as for any connection.
-        #expect(plan(try facts(peer: Self.frontend), .silent, permissive).handling == .relay)
+        #expect(plan(try facts(peer: Self.frontend), .http1, permissive).handling == .relay)
     }
 
-    @Test func inboundHTTPIsProxiedRequestByRequestWhereThePortTakesMutualTLS() throws {
-        let permissive = try configuration("\(Self.identity)\nmtls: { ports: { 9090: disable } }")
+    @Test func inboundHTTPIsProxiedRequestByRequestWhereTheAppIsToldWhoCalled() throws {
+        let forwarding = try configuration(
+            "\(Self.identity)\nmtls: { forwardClientCert: true, ports: { 9090: disable } }")
         // So that no client's own x-forwarded-client-cert reaches the app, whoever the caller is.
-        #expect(plan(try facts(), .http1, permissive).handling == .http1)
-        #expect(plan(try facts(), .http2, permissive).handling == .http2)
-        #expect(plan(try facts(peer: Self.frontend), .http1, permissive).handling == .http1)
-        #expect(plan(try facts(peer: Self.frontend), .http2, permissive).handling == .http2)
-        // A port left out of mutual TLS, outbound HTTP, and a workload without an identity are relayed.
-        #expect(plan(try facts(port: 9090), .http1, permissive).handling == .relay)
-        #expect(plan(try facts(.outbound, port: 80), .http1, permissive).handling == .relay)
-        #expect(plan(try facts(), .http1, try configuration("{}")).handling == .relay)
+        #expect(plan(try facts(), .http1, forwarding).handling == .http1)
+        #expect(plan(try facts(), .http2, forwarding).handling == .http2)
+        #expect(plan(try facts(peer: Self.frontend), .http1, forwarding).handling == .http1)
+        #expect(plan(try facts(peer: Self.frontend), .http2, forwarding).handling == .http2)
+        // A port left out of mutual TLS, outbound HTTP, and an app not told who called are relayed.
+        #expect(plan(try facts(port: 9090), .http1, forwarding).handling == .relay)
+        #expect(plan(try facts(.outbound, port: 80), .http1, forwarding).handling == .relay)
+        let permissive = try configuration(Self.identity)
+        #expect(plan(try facts(), .http1, permissive).handling == .relay)
+        #expect(plan(try facts(peer: Self.frontend), .http1, permissive).handling == .relay)
     }
 
     @Test func theClientCertificateHeaderIsOursInboundAndTheAppsOutbound() throws {

@@ -9,9 +9,8 @@ public enum ConnectionPlanner {
     ///
     /// The first bytes matter when the first rule whose L4 conditions hold needs them (SNI or HTTP), when HTTP
     /// would be proxied request by request (a limit that counts requests, or a service whose endpoints answer for
-    /// their requests), when an inbound port takes mutual TLS (only a ClientHello tells a sidecar, and HTTP is then
-    /// proxied request by request so that only this sidecar says who the caller is), and when the destination is
-    /// meshed (the mesh ALPN says what the app speaks). Connections an earlier L4 rule or the default
+    /// their requests, or an inbound port whose app is told who called), when an inbound port takes mutual TLS (only
+    /// a ClientHello tells a sidecar), and when the destination is meshed (the mesh ALPN says what the app speaks). Connections an earlier L4 rule or the default
     /// decides are otherwise never delayed; a loop never waits.
     /// - Parameter names: the addresses names resolved to lately, which allow rules by name check the destination
     ///   against.
@@ -34,10 +33,12 @@ public enum ConnectionPlanner {
             return ConnectionPlan(handling: .detectFirst, limit: limit, service: service)
         }
         let mesh = meshPeers.map { MeshOrigination(alpn: MeshALPN(detected: detected), expectedPeers: $0) }
-        // Where inbound ports take mutual TLS, this sidecar vouches for its callers: their HTTP is proxied request
-        // by request, so that no client's own `x-forwarded-client-cert` reaches the app.
+        // Where the app is told who called (`mtls.forwardClientCert`), this sidecar vouches for its callers: their
+        // HTTP is proxied request by request, so that no client's own `x-forwarded-client-cert` reaches the app.
+        // Otherwise HTTP is relayed as it comes, which costs half the CPU per request on the meshed path.
         let vouchesForCaller =
-            facts.direction == .inbound && configuration.meshMode(forInboundPort: facts.destinationPort) != .disable
+            facts.direction == .inbound && configuration.mtls.forwardClientCert
+            && configuration.meshMode(forInboundPort: facts.destinationPort) != .disable
         let perRequest =
             detected?.isHTTP == true && (limit?.limitsRequests == true || service != nil || vouchesForCaller)
         let httpHandling: ConnectionPlan.Handling = detected == .http2 ? .http2 : .http1
