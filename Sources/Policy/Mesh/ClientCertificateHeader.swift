@@ -2,8 +2,8 @@ import Identity
 
 /// What becomes of `x-forwarded-client-cert` on a request the sidecar forwards, in Envoy's format, so an app behind
 /// Envoy or Istio reads it the same way. Only the sidecar that terminated the caller's mutual TLS can vouch for it:
-/// inbound, every copy the client sent is removed, and ours set when the configuration asks; outbound, the app's own
-/// header goes on untouched (the peer's sidecar removes it).
+/// on an inbound request it proxies, every copy the client sent is removed, and ours set when the configuration asks
+/// (which then has every inbound HTTP request proxied); outbound, the app's own header goes on untouched.
 public enum ClientCertificateHeader: Sendable, Hashable {
     case untouched
     /// Every copy removed, and this value set when there is one.
