@@ -28,10 +28,7 @@ import Testing
                 "\(metrics.split(separator: "\n").filter { $0.hasPrefix("sidecar_identity") })")
 
             // The connection opened before goes on, on the contexts it began with.
-            held.closeInput()
-            #expect(held.waitForExit(timeout: .seconds(30)) == 0)
-            let report = try #require(held.output.split(separator: "\n").last)
-            let result = try JSONDecoder().decode(PeerClient.CallResult.self, from: Data(report.utf8))
+            let result = try PeerClient.finishHeldCall(held)
             #expect(result.server.received == size && result.server.sha256 == result.sentSha256)
             #expect(result.receivedSha256 == result.expectedSha256)
             // And A's sidecar, which trusts the same CA, keeps meshing to B's new certificate.

@@ -130,10 +130,7 @@ import Testing
             #expect(try !PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9000))
             #expect(try PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9001))
 
-            held.closeInput()
-            #expect(held.waitForExit(timeout: .seconds(30)) == 0)
-            let report = try #require(held.output.split(separator: "\n").last)
-            let result = try JSONDecoder().decode(PeerClient.CallResult.self, from: Data(report.utf8))
+            let result = try PeerClient.finishHeldCall(held)
             #expect(result.server.received == size && result.server.sha256 == result.sentSha256)
             #expect(result.receivedSha256 == result.expectedSha256)
 

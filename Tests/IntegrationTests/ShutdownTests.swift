@@ -14,10 +14,7 @@ import Testing
             let fresh = try PeerClient.probe(topology.inPod([]), host: topology.upstreamIPv4, port: 9000)
             #expect(fresh.outcome == "refused", "the listeners are closed")
 
-            held.closeInput()
-            #expect(held.waitForExit(timeout: .seconds(15)) == 0)
-            let report = try #require(held.output.split(separator: "\n").last)
-            let result = try JSONDecoder().decode(PeerClient.CallResult.self, from: Data(report.utf8))
+            let result = try PeerClient.finishHeldCall(held, timeout: .seconds(15))
             #expect(result.server.sha256 == result.sentSha256)
             #expect(result.receivedSha256 == result.expectedSha256)
             #expect(proxy.waitForExit(timeout: .seconds(10)) == 0)

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Runs the test peer's client side (`peer.py call` / `probe`) and decodes what it reports.
 enum PeerClient {
@@ -33,6 +34,14 @@ enum PeerClient {
     struct ProbeResult: Decodable {
         var outcome: String
         var elapsed: Double
+    }
+
+    /// Releases a call `PodTopology.startHeldCall` holds, and returns its report once it has ended.
+    static func finishHeldCall(_ held: BackgroundProcess, timeout: Duration = .seconds(30)) throws -> CallResult {
+        held.closeInput()
+        #expect(held.waitForExit(timeout: timeout) == 0, "\(held.output)")
+        let report = try #require(held.output.split(separator: "\n").last)
+        return try JSONDecoder().decode(CallResult.self, from: Data(report.utf8))
     }
 
     /// Uploads `send` bytes, half-closes, and downloads `expect` bytes; throws `CallError` when the peer could not.
