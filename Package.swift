@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "sidecar-init", targets: ["SidecarInit"]),
         .executable(name: "sidecar-proxy", targets: ["SidecarProxy"]),
         .executable(name: "sidecar-status", targets: ["SidecarStatus"]),
+        .executable(name: "sidecar-inject", targets: ["SidecarInject"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -47,6 +48,11 @@ let package = Package(
             ]
         ),
         .target(name: "Policy", dependencies: ["Interception", "Identity", .product(name: "Yams", package: "Yams")]),
+        // Pure: Kubernetes manifests in, the same with the sidecar out; the admission webhook's decision.
+        .target(
+            name: "Injection",
+            dependencies: ["Policy", "Interception", .product(name: "Yams", package: "Yams")]
+        ),
         .target(
             name: "Proxy",
             dependencies: [
@@ -119,6 +125,22 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
+        ),
+        .executableTarget(
+            name: "SidecarInject",
+            dependencies: [
+                "Injection", "Proxy", "SidecarCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "InjectionTests", dependencies: ["Injection", "Policy", .product(name: "Yams", package: "Yams")]
         ),
         .testTarget(name: "InterceptionTests", dependencies: ["Interception"], exclude: ["Golden"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -27,6 +27,14 @@ public enum CaptureSetting: String, CaseIterable, Sendable {
         }
     }
 
+    /// `excludeOutboundPorts` → `swift-sidecar.io/exclude-outbound-ports`, the pod annotation `sidecar-inject` reads.
+    public var annotation: String {
+        Self.annotationPrefix + flag
+    }
+
+    /// The prefix of every pod annotation `sidecar-inject` reads.
+    public static let annotationPrefix = "swift-sidecar.io/"
+
     /// `excludeOutboundPorts` → `SIDECAR_EXCLUDE_OUTBOUND_PORTS`.
     public var environmentVariable: String {
         "SIDECAR_" + String(flag.uppercased().map { $0 == "-" ? "_" : $0 })

@@ -6,12 +6,15 @@ public struct CaptureSettingsResolver: Sendable {
         case configFile(path: String)
         case environment
         case flags
+        /// A pod's annotations, read by `sidecar-inject`.
+        case annotations
 
         public var description: String {
             switch self {
             case .configFile(let path): "config file \(path)"
             case .environment: "environment"
             case .flags: "flags"
+            case .annotations: "pod annotations"
             }
         }
 
@@ -21,6 +24,7 @@ public struct CaptureSettingsResolver: Sendable {
             case .configFile: setting.key
             case .environment: setting.environmentVariable
             case .flags: "--\(setting.flag)"
+            case .annotations: setting.annotation
             }
         }
     }

@@ -87,13 +87,13 @@ public struct HTTPPrefaceSniffer: Sendable {
         switch phase {
         case .leading:
             if isLineEnd || isSpace { return nil }
-            guard Self.isTokenCharacter(byte) else { return .notHTTP }
+            guard ASCII.isTokenCharacter(byte) else { return .notHTTP }
             phase = .method
             return read(byte)
         case .method:
             if isSpace {
                 phase = .gap
-            } else if isLineEnd || !Self.isTokenCharacter(byte) {
+            } else if isLineEnd || !ASCII.isTokenCharacter(byte) {
                 return .notHTTP
             } else {
                 if methodLength < 5 { method.append(byte) }
@@ -147,16 +147,5 @@ public struct HTTPPrefaceSniffer: Sendable {
     /// What RFC 9112 §3 lets a recipient take for the separator between words: SP, HTAB, VT, FF and a bare CR.
     private static func isWhitespace(_ byte: UInt8) -> Bool {
         byte == 0x20 || byte == 0x09 || byte == 0x0b || byte == 0x0c || byte == 0x0d
-    }
-
-    /// RFC 9110 tchar.
-    private static func isTokenCharacter(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"):
-            true
-        default:
-            "!#$%&'*+-.^_`|~".utf8.contains(byte)
-        }
     }
 }

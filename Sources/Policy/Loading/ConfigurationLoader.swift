@@ -230,7 +230,7 @@ public enum ConfigurationLoader {
         }
         if let node = fields["headers"], let headers = reader.mapping(node, at: "\(path).headers", keys: nil) {
             for (name, value) in headers {
-                guard Self.isToken(name) else {
+                guard ASCII.isToken(name) else {
                     reader.problem("\(path).headers", "'\(name)' is not a header name")
                     continue
                 }
@@ -267,13 +267,5 @@ public enum ConfigurationLoader {
             return nil
         }
         return reader.scalar(prefix, at: "\(path).prefix").map(HeaderValueMatch.prefix)
-    }
-
-    /// An HTTP field name: RFC 9110 token characters only.
-    private static func isToken(_ name: String) -> Bool {
-        !name.isEmpty
-            && name.utf8.allSatisfy { byte in
-                byte > 0x20 && byte < 0x7F && !Array("\"(),/:;<=>?@[\\]{}".utf8).contains(byte)
-            }
     }
 }

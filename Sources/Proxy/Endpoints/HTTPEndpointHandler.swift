@@ -1,23 +1,31 @@
 import NIOCore
 import NIOHTTP1
 
-/// Answers HTTP/1.1 requests from a fixed route table, with keep-alive; request bodies are ignored. A connection
-/// that has not sent a whole request within the request timeout (of opening, or of its last answer) is closed.
+/// Answers HTTP/1.1 requests from a fixed route table, with keep-alive. Request bodies are read up to
+/// `maxRequestBody` bytes (a longer one is answered 413 and the connection closed), or ignored when it is zero. A
+/// connection that has not sent a whole request within the request timeout (of opening, or of its last answer) is
+/// closed.
 final class HTTPEndpointHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let endpoints: [HTTPEndpoint]
     private let requestTimeout: TimeAmount
+    private let maxRequestBody: Int
     /// Told when the connection starts and stops waiting for a request (the server makes room by closing the one
     /// that waited longest).
     private let waiting: (Bool) -> Void
     private var request: HTTPRequestHead?
+    private var body: [UInt8] = []
     private var deadline: Scheduled<Void>?
 
-    init(endpoints: [HTTPEndpoint], requestTimeout: TimeAmount, waiting: @escaping (Bool) -> Void) {
+    init(
+        endpoints: [HTTPEndpoint], requestTimeout: TimeAmount, maxRequestBody: Int,
+        waiting: @escaping (Bool) -> Void
+    ) {
         self.endpoints = endpoints
         self.requestTimeout = requestTimeout
+        self.maxRequestBody = maxRequestBody
         self.waiting = waiting
     }
 
@@ -42,9 +50,20 @@ final class HTTPEndpointHandler: ChannelInboundHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             request = head
+            body = []
             waiting(false)
-        case .body:
-            break
+        case .body(let chunk):
+            guard let head = request, maxRequestBody > 0 else { return }
+            guard body.count + chunk.readableBytes <= maxRequestBody else {
+                request = nil
+                var closing = head
+                closing.headers.replaceOrAdd(name: "connection", value: "close")
+                write(
+                    HTTPEndpointResponse(status: .payloadTooLarge, body: "request body over \(maxRequestBody) bytes\n"),
+                    for: closing, context: context)
+                return
+            }
+            body += chunk.readableBytesView
         case .end:
             guard let head = request else { return }
             request = nil
@@ -58,7 +77,9 @@ final class HTTPEndpointHandler: ChannelInboundHandler {
         let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         let path = String(parts[0])
         let request = HTTPEndpointRequest(
-            queryString: parts.count > 1 ? parts[1] : nil, authorization: head.headers.first(name: "authorization"))
+            queryString: parts.count > 1 ? parts[1] : nil, authorization: head.headers.first(name: "authorization"),
+            body: body)
+        body = []
         guard let endpoint = endpoints.first(where: { $0.path == path && $0.method == head.method }) else {
             let known = endpoints.contains { $0.path == path }
             write(

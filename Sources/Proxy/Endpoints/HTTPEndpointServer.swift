@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 
 /// A small HTTP server for the proxy's own endpoints (telemetry on 15020, admin on 15000), as a service that
@@ -19,6 +20,9 @@ public struct HTTPEndpointServer: Service {
     private let port: Int
     private let endpoints: [HTTPEndpoint]
     private let requestTimeout: TimeAmount
+    private let maxRequestBody: Int
+    /// Served over TLS with this context; plaintext when nil.
+    private let tls: NIOSSLContext?
     private let logger: Logger
     /// Connections open now, across this server's listeners.
     private let connections: SideDoorConnections
@@ -26,9 +30,10 @@ public struct HTTPEndpointServer: Service {
     /// - Parameters:
     ///   - hosts: addresses to bind; an IPv6 one on a host without IPv6 is skipped with a warning.
     ///   - maxConnections: connections served at once; Prometheus and the kubelet need a handful.
+    ///   - maxRequestBody: bytes of a request body handed to the endpoint; zero ignores bodies.
     public init(
         name: String, hosts: [String], port: Int, endpoints: [HTTPEndpoint], maxConnections: Int = 64,
-        requestTimeout: TimeAmount = .seconds(10), logger: Logger
+        requestTimeout: TimeAmount = .seconds(10), maxRequestBody: Int = 0, tls: NIOSSLContext? = nil, logger: Logger
     ) {
         self.name = name
         self.hosts = hosts
@@ -36,6 +41,8 @@ public struct HTTPEndpointServer: Service {
         self.endpoints = endpoints
         connections = SideDoorConnections(capacity: maxConnections)
         self.requestTimeout = requestTimeout
+        self.maxRequestBody = maxRequestBody
+        self.tls = tls
         self.logger = logger
     }
 
@@ -53,8 +60,8 @@ public struct HTTPEndpointServer: Service {
 
     private func bind(_ host: String) async throws -> Channel? {
         let endpoints = self.endpoints
-        let (connections, requestTimeout, logger, name) = (
-            self.connections, self.requestTimeout, self.logger, self.name
+        let (connections, requestTimeout, maxRequestBody, tls, logger, name) = (
+            self.connections, self.requestTimeout, self.maxRequestBody, self.tls, self.logger, self.name
         )
         return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -65,10 +72,13 @@ public struct HTTPEndpointServer: Service {
                 }
                 channel.closeFuture.whenComplete { _ in connections.remove(channel) }
                 return channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(
                         HTTPEndpointHandler(
-                            endpoints: endpoints, requestTimeout: requestTimeout,
+                            endpoints: endpoints, requestTimeout: requestTimeout, maxRequestBody: maxRequestBody,
                             waiting: { connections.mark(channel, waiting: $0) }))
                 }
             }

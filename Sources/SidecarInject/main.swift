@@ -1,0 +1,3 @@
+import SidecarCLI
+
+await ExitCodeContract.runAsync(SidecarInjectCommand.self)
