@@ -67,6 +67,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try ConfigurationFile.load(path: config)
+        let appProbes = try Self.appProbes()
         var contexts: MeshTLSContexts?
         if let source = configuration.identity { contexts = try await IdentityFiles.load(source) }
         let adminToken = try AdminToken.create(at: adminTokenFile)
@@ -121,7 +122,10 @@ struct RunCommand: AsyncParsableCommand {
             endpoints: [
                 .readiness(path: "/healthz/ready", health: health), .liveness(path: "/healthz/live"),
                 AdminEndpoints.metrics(recorder.metrics),
-            ],
+            ]
+                + AppHealthEndpoints.endpoints(
+                    for: appProbes, podAddress: try Self.podAddress(), runner: try HealthCheckRunner(),
+                    logger: logger),
             logger: logger)
         let admin = HTTPEndpointServer(
             name: "admin", hosts: ["127.0.0.1"], port: configuration.listeners.admin,
@@ -155,6 +159,27 @@ struct RunCommand: AsyncParsableCommand {
         let group = ServiceGroup(configuration: lifecycle)
         shutdown.attach(group)
         try await group.run()
+    }
+
+    /// The app's probes `sidecar-inject` handed over (`SIDECAR_APP_PROBES`), checked before anything is served: a
+    /// probe the proxy could not run stops the start (exit 2) rather than failing the kubelet's probes later.
+    private static func appProbes() throws -> AppProbes {
+        guard let text = ProcessInfo.processInfo.environment[AppProbes.environmentVariable] else { return AppProbes() }
+        do {
+            return try AppProbes.parse(text)
+        } catch {
+            throw CommandFailure.badInput("\(error)")
+        }
+    }
+
+    /// The pod's address from the downward API (`SIDECAR_POD_IP`, set by `sidecar-inject`): where app probes
+    /// without a host go, as the kubelet's would.
+    private static func podAddress() throws -> String? {
+        guard let text = ProcessInfo.processInfo.environment["SIDECAR_POD_IP"], !text.isEmpty else { return nil }
+        guard (try? SocketAddress(ipAddress: text, port: 0)) != nil else {
+            throw CommandFailure.badInput("SIDECAR_POD_IP: '\(text)' is not an IP address")
+        }
+        return text
     }
 
     /// Set up before anything is served: an exporter the `OTEL_*` variables misconfigure stops the start (exit 2).

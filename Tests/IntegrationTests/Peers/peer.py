@@ -560,8 +560,13 @@ class EchoHTTPHandler(BaseHTTPRequestHandler):
 
     # With http-serve --status: every request gets that status, and its method and path as the body.
     forced_status = None
+    # With http-serve --log: each request's method, path, client address and headers, as a JSON line.
+    log_requests = False
 
     def answer(self):
+        if self.log_requests:
+            print(json.dumps({"request": f"{self.command} {self.path}", "peer": plain_ip(self.client_address[0]),
+                              "headers": {name.lower(): value for name, value in self.headers.items()}}), flush=True)
         if self.forced_status:
             self.read_body()
             text = f"{self.command} {self.path}".encode()
@@ -608,7 +613,7 @@ class DualStackHTTPServer(ThreadingHTTPServer):
 
 
 def http_serve(args):
-    handler = type("Handler", (EchoHTTPHandler,), {"forced_status": args.status})
+    handler = type("Handler", (EchoHTTPHandler,), {"forced_status": args.status, "log_requests": args.log})
     server = DualStackHTTPServer((args.bind, args.port), handler)
     print("READY", flush=True)
     server.serve_forever()
@@ -726,6 +731,33 @@ def grpc_serve(args):
     server.add_insecure_port(f"{args.bind}:{args.port}")
     server.start()
     print("READY", flush=True)
+    server.wait_for_termination()
+
+
+def grpc_health_serve(args):
+    """The standard gRPC health service (grpcio-health-checking's HealthServicer), SERVING for the server and for
+    each --service; a line on standard input sets them all to that status (SERVING, NOT_SERVING)."""
+    from concurrent import futures
+
+    import grpc
+    from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+    servicer = health.HealthServicer()
+    names = [""] + args.service
+
+    def set_all(status):
+        for name in names:
+            servicer.set(name, status)
+
+    set_all(health_pb2.HealthCheckResponse.SERVING)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+    server.add_insecure_port(f"{args.bind}:{args.port}")
+    server.start()
+    print("READY", flush=True)
+    for line in sys.stdin:
+        set_all(health_pb2.HealthCheckResponse.ServingStatus.Value(line.strip()))
+        print(f"STATUS {line.strip()}", flush=True)
     server.wait_for_termination()
 
 
@@ -1039,6 +1071,7 @@ def main():
     http_serve_parser.add_argument("--port", type=int, required=True)
     http_serve_parser.add_argument("--bind", default="::")
     http_serve_parser.add_argument("--status", type=int, help="answer every request with this status")
+    http_serve_parser.add_argument("--log", action="store_true", help="print each request as a JSON line")
     http_serve_parser.set_defaults(run=http_serve)
 
     lenient_parser = commands.add_parser("lenient-serve", help="serve requests read as leniently as RFC 9112 allows")
@@ -1059,6 +1092,12 @@ def main():
     grpc_serve_parser.add_argument("--bind", default="0.0.0.0")
     grpc_serve_parser.add_argument("--max-age-ms", type=int, default=0, help="GOAWAY connections this old")
     grpc_serve_parser.set_defaults(run=grpc_serve)
+
+    grpc_health_parser = commands.add_parser("grpc-health-serve", help="run the standard gRPC health service")
+    grpc_health_parser.add_argument("--port", type=int, required=True)
+    grpc_health_parser.add_argument("--bind", default="0.0.0.0")
+    grpc_health_parser.add_argument("--service", action="append", default=[], help="a service it reports on too")
+    grpc_health_parser.set_defaults(run=grpc_health_serve)
 
     grpc_call_parser = commands.add_parser("grpc-call", help="call /echo.Echo/ methods, print each status")
     grpc_call_parser.add_argument("host")

@@ -48,6 +48,11 @@ final class BackgroundProcess: @unchecked Sendable {
         throw ProcessEnded(name: "\(name) (no '\(text)' within \(timeout))", output: output)
     }
 
+    /// Writes a line to the process's standard input.
+    func send(line: String) {
+        try? input.fileHandleForWriting.write(contentsOf: Data((line + "\n").utf8))
+    }
+
     func closeInput() {
         try? input.fileHandleForWriting.close()
     }

@@ -11,7 +11,7 @@ enum Binaries {
         let target = FileManager.default.temporaryDirectory.appendingPathComponent("sidecar-bin-\(getpid())")
         try! FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
         let sources =
-            ["sidecar-init", "sidecar-proxy", "sidecar-status"].map { "\(built)/\($0)" }
+            ["sidecar-init", "sidecar-proxy", "sidecar-status", "sidecar-inject"].map { "\(built)/\($0)" }
             + [root.appendingPathComponent("Tests/IntegrationTests/Peers/peer.py").path]
         for source in sources {
             guard FileManager.default.isExecutableFile(atPath: source) || source.hasSuffix(".py") else {
@@ -30,5 +30,6 @@ enum Binaries {
     static var sidecarInit: String { "\(directory)/sidecar-init" }
     static var sidecarProxy: String { "\(directory)/sidecar-proxy" }
     static var sidecarStatus: String { "\(directory)/sidecar-status" }
+    static var sidecarInject: String { "\(directory)/sidecar-inject" }
     static var peer: String { "\(directory)/peer.py" }
 }

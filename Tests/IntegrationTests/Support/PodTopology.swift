@@ -142,15 +142,14 @@ final class PodTopology: @unchecked Sendable {
         return server
     }
 
-    /// Starts the HTTP/1.1 echo server in the peer, and returns once it listens.
-    @discardableResult
+    /// Starts the HTTP/1.1 echo server in the peer (or in the pod, as the app), and returns once it listens.
     /// - Parameter status: every request gets this status instead of the echo.
-    func startHTTPServer(port: Int, status: Int? = nil) throws -> BackgroundProcess {
-        let server = try start(
-            name: "http-server-\(port)",
-            inPeer(
-                ["/usr/bin/python3", "-B", Binaries.peer, "http-serve", "--port", "\(port)"]
-                    + (status.map { ["--status", "\($0)"] } ?? [])))
+    @discardableResult
+    func startHTTPServer(port: Int, status: Int? = nil, inPod: Bool = false) throws -> BackgroundProcess {
+        let command =
+            ["/usr/bin/python3", "-B", Binaries.peer, "http-serve", "--port", "\(port)", "--log"]
+            + (status.map { ["--status", "\($0)"] } ?? [])
+        let server = try start(name: "http-server-\(port)", inPod ? self.inPod(command) : inPeer(command))
         try server.waitForOutput("READY")
         return server
     }
