@@ -104,6 +104,7 @@ struct RunCommand: AsyncParsableCommand {
         let reloader = ConfigurationReloader(
             path: config, store: store, identity: identity, recorder: recorder, logger: logger)
         let services = ServiceDirectory(configurations: store, logger: logger)
+        let healthChecks = try HealthCheckRunner()
         let names = NameAddressBook()
         let adminEndpoints = AdminEndpoints(
             store: store, registry: registry, recorder: recorder, services: services, names: names, mesh: mesh,
@@ -124,8 +125,7 @@ struct RunCommand: AsyncParsableCommand {
                 AdminEndpoints.metrics(recorder.metrics),
             ]
                 + AppHealthEndpoints.endpoints(
-                    for: appProbes, podAddress: try Self.podAddress(), runner: try HealthCheckRunner(),
-                    logger: logger),
+                    for: appProbes, podAddress: try Self.podAddress(), runner: healthChecks, logger: logger),
             logger: logger)
         let admin = HTTPEndpointServer(
             name: "admin", hosts: ["127.0.0.1"], port: configuration.listeners.admin,
@@ -148,7 +148,10 @@ struct RunCommand: AsyncParsableCommand {
         let running: [(any Service)?] = [
             accessLog, spanExport?.service, telemetry, admin, dns,
             NameWatcher(configurations: store, forwarder: forwarder), ReloadOnHangupService(reloader: reloader),
-            identity.map(IdentityWatcher.init), RepeatedSignalService(registry: registry), proxy,
+            identity.map(IdentityWatcher.init), RepeatedSignalService(registry: registry),
+            ServiceHealthChecker(
+                configurations: store, directory: services, runner: healthChecks, recorder: recorder, logger: logger),
+            proxy,
         ]
         var lifecycle = ServiceGroupConfiguration(
             services: running.compactMap { $0.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) } },

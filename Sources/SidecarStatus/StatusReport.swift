@@ -40,6 +40,8 @@ struct StatusReport: Codable {
         var detail: String?
         /// What `/stats` answered, when it did.
         var stats: ProxyStats?
+        /// What `/services` answered: each service's endpoints, their health and load.
+        var services: [ServiceSnapshot]?
     }
 
     var interception: Interception

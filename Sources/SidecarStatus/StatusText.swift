@@ -43,6 +43,7 @@ enum StatusText {
             "proxy: " + (proxy.ready ? good("ready") : bad("not ready")) + " (admin \(proxy.admin))"
                 + (proxy.detail.map { ": \($0)" } ?? ""))
         if let stats = proxy.stats { lines += describe(stats) + describeSecurity(stats, good: good, bad: bad) }
+        lines += describe(proxy.services ?? [], good: good, bad: bad)
         if !report.isHealthy {
             var degraded: [String] = []
             if !interception.isHealthy { degraded.append("interception") }
@@ -116,6 +117,33 @@ enum StatusText {
             return "\(direction) " + kinds.joined(separator: ", ")
         }
         if !secured.isEmpty { lines.append("  connections by TLS: " + secured.joined(separator: "; ")) }
+        return lines
+    }
+
+    /// Each service's endpoints: in rotation or not and why, what the last health check saw, and their load.
+    private static func describe(_ services: [ServiceSnapshot], good: (String) -> String, bad: (String) -> String)
+        -> [String]
+    {
+        var lines: [String] = []
+        for service in services {
+            lines.append("  service \(service.name) \(service.address) (\(service.balancer)):")
+            if service.endpoints.isEmpty { lines.append("    no endpoint resolved yet (names resolve on first use)") }
+            let width = service.endpoints.map(\.address.count).max() ?? 0
+            for endpoint in service.endpoints {
+                var state: [String] = []
+                switch endpoint.health {
+                case "healthy": state.append(good("healthy"))
+                case "unhealthy": state.append(bad("UNHEALTHY, out of rotation"))
+                case let other?: state.append(other)
+                case nil: break
+                }
+                if endpoint.ejected { state.append(bad("ejected")) }
+                state.append("\(endpoint.openConnections) open")
+                let check = endpoint.lastResult.map { " (last check \($0) at \(endpoint.lastCheck ?? "?"))" } ?? ""
+                lines.append(
+                    "    \(endpoint.address.padding(toLength: width))  \(state.joined(separator: ", "))\(check)")
+            }
+        }
         return lines
     }
 

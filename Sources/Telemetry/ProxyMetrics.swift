@@ -118,6 +118,16 @@ public final class ProxyMetrics: Sendable {
         gauge("sidecar_identity_expiry_timestamp_seconds").record(validUntil.timeIntervalSince1970)
     }
 
+    /// One active health check of a service's endpoint, and whether the endpoint is in rotation after it. Both
+    /// labels come from the configuration (endpoints resolved from its names), so the series stay bounded.
+    func healthChecked(service: String, endpoint: String, healthy: Bool, inRotation: Bool) {
+        counter("sidecar_health_checks_total", ("service", service), ("result", healthy ? "healthy" : "unhealthy"))
+            .increment()
+        cached("sidecar_service_endpoint_healthy", ("service", service), ("endpoint", endpoint), nil) {
+            Metrics.Gauge(label: "sidecar_service_endpoint_healthy", dimensions: $0, factory: factory)
+        }.record(inRotation ? 1 : 0)
+    }
+
     func accessLogLineDropped() {
         counter("sidecar_access_log_dropped_total").increment()
     }

@@ -110,6 +110,11 @@ public final class TrafficRecorder: Sendable {
         metrics.identityInForce(validUntil: validUntil)
     }
 
+    /// An active health check of `endpoint` of `service` ended; `inRotation` is what it left the endpoint as.
+    public func healthChecked(service: String, endpoint: String, healthy: Bool, inRotation: Bool) {
+        metrics.healthChecked(service: service, endpoint: endpoint, healthy: healthy, inRotation: inRotation)
+    }
+
     /// A mesh handshake ended: `result` is `ok` or why it failed (a bounded set of words).
     public func meshHandshake(direction: String, result: String, after duration: Duration) {
         metrics.meshHandshake(direction: direction, result: result, duration: duration)

@@ -4,7 +4,10 @@ import Yams
 extension ConfigurationLoader {
     /// `services[i]`: a name, a virtual `address`, its `endpoints`, and how they are balanced.
     static func readService(_ node: Node, at path: String, _ reader: inout NodeReader) -> ServiceDefinition? {
-        let keys = ["name", "address", "endpoints", "balancer", "outlierDetection", "retries", "mtls", "identities"]
+        let keys = [
+            "name", "address", "endpoints", "balancer", "outlierDetection", "retries", "mtls", "identities",
+            "healthCheck",
+        ]
         guard let fields = reader.mapping(node, at: path, keys: keys) else { return nil }
         for key in ["name", "address", "endpoints"] where fields[key] == nil {
             reader.problem(path, "a service needs \(key)")
@@ -44,7 +47,87 @@ extension ConfigurationLoader {
         if !service.identities.isEmpty && service.mtls == false {
             reader.problem("\(path).identities", "identities are checked only under mutual TLS (mtls: false)")
         }
+        if let node = fields["healthCheck"] {
+            service.healthCheck = readHealthCheck(node, at: "\(path).healthCheck", &reader)
+            if service.mtls == true {
+                reader.problem(
+                    "\(path).healthCheck",
+                    "health checks are plaintext, and endpoints under mutual TLS take only mutual TLS (mtls: true)")
+            }
+        }
         return service
+    }
+
+    /// `healthCheck`: exactly one of `http`, `tcp`, `grpc`, with its timing and thresholds.
+    private static func readHealthCheck(_ node: Node, at path: String, _ reader: inout NodeReader)
+        -> ServiceHealthCheck?
+    {
+        let keys = ["http", "tcp", "grpc", "interval", "timeout", "unhealthyThreshold", "healthyThreshold"]
+        guard let fields = reader.mapping(node, at: path, keys: keys) else { return nil }
+        let kinds = ["http", "tcp", "grpc"].filter { fields[$0] != nil }
+        guard kinds.count == 1 else {
+            reader.problem(path, "needs exactly one of http, tcp, grpc (found \(kinds.count))")
+            return nil
+        }
+        let check: HealthCheck
+        switch kinds[0] {
+        case "http":
+            let httpPath = "\(path).http"
+            guard let http = reader.mapping(fields["http"]!, at: httpPath, keys: ["path", "expectedStatuses"]) else {
+                return nil
+            }
+            let requestPath = http["path"].flatMap { reader.scalar($0, at: "\(httpPath).path") } ?? "/"
+            if !requestPath.hasPrefix("/") {
+                reader.problem("\(httpPath).path", "'\(requestPath)' does not start with /")
+            }
+            var statuses = reader.values(http["expectedStatuses"], at: "\(httpPath).expectedStatuses") { text in
+                try Self.statusRange(text)
+            }
+            if statuses.isEmpty { statuses = ServiceHealthCheck.defaultStatuses }
+            check = .http(HTTPHealthCheck(path: requestPath, expectedStatuses: statuses))
+        case "tcp":
+            _ = reader.mapping(fields["tcp"]!, at: "\(path).tcp", keys: [])
+            check = .tcp
+        default:
+            let grpc = reader.mapping(fields["grpc"]!, at: "\(path).grpc", keys: ["service"]) ?? [:]
+            check = .grpc(service: grpc["service"].flatMap { reader.scalar($0, at: "\(path).grpc.service") } ?? "")
+        }
+        var healthCheck = ServiceHealthCheck(check: check)
+        func duration(_ key: String, _ range: ClosedRange<Duration>, _ bounds: String) -> Duration? {
+            fields[key].flatMap { node in
+                reader.parse(node, at: "\(path).\(key)") { text in
+                    let value = try DurationText.parse(text)
+                    guard range.contains(value) else { throw NodeReader.Invalid("'\(text)' is not between \(bounds)") }
+                    return value
+                }
+            }
+        }
+        healthCheck.interval = duration("interval", .seconds(1)...(.seconds(3600)), "1s and 1h") ?? healthCheck.interval
+        healthCheck.timeout =
+            duration("timeout", .milliseconds(10)...(.seconds(60)), "10ms and 60s") ?? healthCheck.timeout
+        for (key, keyPath) in [
+            (\ServiceHealthCheck.unhealthyThreshold, "unhealthyThreshold"), (\.healthyThreshold, "healthyThreshold"),
+        ] {
+            if let node = fields[keyPath] {
+                healthCheck[keyPath: key] =
+                    reader.wholeNumber(node, at: "\(path).\(keyPath)", in: 1...100) ?? healthCheck[keyPath: key]
+            }
+        }
+        if healthCheck.timeout >= healthCheck.interval {
+            reader.problem("\(path).timeout", "must be shorter than the interval, or checks would overlap")
+        }
+        return healthCheck
+    }
+
+    /// `200` or `200-299`.
+    private static func statusRange(_ text: String) throws -> ClosedRange<Int> {
+        let bounds = text.split(separator: "-", maxSplits: 1).map { Int($0) }
+        guard let low = bounds.first ?? nil, let high = bounds.last ?? nil, (100...599).contains(low),
+            (low...599).contains(high)
+        else {
+            throw NodeReader.Invalid("'\(text)' is not a status from 100 to 599 or a range like 200-299")
+        }
+        return low...high
     }
 
     private static func readOutlierDetection(_ node: Node, at path: String, _ reader: inout NodeReader)

@@ -20,6 +20,8 @@ public struct EndpointBalancer<Address: Hashable & Sendable>: Sendable {
         /// How many times in a row it was left out, for doubling the next ejection.
         var ejections = 0
         var ejectedUntil: ContinuousClock.Instant?
+        /// False while active health checks have it out of rotation.
+        var inRotation = true
     }
 
     /// A new endpoint's latency until measured (linkerd2-proxy's default).
@@ -41,13 +43,14 @@ public struct EndpointBalancer<Address: Hashable & Sendable>: Sendable {
         states = states.filter { seen.contains($0.key) || $0.value.open > 0 }
     }
 
-    /// The endpoint for a new connection, other than those in `excluding` (already tried by it). Ejected endpoints
-    /// are passed over unless nothing else is left: a service is never left with no endpoint at all.
+    /// The endpoint for a new connection, other than those in `excluding` (already tried by it). Endpoints that
+    /// failed their health checks or were ejected are passed over unless nothing else is left: a service is never
+    /// left with no endpoint at all.
     public mutating func pick(
         excluding: Set<Address> = [], now: ContinuousClock.Instant, using random: inout some RandomNumberGenerator
     ) -> Address? {
         let untried = addresses.filter { !excluding.contains($0) }
-        let available = untried.filter { !isEjected($0, now: now) }
+        let available = untried.filter { states[$0]?.inRotation != false && !isEjected($0, now: now) }
         let candidates = available.isEmpty ? untried : available
         guard !candidates.isEmpty else { return nil }
         switch balancer {
@@ -130,7 +133,7 @@ public struct EndpointBalancer<Address: Hashable & Sendable>: Sendable {
         guard state.consecutiveFailures >= outlierDetection.consecutiveFailures, !isEjected(address, now: now) else {
             return
         }
-        let othersIn = addresses.contains { $0 != address && !isEjected($0, now: now) }
+        let othersIn = addresses.contains { $0 != address && isInRotation($0) && !isEjected($0, now: now) }
         guard othersIn else { return }
         // Back soon after its last ejection ended: out twice as long as last time (up to the longest).
         let recentlyBack = state.ejectedUntil.map { now - $0 < outlierDetection.ejectionTime * 10 } ?? false
@@ -140,6 +143,13 @@ public struct EndpointBalancer<Address: Hashable & Sendable>: Sendable {
         state.ejectedUntil = now + length
         state.consecutiveFailures = 0
     }
+
+    /// Active health checks took `address` out of rotation, or brought it back.
+    public mutating func setInRotation(_ address: Address, _ inRotation: Bool) {
+        states[address]?.inRotation = inRotation
+    }
+
+    public func isInRotation(_ address: Address) -> Bool { states[address]?.inRotation ?? true }
 
     public func isEjected(_ address: Address, now: ContinuousClock.Instant) -> Bool {
         states[address]?.ejectedUntil.map { now < $0 } ?? false

@@ -19,6 +19,8 @@ public struct ServiceDefinition: Sendable, Hashable {
     public var mtls: Bool?
     /// The identities the endpoints may present under mutual TLS; empty: any of our own trust domain.
     public var identities: [IdentityPattern] = []
+    /// Nil: endpoints are judged only by the traffic they carry (outlier detection).
+    public var healthCheck: ServiceHealthCheck?
 
     public init(name: String, address: IPNetwork, port: UInt16, endpoints: [ServiceEndpoint]) {
         self.name = name

@@ -1,6 +1,7 @@
 import Logging
 import Policy
 import Synchronization
+import Telemetry
 
 /// The runtime of every configured service, by definition: a reload that keeps a service as it was keeps what is
 /// known of its endpoints, and one that changes it starts afresh.
@@ -37,10 +38,7 @@ public final class ServiceDirectory: Sendable {
             return ServiceSnapshot(
                 name: definition.name, address: definition.addressDescription,
                 balancer: definition.balancer.rawValue,
-                endpoints: endpoints.map {
-                    ServiceSnapshot.Endpoint(
-                        address: $0.address.endpoint, openConnections: $0.open, ejected: $0.ejected)
-                })
+                endpoints: endpoints)
         }
     }
 }

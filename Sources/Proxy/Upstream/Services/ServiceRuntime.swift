@@ -1,7 +1,9 @@
+import Foundation
 import Logging
 import NIOCore
 import Policy
 import Synchronization
+import Telemetry
 
 /// A service's endpoints as the proxy is using them: their addresses (names re-resolved every few seconds), the
 /// balancer that picks one per connection, and the retry budget. Shared by every connection to the service, on any
@@ -19,6 +21,8 @@ final class ServiceRuntime: Sendable {
         var resolved: ContinuousClock.Instant?
         /// A lookup under way, which later connections wait for while there are no addresses yet.
         var lookup: EventLoopFuture<Void>?
+        /// What active health checks found, by endpoint, with when they last checked it.
+        var health: [SocketAddress: (health: EndpointHealth, checked: Date)] = [:]
     }
 
     /// How long resolved names are used before they are looked up again.
@@ -141,6 +145,7 @@ final class ServiceRuntime: Sendable {
             switch result {
             case .success(let addresses):
                 state.balancer.update(addresses)
+                state.health = state.health.filter { addresses.contains($0.key) }
                 return nil
             case .failure:
                 return state.balancer.addresses.count
@@ -153,11 +158,43 @@ final class ServiceRuntime: Sendable {
         }
     }
 
-    /// Each endpoint with its open connections and whether it is ejected, for the admin API.
-    func endpoints(now: ContinuousClock.Instant = .now) -> [(address: SocketAddress, open: Int, ejected: Bool)] {
+    /// The endpoints as they are now, resolved first when they never were or are due again: what health checks
+    /// go to.
+    func currentAddresses(on eventLoop: EventLoop) async -> [SocketAddress] {
+        try? await refreshed(on: eventLoop).get()
+        return state.withLock { $0.balancer.addresses }
+    }
+
+    /// An active health check of `address` ended: its health moves on, and the balancer keeps it in rotation or
+    /// not accordingly. Returns its health after the check, and whether its status changed.
+    func checked(_ address: SocketAddress, _ outcome: HealthCheckRunner.Outcome, thresholds: ServiceHealthCheck)
+        -> (health: EndpointHealth, changed: Bool)
+    {
+        let (passed, result) =
+            switch outcome {
+            case .healthy(let seen): (true, seen)
+            case .unhealthy(let reason): (false, reason)
+            }
+        return state.withLock { state in
+            var health = state.health[address]?.health ?? EndpointHealth()
+            let changed = health.record(passed: passed, result: result, thresholds: thresholds)
+            state.health[address] = (health, Date())
+            state.balancer.setInRotation(address, health.inRotation)
+            return (health, changed)
+        }
+    }
+
+    /// Each endpoint with its open connections, whether it is ejected, and what health checks found, for the admin
+    /// API.
+    func endpoints(now: ContinuousClock.Instant = .now) -> [ServiceSnapshot.Endpoint] {
         state.withLock { state in
-            state.balancer.addresses.map {
-                ($0, state.balancer.openConnections(to: $0), state.balancer.isEjected($0, now: now))
+            state.balancer.addresses.map { address in
+                let checked = state.health[address]
+                return ServiceSnapshot.Endpoint(
+                    address: address.endpoint, openConnections: state.balancer.openConnections(to: address),
+                    ejected: state.balancer.isEjected(address, now: now),
+                    health: definition.healthCheck.map { _ in checked?.health.status.rawValue ?? "unknown" },
+                    lastCheck: checked?.checked.formatted(.iso8601), lastResult: checked?.health.lastResult)
             }
         }
     }
