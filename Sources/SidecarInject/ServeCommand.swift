@@ -1,7 +1,6 @@
 import ArgumentParser
 import Injection
 import Logging
-import NIOSSL
 import Proxy
 import ServiceLifecycle
 import SidecarCLI
@@ -21,6 +20,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to serve on, every address.")
     var port = 9443
 
+    @Option(help: "Seconds between checks of the certificate and key files for a renewal.")
+    var certificateCheckInterval = 10
+
     @OptionGroup var template: TemplateOptions
 
     /// The API server sends one object per review; etcd keeps objects under 1.5 MiB, the review wraps one twice
@@ -29,20 +31,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port \(port) is not from 1 to 65535") }
+        guard (1...3600).contains(certificateCheckInterval) else {
+            throw ValidationError("--certificate-check-interval \(certificateCheckInterval) is not from 1 to 3600")
+        }
     }
 
     func run() async throws {
-        let tls: NIOSSLContext
-        do {
-            var configuration = TLSConfiguration.makeServerConfiguration(
-                certificateChain: try NIOSSLCertificate.fromPEMFile(tlsCert).map { .certificate($0) },
-                privateKey: .privateKey(try NIOSSLPrivateKey(file: tlsKey, format: .pem)))
-            configuration.minimumTLSVersion = .tlsv12
-            tls = try NIOSSLContext(configuration: configuration)
-        } catch {
-            throw CommandFailure.badInput("cannot use --tls-cert \(tlsCert) and --tls-key \(tlsKey): \(error)")
-        }
         let logger = Logger(label: "sidecar-inject")
+        let credentials = try WebhookCredentials(
+            certificate: tlsCert, key: tlsKey, interval: .seconds(certificateCheckInterval), logger: logger)
         let responder = AdmissionReviewResponder(template: template.template)
         let webhook = HTTPEndpoint(method: .POST, path: "/inject") { request in
             let answer = responder.answer(request.body)
@@ -54,12 +51,13 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let server = HTTPEndpointServer(
             name: "webhook", hosts: ["0.0.0.0", "::"], port: port,
-            endpoints: [webhook, .liveness(path: "/healthz")], maxRequestBody: Self.maxReviewBytes, tls: tls,
+            endpoints: [webhook, .liveness(path: "/healthz")], maxRequestBody: Self.maxReviewBytes,
+            tls: { credentials.context },
             logger: logger)
         logger.info("serving the admission webhook", metadata: ["port": "\(port)", "path": "/inject"])
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: [credentials, server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

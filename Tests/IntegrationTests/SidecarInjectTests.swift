@@ -157,7 +157,7 @@ import Testing
                 name: "webhook",
                 [
                     "ip", "netns", "exec", topology.pod, Binaries.sidecarInject, "serve", "--tls-cert", certificate,
-                    "--tls-key", key, "--port", "9443",
+                    "--tls-key", key, "--port", "9443", "--certificate-check-interval", "1",
                 ])
             try webhook.waitForOutput("serving the admission webhook")
 
@@ -256,6 +256,31 @@ import Testing
             let health = try Shell.run(
                 topology.inPeer(["curl", "-s", "--cacert", certificate, "https://\(topology.podIPv4):9443/healthz"]))
             #expect(health.stdout == "live\n")
+
+            // cert-manager renews the certificate in place: new connections get the new one, without a restart.
+            func fingerprint(_ pem: String) throws -> String {
+                try Shell.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256"], stdin: pem).stdout
+            }
+            let served = {
+                try fingerprint(
+                    Shell.run(
+                        topology.inPeer([
+                            "openssl", "s_client", "-connect", "\(topology.podIPv4):9443", "-servername",
+                            "sidecar-inject.sidecar-system.svc",
+                        ]), expectSuccess: false, stdin: ""
+                    ).stdout)
+            }
+            let before = try served()
+            #expect(try before == fingerprint(String(contentsOfFile: certificate, encoding: .utf8)))
+            try Shell.run([
+                "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days",
+                "2", "-subj", "/CN=sidecar-inject.sidecar-system.svc", "-keyout", key, "-out", certificate, "-addext",
+                "subjectAltName=DNS:sidecar-inject.sidecar-system.svc,IP:\(topology.podIPv4)",
+            ])
+            let renewed = try fingerprint(String(contentsOfFile: certificate, encoding: .utf8))
+            #expect(renewed != before)
+            try waitUntil(within: .seconds(10), "the renewed certificate served") { try served() == renewed }
+            #expect(webhook.output.contains("webhook certificate renewed"), "\(webhook.output)")
         }
     }
 }

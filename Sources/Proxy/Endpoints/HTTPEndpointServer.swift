@@ -21,8 +21,9 @@ public struct HTTPEndpointServer: Service {
     private let endpoints: [HTTPEndpoint]
     private let requestTimeout: TimeAmount
     private let maxRequestBody: Int
-    /// Served over TLS with this context; plaintext when nil.
-    private let tls: NIOSSLContext?
+    /// Served over TLS with the context this gives at each new connection (so renewed credentials take effect
+    /// without a restart); plaintext when nil.
+    private let tls: (@Sendable () -> NIOSSLContext)?
     private let logger: Logger
     /// Connections open now, across this server's listeners.
     private let connections: SideDoorConnections
@@ -33,7 +34,8 @@ public struct HTTPEndpointServer: Service {
     ///   - maxRequestBody: bytes of a request body handed to the endpoint; zero ignores bodies.
     public init(
         name: String, hosts: [String], port: Int, endpoints: [HTTPEndpoint], maxConnections: Int = 64,
-        requestTimeout: TimeAmount = .seconds(10), maxRequestBody: Int = 0, tls: NIOSSLContext? = nil, logger: Logger
+        requestTimeout: TimeAmount = .seconds(10), maxRequestBody: Int = 0, tls: (@Sendable () -> NIOSSLContext)? = nil,
+        logger: Logger
     ) {
         self.name = name
         self.hosts = hosts
@@ -73,7 +75,7 @@ public struct HTTPEndpointServer: Service {
                 channel.closeFuture.whenComplete { _ in connections.remove(channel) }
                 return channel.eventLoop.makeCompletedFuture {
                     if let tls {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls()))
                     }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(
