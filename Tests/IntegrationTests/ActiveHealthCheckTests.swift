@@ -23,43 +23,27 @@ import Testing
     /// nginx in the peer on `ports` of the upstream address: `/healthz` answers 503 while a file `down-PORT` exists
     /// in the folder returned, and `/` answers with the port, so the app can tell which endpoint served it.
     static func startNginx(_ topology: PodTopology, ports: [Int]) throws -> String {
-        let prefix = "\(Binaries.directory)/\(topology.pod)-health-nginx"
-        try FileManager.default.createDirectory(atPath: prefix, withIntermediateDirectories: true)
-        let servers = ports.map { port in
-            """
+        let (nginx, folder) = try topology.startNginx(name: "health-nginx") { folder in
+            ports.map { port in
+                """
                 server {
                     listen \(topology.upstreamIPv4):\(port);
                     location = /healthz {
-                        if (-f \(prefix)/down-$server_port) { return 503 "down\\n"; }
+                        if (-f \(folder)/down-$server_port) { return 503 "down\\n"; }
                         return 200 "up\\n";
                     }
                     location / { return 200 "$server_port\\n"; }
                 }
-            """
+                """
+            }.joined(separator: "\n")
         }
-        let configuration = try topology.writeReadableFile(
-            named: "\(topology.pod)-health-nginx/nginx.conf",
-            """
-            daemon off;
-            master_process off;
-            pid \(prefix)/nginx.pid;
-            error_log stderr;
-            events {}
-            http {
-                access_log off;
-                client_body_temp_path \(prefix);
-            \(servers.joined(separator: "\n"))
-            }
-            """)
-        let nginx = try topology.start(
-            name: "health-nginx", topology.inPeer(["nginx", "-p", prefix, "-c", configuration]))
         try waitUntil(within: .seconds(10), "nginx listens") {
             guard nginx.isRunning else { throw BackgroundProcess.ProcessEnded(name: "nginx", output: nginx.output) }
             return try Shell.run(
                 topology.inPeer(["curl", "-s", "http://\(topology.upstreamIPv4):\(ports[0])/"]), expectSuccess: false
             ).status == 0
         }
-        return prefix
+        return folder
     }
 
     /// Which endpoint served each of `count` new connections from the app to the service.

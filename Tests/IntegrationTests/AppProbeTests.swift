@@ -109,7 +109,7 @@ import Testing
         }
     }
 
-    @Test func probesPassUnderStrictMutualTLS() async throws {
+    @Test func everyProbeTypePassesUnderStrictMutualTLS() async throws {
         let authority = try TestAuthority()
         defer { authority.remove() }
         let identity = try authority.issue([MutualTLSTests.orders])
@@ -117,6 +117,8 @@ import Testing
         try await PodTopology.with { topology in
             try topology.sidecarInit("install")
             try topology.startHTTPServer(port: 8080, inPod: true)
+            try topology.startServer(inPod: true, port: 9000)
+            _ = try Self.startGRPCHealthServer(topology, port: 9090)
             try topology.startProxy(
                 configuration: identity.configuration + "mtls: { mode: strict }\n",
                 environment: ["SIDECAR_APP_PROBES": try Self.injectedProbes(), "SIDECAR_POD_IP": topology.podIPv4])
@@ -125,6 +127,8 @@ import Testing
             let (direct, body) = try Self.kubeletGet(topology, "/ready", port: 8080)
             #expect(direct == 0, "\(body)")
             #expect(try Self.kubeletGet(topology, "/app-health/app/readyz") == (200, "HTTP 200"))
+            #expect(try Self.kubeletGet(topology, "/app-health/app/livez") == (200, "connected"))
+            #expect(try Self.kubeletGet(topology, "/app-health/app/startupz") == (200, "SERVING"))
         }
     }
 

@@ -238,20 +238,10 @@ final class PodTopology: @unchecked Sendable {
     /// Returns once it answers.
     @discardableResult
     func startHTTP2Server(port: Int) throws -> BackgroundProcess {
-        let prefix = "\(Binaries.directory)/\(pod)-nginx"
-        try FileManager.default.createDirectory(atPath: prefix, withIntermediateDirectories: true)
-        let configuration = try writeReadableFile(
-            named: "\(pod)-nginx/nginx.conf",
-            """
-            load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;
-            daemon off;
-            master_process off;
-            pid \(prefix)/nginx.pid;
-            error_log stderr;
-            events {}
-            http {
-                access_log off;
-                client_body_temp_path \(prefix);
+        let server = try startNginx(
+            name: "nginx-\(port)", modules: ["ngx_http_echo_module"],
+            http: { _ in
+                """
                 server {
                     listen \(upstreamIPv4):\(port) http2;
                     location /echo.Echo/ {
@@ -264,9 +254,9 @@ final class PodTopology: @unchecked Sendable {
                     location /slow { echo_sleep 3; echo "late"; }
                     location / { return 200 "ok $request_uri\\n"; }
                 }
+                """
             }
-            """)
-        let server = try start(name: "nginx-\(port)", inPeer(["nginx", "-p", prefix, "-c", configuration]))
+        ).process
         let deadline = Date().addingTimeInterval(10)
         while try Shell.run(
             inPeer(["curl", "-s", "-o", "/dev/null", "--http2-prior-knowledge", "http://\(upstreamIPv4):\(port)/"]),
@@ -276,6 +266,32 @@ final class PodTopology: @unchecked Sendable {
             usleep(50_000)
         }
         return server
+    }
+
+    /// Starts nginx in the peer, in the foreground and without its master process, with what `http` gives inside
+    /// its `http` block (given the folder nginx keeps its pid and temporary files in, where a test may put files of
+    /// its own); returns it and that folder.
+    func startNginx(name: String, modules: [String] = [], http: (String) -> String) throws -> (
+        process: BackgroundProcess, folder: String
+    ) {
+        let prefix = "\(Binaries.directory)/\(pod)-\(name)"
+        try FileManager.default.createDirectory(atPath: prefix, withIntermediateDirectories: true)
+        let loads = modules.map { "load_module /usr/lib/nginx/modules/\($0).so;\n" }.joined()
+        let configuration = try writeReadableFile(
+            named: "\(pod)-\(name)/nginx.conf",
+            """
+            \(loads)daemon off;
+            master_process off;
+            pid \(prefix)/nginx.pid;
+            error_log stderr;
+            events {}
+            http {
+                access_log off;
+                client_body_temp_path \(prefix);
+            \(http(prefix))
+            }
+            """)
+        return (try start(name: name, inPeer(["nginx", "-p", prefix, "-c", configuration])), prefix)
     }
 
     /// Starts `openssl s_server` in the peer on the upstream address, with a fresh self-signed certificate for
