@@ -10,7 +10,6 @@ public struct AdmissionReviewResponder: Sendable {
         /// The `AdmissionReview` to send back, JSON.
         public var body: [UInt8]
         public var allowed: Bool
-        public var patched: Bool
         /// One line for the log: what was decided and why.
         public var summary: String
     }
@@ -42,26 +41,25 @@ public struct AdmissionReviewResponder: Sendable {
             request["operation"]?.string == "CREATE"
         else {
             return Answer(
-                body: Self.encode(uid: uid, allowed: true), allowed: true, patched: false,
+                body: Self.encode(uid: uid, allowed: true), allowed: true,
                 summary: "not a pod being created: allowed unchanged")
         }
         guard let pod = request["object"], pod.mapping != nil else {
             return refusal(uid: uid, "request.object: a Pod being created needs its object")
         }
-        let namespace = request["namespace"]?.string ?? pod["metadata"]?["namespace"]?.string
-        let name = pod["metadata"]?["name"]?.string ?? pod["metadata"]?["generateName"]?.string ?? "(unnamed)"
-        let object = "Pod " + (namespace.map { "\($0)/" } ?? "") + name
+        let object = ManifestInjector.describe(
+            pod, kind: "Pod", place: "the review", namespace: request["namespace"]?.string)
         do {
             switch try PodTemplateInjector(template: template).inject(pod) {
             case .injected(let injected):
                 let operations = JSONPatch.operations(from: pod, to: injected).map { $0.jsonObject() }
                 let patch = try JSONSerialization.data(withJSONObject: operations, options: [.withoutEscapingSlashes])
                 return Answer(
-                    body: Self.encode(uid: uid, allowed: true, patch: patch), allowed: true, patched: true,
+                    body: Self.encode(uid: uid, allowed: true, patch: patch), allowed: true,
                     summary: "\(object): injected")
             case .unchanged(let reason):
                 return Answer(
-                    body: Self.encode(uid: uid, allowed: true), allowed: true, patched: false,
+                    body: Self.encode(uid: uid, allowed: true), allowed: true,
                     summary: "\(object): unchanged, \(reason)")
             }
         } catch let refusal as InjectionRefusal {
@@ -73,7 +71,7 @@ public struct AdmissionReviewResponder: Sendable {
 
     private func refusal(uid: String, _ message: String) -> Answer {
         Answer(
-            body: Self.encode(uid: uid, allowed: false, message: message), allowed: false, patched: false,
+            body: Self.encode(uid: uid, allowed: false, message: message), allowed: false,
             summary: "denied: \(message)")
     }
 

@@ -28,15 +28,22 @@ struct AppProbeRewriter {
 
     /// The probe's check as the proxy will run it; nil for `exec` probes and for problems (recorded).
     private mutating func appProbe(_ probe: Node, of container: Node, at path: String) -> AppProbe? {
+        let handlers = Self.handlers.filter { probe[$0] != nil } + (probe["exec"] != nil ? ["exec"] : [])
+        guard handlers.count <= 1 else {
+            problems.append("\(path): a probe takes one handler, not \(handlers.joined(separator: " and "))")
+            return nil
+        }
         let timeout = probe["timeoutSeconds"].flatMap(\.int)
         if let http = probe["httpGet"] {
             guard let port = port(http["port"], of: container, at: "\(path).httpGet.port") else { return nil }
             let headers = http["httpHeaders"]?.sequence?.map { header in
                 AppProbe.HTTPHeader(name: header["name"]?.string ?? "", value: header["value"]?.string ?? "")
             }
+            // The kubelet puts a path without its leading slash after the host all the same.
+            let requestPath = http["path"]?.string.map { $0.hasPrefix("/") ? $0 : "/" + $0 }
             return AppProbe(
                 httpGet: .init(
-                    path: http["path"]?.string, port: port, host: http["host"]?.string, scheme: http["scheme"]?.string,
+                    path: requestPath, port: port, host: http["host"]?.string, scheme: http["scheme"]?.string,
                     httpHeaders: headers),
                 timeoutSeconds: timeout)
         }
@@ -69,13 +76,15 @@ struct AppProbeRewriter {
         return number
     }
 
+    /// The handlers the proxy takes over.
+    private static let handlers = ["httpGet", "tcpSocket", "grpc"]
+
     /// The probe with its handler replaced in place by a GET to the proxy; timings and thresholds stay.
     private func pointedAtProxy(_ probe: Node, path: String) -> Node {
-        let handlers: Set<String> = ["httpGet", "tcpSocket", "grpc"]
         let proxyCheck = Node.map(["path": .text(path), "port": .number(SidecarTemplate.telemetryPort)])
         var pairs: [(Node, Node)] = []
         for (key, value) in probe.mapping ?? [:] {
-            pairs.append(handlers.contains(key.string ?? "") ? (.text("httpGet"), proxyCheck) : (key, value))
+            pairs.append(Self.handlers.contains(key.string ?? "") ? (.text("httpGet"), proxyCheck) : (key, value))
         }
         return Node(pairs, Tag(.map))
     }

@@ -46,7 +46,7 @@ public struct ManifestInjector: Sendable {
     }
 
     /// One object: a List's items each, a workload's pod template, anything else as it is.
-    public func inject(_ object: Node, place: String, reports: inout [Report]) throws(InjectionRefusal) -> Node {
+    func inject(_ object: Node, place: String, reports: inout [Report]) throws(InjectionRefusal) -> Node {
         let kind = object["kind"]?.string
         let apiVersion = object["apiVersion"]?.string
         if kind == "List", apiVersion == "v1", let items = object["items"]?.sequence {
@@ -83,12 +83,13 @@ public struct ManifestInjector: Sendable {
     }
 
     /// `Deployment shop/web`; an unnamed object is named by its place in the input.
-    static func describe(_ object: Node, kind: String, place: String) -> String {
+    /// - Parameter namespace: the namespace when the object does not say (an admission review's).
+    static func describe(_ object: Node, kind: String, place: String, namespace: String? = nil) -> String {
         let metadata = object["metadata"]
         guard let name = metadata?["name"]?.string ?? metadata?["generateName"]?.string else {
             return "\(kind) (\(place))"
         }
-        return metadata?["namespace"]?.string.map { "\(kind) \($0)/\(name)" } ?? "\(kind) \(name)"
+        return (metadata?["namespace"]?.string ?? namespace).map { "\(kind) \($0)/\(name)" } ?? "\(kind) \(name)"
     }
 
     /// A document holding nothing (`---` at the end of a file), which kubectl skips too.

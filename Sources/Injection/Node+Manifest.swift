@@ -4,9 +4,12 @@ import Yams
 /// empty string for a boolean, a number or null, so strings are quoted where they would be misread.
 extension Node {
     static func text(_ value: String) -> Node {
-        Node(value).tag == Tag(.str)
+        Node(value).tag == Tag(.str) && !yamlOneOneBooleans.contains(value)
             ? Node(value, Tag(.str)) : Node(value, Tag(.str), .doubleQuoted)
     }
+
+    /// Booleans in YAML 1.1, which kubectl's parser reads, that Yams's resolver takes for strings.
+    private static let yamlOneOneBooleans: Set<String> = ["y", "Y", "n", "N"]
 
     static func number(_ value: Int) -> Node {
         Node(String(value), Tag(.int))

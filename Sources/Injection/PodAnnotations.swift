@@ -72,8 +72,8 @@ struct PodAnnotations {
                 }
                 if Self.fixedSettings.contains(setting) {
                     problems.append(
-                        "\(name): fixed by the injected sidecar (proxy uid/gid 1337, ports 15001 and 15006, table "
-                            + "sidecar); it cannot be set per pod")
+                        "\(name): fixed by the injected sidecar (its uid and gid \(SidecarTemplate.proxyUID), its "
+                            + "listeners, the table sidecar-status reads); it cannot be set per pod")
                 } else {
                     capture[setting] = value
                 }

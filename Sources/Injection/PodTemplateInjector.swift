@@ -63,10 +63,11 @@ struct PodTemplateInjector {
                 "spec.hostNetwork: a pod on the node's network has no namespace of its own to capture; opt it out "
                     + "with \(PodAnnotations.injectName): \"false\"")
         }
-        if spec["securityContext"]?["runAsUser"]?.int == SidecarTemplate.proxyUID {
+        for field in ["runAsUser", "runAsGroup"] where spec["securityContext"]?[field]?.int == SidecarTemplate.proxyUID
+        {
             problems.append(
-                "spec.securityContext.runAsUser: uid \(SidecarTemplate.proxyUID) is the proxy's; the app's traffic "
-                    + "would bypass it")
+                "spec.securityContext.\(field): \(SidecarTemplate.proxyUID) is the proxy's; the app's traffic would "
+                    + "bypass it")
         }
         let sidecarNames = [SidecarTemplate.initContainerName, SidecarTemplate.proxyContainerName]
         for container in containers {
@@ -74,9 +75,10 @@ struct PodTemplateInjector {
             if sidecarNames.contains(name) {
                 problems.append("container '\(name)': the name is the sidecar's, but the sidecar is not complete")
             }
-            if container["securityContext"]?["runAsUser"]?.int == SidecarTemplate.proxyUID {
+            for field in ["runAsUser", "runAsGroup"]
+            where container["securityContext"]?[field]?.int == SidecarTemplate.proxyUID {
                 problems.append(
-                    "container '\(name)': runs as uid \(SidecarTemplate.proxyUID), the proxy's; its traffic would "
+                    "container '\(name)': \(field) \(SidecarTemplate.proxyUID) is the proxy's; its traffic would "
                         + "bypass the proxy")
             }
             for port in container["ports"]?.sequence ?? [] {

@@ -86,18 +86,23 @@ public struct ProxyConfiguration: Sendable, Hashable {
     /// destination when it lies there.
     public func meshPeers(for facts: ConnectionFacts, service: ServiceDefinition?) -> [IdentityPattern]? {
         guard identity != nil, facts.direction == .outbound, !facts.destinationIsLoopback else { return nil }
-        let inMesh = { (address: [UInt8]) in self.mtls.meshCidrs.contains { $0.contains(address: address) } }
-        if let service {
-            // An endpoint by name could resolve anywhere: only `mtls: true` meshes it.
-            let meshed =
-                service.mtls
-                ?? service.endpoints.allSatisfy { endpoint in
-                    guard case .address(let address, _) = endpoint else { return false }
-                    return inMesh(address.address)
-                }
-            return meshed ? service.identities : nil
-        }
-        return inMesh(facts.destinationAddress) ? [] : nil
+        if let service { return isMeshed(service) ? service.identities : nil }
+        return isInMesh(facts.destinationAddress) ? [] : nil
+    }
+
+    /// Whether connections to `service` are mutual TLS: as it says, or when all its endpoints are addresses in
+    /// `mtls.meshCidrs` (an endpoint by name could resolve anywhere: only `mtls: true` meshes it).
+    func isMeshed(_ service: ServiceDefinition) -> Bool {
+        guard identity != nil else { return false }
+        return service.mtls
+            ?? service.endpoints.allSatisfy { endpoint in
+                guard case .address(let address, _) = endpoint else { return false }
+                return isInMesh(address.address)
+            }
+    }
+
+    private func isInMesh(_ address: [UInt8]) -> Bool {
+        mtls.meshCidrs.contains { $0.contains(address: address) }
     }
 
     /// The policy for one direction.

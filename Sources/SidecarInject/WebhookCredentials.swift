@@ -14,7 +14,7 @@ final class WebhookCredentials: Service {
     private let keyPath: String
     private let interval: Duration
     private let logger: Logger
-    private let current: NIOLockedValueBox<(context: NIOSSLContext, files: Data)>
+    private let current: NIOLockedValueBox<(context: NIOSSLContext, files: Files)>
 
     /// Reads both files once; a pair that cannot serve is bad input (exit 2) before anything listens.
     init(certificate: String, key: String, interval: Duration, logger: Logger) throws {
@@ -24,7 +24,7 @@ final class WebhookCredentials: Service {
         self.logger = logger
         do {
             let files = try Self.read(certificate, key)
-            current = NIOLockedValueBox((try Self.context(certificate, key), files))
+            current = NIOLockedValueBox((try Self.context(files), files))
         } catch {
             throw CommandFailure.badInput("cannot use --tls-cert \(certificate) and --tls-key \(key): \(error)")
         }
@@ -48,7 +48,8 @@ final class WebhookCredentials: Service {
             files != current.withLockedValue({ $0.files })
         else { return }
         do {
-            let context = try Self.context(certificatePath, keyPath)
+            // From the bytes just compared: files replaced again meanwhile are seen at the next check.
+            let context = try Self.context(files)
             current.withLockedValue { $0 = (context, files) }
             logger.info("webhook certificate renewed", metadata: ["certificate": "\(certificatePath)"])
         } catch {
@@ -58,15 +59,23 @@ final class WebhookCredentials: Service {
         }
     }
 
-    private static func read(_ certificate: String, _ key: String) throws -> Data {
-        try Data(contentsOf: URL(fileURLWithPath: certificate)) + Data(contentsOf: URL(fileURLWithPath: key))
+    /// Both files, read once per check: the certificate chain's bytes and the key's.
+    private static func read(_ certificate: String, _ key: String) throws -> Files {
+        Files(
+            certificate: try Data(contentsOf: URL(fileURLWithPath: certificate)),
+            key: try Data(contentsOf: URL(fileURLWithPath: key)))
+    }
+
+    struct Files: Equatable {
+        var certificate: Data
+        var key: Data
     }
 
     /// TLS 1.2 and 1.3: the API server speaks both.
-    private static func context(_ certificate: String, _ key: String) throws -> NIOSSLContext {
+    private static func context(_ files: Files) throws -> NIOSSLContext {
         var configuration = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(files.certificate)).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(files.key), format: .pem)))
         configuration.minimumTLSVersion = .tlsv12
         return try NIOSSLContext(configuration: configuration)
     }

@@ -118,8 +118,9 @@ public final class ProxyMetrics: Sendable {
         gauge("sidecar_identity_expiry_timestamp_seconds").record(validUntil.timeIntervalSince1970)
     }
 
-    /// One active health check of a service's endpoint, and whether the endpoint is in rotation after it. Both
-    /// labels come from the configuration (endpoints resolved from its names), so the series stay bounded.
+    /// One active health check of a service's endpoint, and whether the endpoint is in rotation after it. The labels
+    /// come from the configuration and what its names resolve to; the series of an endpoint that left stays at its
+    /// last value until the proxy restarts.
     func healthChecked(service: String, endpoint: String, healthy: Bool, inRotation: Bool) {
         counter("sidecar_health_checks_total", ("service", service), ("result", healthy ? "healthy" : "unhealthy"))
             .increment()

@@ -175,7 +175,8 @@ struct ManifestInjectorTests {
 
     @Test(arguments: [
         ("hostNetwork: true", "spec.hostNetwork"),
-        ("securityContext: {runAsUser: 1337}", "uid 1337 is the proxy's"),
+        ("securityContext: {runAsUser: 1337}", "runAsUser: 1337 is the proxy's"),
+        ("securityContext: {runAsGroup: 1337}", "runAsGroup: 1337 is the proxy's"),
     ])
     func podsTheSidecarCannotServeAreRefused(specLine: String, problem: String) throws {
         let yaml = """
@@ -226,6 +227,37 @@ struct ManifestInjectorTests {
         let error = #expect(throws: InjectionRefusal.self) { try injector.inject(yaml: yaml) }
         #expect(
             error?.description.contains("spec.containers[0].livenessProbe.httpGet.port: 'web' names no port") == true)
+    }
+
+    @Test func aProbeWithTwoHandlersIsRefused() throws {
+        let yaml = """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: probe}
+            spec:
+              containers:
+                - {name: app, image: busybox, livenessProbe: {httpGet: {port: 80}, tcpSocket: {port: 80}}}
+            """
+        let error = #expect(throws: InjectionRefusal.self) { try injector.inject(yaml: yaml) }
+        #expect(error?.description.contains("a probe takes one handler, not httpGet and tcpSocket") == true)
+    }
+
+    @Test func stringsThatYAMLWouldMisreadAreQuoted() throws {
+        for text in ["true", "y", "N", "1337", "", "0x10", "~", "null", "on"] {
+            let written = try Yams.serialize(node: .map(["value": .text(text)]))
+            #expect(try Yams.compose(yaml: written)?["value"]?.int == nil, "\(written)")
+            #expect(written != "value: \(text)\n", "\(text) written plain")
+        }
+        #expect(try Yams.serialize(node: .map(["value": .text("sidecar-proxy")])) == "value: sidecar-proxy\n")
+    }
+
+    @Test func thePatchAddsReplacesAndRemovesWithEscapedPointers() {
+        let before: Node = .map(["metadata": .map(["a/b": .text("1"), "gone": .text("x")]), "spec": .list([])])
+        let after: Node = .map([
+            "metadata": .map(["a/b": .text("2"), "c~d": .text("new")]), "spec": .list([.text("one")]),
+        ])
+        let operations = JSONPatch.operations(from: before, to: after).map { "\($0.op) \($0.path)" }
+        #expect(operations == ["add /metadata/a~1b", "add /metadata/c~0d", "remove /metadata/gone", "add /spec"])
     }
 
     @Test func oneRefusedObjectRefusesTheWholeInput() throws {

@@ -72,6 +72,8 @@ struct AppProbesTests {
 
     @Test(arguments: [
         ([UInt8]([0, 0, 0]), GRPCHealthMessage.DecodingError.truncated),
+        // A length of 2^64 - 1 (ten varint bytes) for field 2: refused, never converted.
+        ([0, 0, 0, 0, 11, 0x12, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01], .truncated),
         ([0, 0, 0, 0, 3, 0x08], .truncated),
         ([1, 0, 0, 0, 2, 0x08, 1], .compressed),
         ([0, 0, 0, 0, 2, 0x0F, 1], .malformed),

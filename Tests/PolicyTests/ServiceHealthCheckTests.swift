@@ -107,6 +107,9 @@ import Testing
         ("{ tcp: {}, interval: 1s, timeout: 2s }", "timeout: must be shorter than the interval"),
         ("{ http: { path: healthz } }", "'healthz' does not start with /"),
         ("{ http: { expectedStatuses: [700] } }", "'700' is not a status"),
+        ("{ http: { expectedStatuses: [200-] } }", "'200-' is not a status"),
+        ("{ http: { expectedStatuses: [] } }", "an empty list"),
+        ("{ http: { path: \"/a b\" } }", "holds a space or a control character"),
         ("{ tcp: {}, unhealthyThreshold: 0 }", "unhealthyThreshold"),
         ("{ tcp: { port: 1 } }", "healthCheck.tcp.port: unknown key"),
         ("{ grpc: {}, interval: 2h }", "'2h' is not between 1s and 1h"),
@@ -125,9 +128,12 @@ import Testing
     }
 
     @Test func aMeshedServiceCannotBeCheckedInPlaintext() {
+        // Meshed without saying so: every endpoint lies in the mesh's CIDRs.
         let yaml = """
+            identity: { certificate: /id/tls.crt, privateKey: /id/tls.key, trustBundle: /id/ca.crt }
+            mtls: { meshCidrs: [10.0.0.0/8] }
             services:
-              - { name: web, address: 10.96.0.10:80, endpoints: [10.0.0.1:8080], mtls: true, healthCheck: { tcp: {} } }
+              - { name: web, address: 10.96.0.10:80, endpoints: [10.0.0.1:8080], healthCheck: { tcp: {} } }
             """
         guard case .failure(let error) = ConfigurationLoader.load(yaml: yaml) else {
             Issue.record("accepted")

@@ -49,11 +49,6 @@ extension ConfigurationLoader {
         }
         if let node = fields["healthCheck"] {
             service.healthCheck = readHealthCheck(node, at: "\(path).healthCheck", &reader)
-            if service.mtls == true {
-                reader.problem(
-                    "\(path).healthCheck",
-                    "health checks are plaintext, and endpoints under mutual TLS take only mutual TLS (mtls: true)")
-            }
         }
         return service
     }
@@ -77,13 +72,15 @@ extension ConfigurationLoader {
                 return nil
             }
             let requestPath = http["path"].flatMap { reader.scalar($0, at: "\(httpPath).path") } ?? "/"
-            if !requestPath.hasPrefix("/") {
-                reader.problem("\(httpPath).path", "'\(requestPath)' does not start with /")
-            }
+            if let problem = HTTPHealthCheck.problem(path: requestPath) { reader.problem("\(httpPath).path", problem) }
             var statuses = reader.values(http["expectedStatuses"], at: "\(httpPath).expectedStatuses") { text in
                 try Self.statusRange(text)
             }
-            if statuses.isEmpty { statuses = ServiceHealthCheck.defaultStatuses }
+            if http["expectedStatuses"] == nil {
+                statuses = ServiceHealthCheck.defaultStatuses
+            } else if statuses.isEmpty {
+                reader.problem("\(httpPath).expectedStatuses", "an empty list would take no answer for healthy")
+            }
             check = .http(HTTPHealthCheck(path: requestPath, expectedStatuses: statuses))
         case "tcp":
             _ = reader.mapping(fields["tcp"]!, at: "\(path).tcp", keys: [])
@@ -121,7 +118,7 @@ extension ConfigurationLoader {
 
     /// `200` or `200-299`.
     private static func statusRange(_ text: String) throws -> ClosedRange<Int> {
-        let bounds = text.split(separator: "-", maxSplits: 1).map { Int($0) }
+        let bounds = text.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map { Int($0) }
         guard let low = bounds.first ?? nil, let high = bounds.last ?? nil, (100...599).contains(low),
             (low...599).contains(high)
         else {
@@ -153,6 +150,18 @@ extension ConfigurationLoader {
                 } ?? detection.ejectionTime
         }
         return detection
+    }
+
+    /// Health checks are plaintext: against endpoints that run the sidecar, an HTTP or gRPC check would meet a
+    /// strict port's refusal, and a TCP check the proxy that accepts every captured connection (always passing).
+    static func checkHealthChecksArePlaintext(_ configuration: ProxyConfiguration, _ reader: inout NodeReader) {
+        for (index, service) in configuration.services.enumerated()
+        where service.healthCheck != nil && configuration.isMeshed(service) {
+            reader.problem(
+                "services[\(index)].healthCheck",
+                "health checks are plaintext, and this service's endpoints are under mutual TLS (mtls: true, or all "
+                    + "in mtls.meshCidrs)")
+        }
     }
 
     /// Two services on one address could not both be dialed.

@@ -51,6 +51,7 @@ public enum ConfigurationLoader {
             }
         }
         if configuration.identity == nil { checkMeshNeedsIdentity(configuration, &reader) }
+        checkHealthChecksArePlaintext(configuration, &reader)
         let ports = configuration.listeners.all
         if Set(ports).count != ports.count {
             reader.problem(

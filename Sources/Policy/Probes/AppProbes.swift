@@ -75,7 +75,9 @@ extension AppProbe {
             problems.append("timeoutSeconds \(timeoutSeconds) is not from 1 to 3600")
         }
         if let httpGet {
-            if let path = httpGet.path, !path.hasPrefix("/") { problems.append("path '\(path)' does not start with /") }
+            if let path = httpGet.path, let problem = HTTPHealthCheck.problem(path: path) {
+                problems.append("path \(problem)")
+            }
             if let scheme = httpGet.scheme, scheme != "HTTP", scheme != "HTTPS" {
                 problems.append("scheme '\(scheme)' is neither HTTP nor HTTPS")
             }

@@ -57,7 +57,7 @@ public enum GRPCHealthMessage {
             case (1, 0): status = ServingStatus(try varint(&reader))
             case (_, 0): _ = try varint(&reader)
             case (_, 1): try skip(8, &reader)
-            case (_, 2): try skip(Int(try varint(&reader)), &reader)
+            case (_, 2): try skip(try varint(&reader), &reader)
             case (_, 5): try skip(4, &reader)
             default: throw .malformed
             }
@@ -84,8 +84,9 @@ public enum GRPCHealthMessage {
         throw .malformed
     }
 
-    private static func skip(_ count: Int, _ reader: inout ArraySlice<UInt8>) throws(DecodingError) {
-        guard count >= 0, reader.count >= count else { throw .truncated }
-        reader = reader.dropFirst(count)
+    /// A length from the wire may be anything up to 2^64 - 1: compared as such, never converted first.
+    private static func skip(_ count: UInt64, _ reader: inout ArraySlice<UInt8>) throws(DecodingError) {
+        guard count <= UInt64(reader.count) else { throw .truncated }
+        reader = reader.dropFirst(Int(count))
     }
 }

@@ -20,11 +20,13 @@ public enum AppHealthEndpoints {
                 let path = AppProbes.path(container: container, kind: kind)
                 let (check, port, host) = probe.healthCheck
                 let address = host ?? podAddress ?? "127.0.0.1"
+                // The pod's own address must be dialled from 127.0.0.6; a host the probe names elsewhere is plain
+                // outbound from the proxy's uid.
                 let target = HealthCheckRunner.Target(
-                    host: address, port: port, fromInboundDeliverySource: isPodAddress(address))
+                    host: address, port: port, fromInboundDeliverySource: address == podAddress && isIPv4(address))
                 endpoints.append(
                     HTTPEndpoint(path: path) { _ in
-                        let outcome = await runner.run(check, against: target, timeout: probe.timeout)
+                        let outcome = await runner.run(check, against: target, timeout: checkTimeout(probe.timeout))
                         let changed = lastHealthy.withLockedValue { last in
                             defer { last[path] = outcome.isHealthy }
                             return last[path] != outcome.isHealthy
@@ -47,11 +49,14 @@ public enum AppHealthEndpoints {
         return endpoints
     }
 
-    /// An IPv4 address other than loopback: the pod's own, which the proxy must reach from 127.0.0.6.
-    private static func isPodAddress(_ host: String) -> Bool {
-        guard let address = try? SocketAddress(ipAddress: host, port: 0), address.protocol == .inet else {
-            return false
-        }
-        return !host.hasPrefix("127.")
+    /// The kubelet waits `timeoutSeconds` for the proxy's answer: the check gets a little less, so that its 503
+    /// and reason arrive before the kubelet gives up.
+    private static func checkTimeout(_ timeout: Duration) -> Duration {
+        max(timeout - .milliseconds(200), timeout / 2)
+    }
+
+    /// The capture rules send the proxy's connections to the pod's own address back inbound for IPv4 only.
+    private static func isIPv4(_ host: String) -> Bool {
+        (try? SocketAddress(ipAddress: host, port: 0))?.protocol == .inet
     }
 }

@@ -59,7 +59,8 @@ public struct HealthCheckRunner: Sendable {
                     host: target.host, port: target.port
                 )
                 .get()
-                try await channel.close()
+                // Connected is healthy, whatever the server does next (it may close first).
+                channel.close(promise: nil)
                 return .healthy("connected")
             case .http(let http):
                 return try await runHTTP(http, against: target, deadline: deadline)
@@ -109,7 +110,9 @@ public struct HealthCheckRunner: Sendable {
             headers.add(name: "User-Agent", value: "kube-probe/swift-sidecar")
             headers.add(name: "Accept", value: "*/*")
             headers.add(name: "Connection", value: "close")
-            for header in check.headers { headers.replaceOrAdd(name: header.name, value: header.value) }
+            // The probe's own headers take the place of these defaults; a name given twice is sent twice.
+            for name in Set(check.headers.map { $0.name.lowercased() }) { headers.remove(name: name) }
+            for header in check.headers { headers.add(name: header.name, value: header.value) }
             try await outbound.write(
                 .head(HTTPRequestHead(version: .http1_1, method: .GET, uri: check.path, headers: headers)))
             try await outbound.write(.end(nil))
@@ -165,6 +168,8 @@ public struct HealthCheckRunner: Sendable {
                     grpcStatus = frame.headers.first(name: "grpc-status") ?? grpcStatus
                 case .data(let frame):
                     if case .byteBuffer(let buffer) = frame.data { body += buffer.readableBytesView }
+                    // The answer is a few bytes: a server that sends more is not the health service.
+                    guard body.count <= Self.maxGRPCAnswer else { return .unhealthy("gRPC answer over 64 KiB") }
                 default:
                     break
                 }
@@ -188,6 +193,8 @@ public struct HealthCheckRunner: Sendable {
         guard let io = cause as? IOError else { return "\(cause)" }
         return "\(String(cString: strerror(io.errnoCode)).lowercased()) (\(authority(target)))"
     }
+
+    private static let maxGRPCAnswer = 64 << 10
 
     private static func authority(_ target: Target) -> String {
         target.host.contains(":") ? "[\(target.host)]:\(target.port)" : "\(target.host):\(target.port)"

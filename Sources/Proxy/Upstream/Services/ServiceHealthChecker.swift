@@ -30,19 +30,24 @@ public struct ServiceHealthChecker: Service {
     public func run() async throws {
         try? await cancelWhenGracefulShutdown {
             var checking: [ServiceDefinition: Task<Void, Never>] = [:]
-            defer { for task in checking.values { task.cancel() } }
-            while !Task.isCancelled {
-                let wanted = Set(configurations.current.services.filter { $0.healthCheck != nil })
-                for (definition, task) in checking where !wanted.contains(definition) {
-                    task.cancel()
-                    checking[definition] = nil
+            do {
+                while true {
+                    let wanted = Set(configurations.current.services.filter { $0.healthCheck != nil })
+                    for (definition, task) in checking where !wanted.contains(definition) {
+                        task.cancel()
+                        checking[definition] = nil
+                    }
+                    for definition in wanted where checking[definition] == nil {
+                        guard let healthCheck = definition.healthCheck else { continue }
+                        let runtime = directory.runtime(for: definition)
+                        checking[definition] = Task { await check(runtime, healthCheck) }
+                    }
+                    try await Task.sleep(for: .seconds(1))
                 }
-                for definition in wanted where checking[definition] == nil {
-                    guard let healthCheck = definition.healthCheck else { continue }
-                    let runtime = directory.runtime(for: definition)
-                    checking[definition] = Task { await check(runtime, healthCheck) }
-                }
-                try await Task.sleep(for: .seconds(1))
+            } catch {
+                // Shutting down: the checks under way end within their timeouts, and are waited for.
+                for task in checking.values { task.cancel() }
+                for task in checking.values { await task.value }
             }
         }
     }
@@ -60,7 +65,8 @@ public struct ServiceHealthChecker: Service {
                         let outcome = await runner.run(
                             healthCheck.check, against: .init(host: host, port: port, fromInboundDeliverySource: false),
                             timeout: healthCheck.timeout)
-                        let (health, changed) = runtime.checked(address, outcome, thresholds: healthCheck)
+                        guard let (health, changed) = runtime.checked(address, outcome, thresholds: healthCheck)
+                        else { return }
                         recorder.healthChecked(
                             service: name, endpoint: address.endpoint, healthy: outcome.isHealthy,
                             inRotation: health.inRotation)

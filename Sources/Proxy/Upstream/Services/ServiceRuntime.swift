@@ -166,9 +166,10 @@ final class ServiceRuntime: Sendable {
     }
 
     /// An active health check of `address` ended: its health moves on, and the balancer keeps it in rotation or
-    /// not accordingly. Returns its health after the check, and whether its status changed.
+    /// not accordingly. Returns its health after the check, and whether its status changed; nil when the endpoint
+    /// left while it was checked (its names resolved elsewhere).
     func checked(_ address: SocketAddress, _ outcome: HealthCheckRunner.Outcome, thresholds: ServiceHealthCheck)
-        -> (health: EndpointHealth, changed: Bool)
+        -> (health: EndpointHealth, changed: Bool)?
     {
         let (passed, result) =
             switch outcome {
@@ -176,6 +177,7 @@ final class ServiceRuntime: Sendable {
             case .unhealthy(let reason): (false, reason)
             }
         return state.withLock { state in
+            guard state.balancer.addresses.contains(address) else { return nil }
             var health = state.health[address]?.health ?? EndpointHealth()
             let changed = health.record(passed: passed, result: result, thresholds: thresholds)
             state.health[address] = (health, Date())
