@@ -47,7 +47,12 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
-        .target(name: "Policy", dependencies: ["Interception", "Identity", .product(name: "Yams", package: "Yams")]),
+        // Pure: the signature pattern language, the built-in signatures, scan and denial detectors, the block table.
+        .target(name: "Intrusion", dependencies: ["Interception"]),
+        .target(
+            name: "Policy",
+            dependencies: ["Interception", "Identity", "Intrusion", .product(name: "Yams", package: "Yams")]
+        ),
         // Pure: Kubernetes manifests in, the same with the sidecar out; the admission webhook's decision.
         .target(
             name: "Injection",
@@ -56,7 +61,7 @@ let package = Package(
         .target(
             name: "Proxy",
             dependencies: [
-                "Policy", "Telemetry", "Identity",
+                "Policy", "Telemetry", "Identity", "Intrusion",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -108,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "SidecarProxy",
             dependencies: [
-                "Proxy", "Policy", "Interception", "Telemetry", "SidecarCLI", "Identity",
+                "Proxy", "Policy", "Interception", "Telemetry", "SidecarCLI", "Identity", "Intrusion",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -143,6 +148,7 @@ let package = Package(
             name: "InjectionTests", dependencies: ["Injection", "Policy", .product(name: "Yams", package: "Yams")]
         ),
         .testTarget(name: "InterceptionTests", dependencies: ["Interception"], exclude: ["Golden"]),
+        .testTarget(name: "IntrusionTests", dependencies: ["Intrusion"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Interception", "Identity", "TestSupport"]),
         .testTarget(
