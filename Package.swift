@@ -150,7 +150,8 @@ let package = Package(
         .testTarget(name: "InterceptionTests", dependencies: ["Interception"], exclude: ["Golden"]),
         .testTarget(name: "IntrusionTests", dependencies: ["Intrusion"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Interception", "Identity", "TestSupport"]),
+        .testTarget(
+            name: "PolicyTests", dependencies: ["Policy", "Interception", "Intrusion", "Identity", "TestSupport"]),
         .testTarget(
             name: "IdentityTests",
             dependencies: [

@@ -35,7 +35,7 @@ public struct IntrusionLedger: Sendable {
             case .ports(let count, let address):
                 IntrusionFinding(
                     detector: .scan, signature: "scan-ports", name: "Port scan", severity: .high,
-                    evidence: "\(count) ports of \(Self.text(address)) within \(window)")
+                    evidence: "\(count) ports of \(IPNetwork.text(ofAddress: address)) within \(window)")
             case .addresses(let count):
                 IntrusionFinding(
                     detector: .scan, signature: "scan-addresses", name: "Address sweep", severity: .high,
@@ -106,12 +106,5 @@ public struct IntrusionLedger: Sendable {
     static func text(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         return attoseconds == 0 ? "\(seconds)s" : "\(seconds * 1000 + attoseconds / 1_000_000_000_000_000)ms"
-    }
-
-    /// An address as people write it.
-    static func text(_ address: [UInt8]) -> String {
-        guard address.count == 4 || address.count == 16 else { return "unknown" }
-        return IPNetwork(family: address.count == 4 ? .ipv4 : .ipv6, address: address, prefixLength: address.count * 8)
-            .addressText
     }
 }

@@ -1,3 +1,5 @@
+import Intrusion
+
 /// The proxy's settings. Every property has the default of DESIGN.md, so `ProxyConfiguration()` serves as is.
 public struct ProxyConfiguration: Sendable, Hashable {
     /// The ports the proxy listens on.
@@ -60,6 +62,8 @@ public struct ProxyConfiguration: Sendable, Hashable {
     public var identity: IdentitySource?
     /// Mutual TLS between sidecars: in force only with an `identity`.
     public var mtls = MeshTLS()
+    /// Intrusion detection (`ids:`); none by default.
+    public var intrusionDetection: IntrusionDetection?
 
     /// The service whose address an outbound connection dialed, if any.
     public func service(addressedBy address: [UInt8], port: UInt16) -> ServiceDefinition? {
@@ -103,6 +107,11 @@ public struct ProxyConfiguration: Sendable, Hashable {
 
     private func isInMesh(_ address: [UInt8]) -> Bool {
         mtls.meshCidrs.contains { $0.contains(address: address) }
+    }
+
+    /// What intrusion detection watches in one direction; nil when nothing.
+    public func intrusionDetection(for direction: TrafficDirection) -> DirectionDetection? {
+        direction == .outbound ? intrusionDetection?.outbound : intrusionDetection?.inbound
     }
 
     /// The policy for one direction.

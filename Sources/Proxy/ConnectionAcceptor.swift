@@ -20,6 +20,8 @@ struct ConnectionAcceptor: Sendable {
     let names: NameAddressBook
     /// The identity's TLS contexts, for mutual TLS either way.
     let mesh: MeshCredentials
+    /// Tells whether a source is blocked, counts connections towards scans, and hears of policy denials.
+    let intrusion: IntrusionMonitor
     let recorder: TrafficRecorder
     let logger: Logger
 
@@ -64,10 +66,12 @@ struct ConnectionAcceptor: Sendable {
                 client.reset()
             case .success(let destination):
                 record.destination = destination
-                let facts = ConnectionFacts(
+                var facts = ConnectionFacts(
                     direction: direction, destinationAddress: destination.address.addressBytes ?? [],
                     destinationPort: UInt16(destination.port),
                     sourceAddress: client.remoteAddress?.addressBytes ?? [])
+                facts.sourceBlocked = intrusion.admit(
+                    facts, destination: destination.description, in: configuration)
                 let connection = AcceptedConnection(
                     client: client, destination: destination, facts: facts, configuration: configuration,
                     record: record)
@@ -263,7 +267,8 @@ struct ConnectionAcceptor: Sendable {
         connection.client.reset()
     }
 
-    /// Resets a connection the policy denies, before any of its bytes reach an upstream.
+    /// Resets a connection the policy denies, before any of its bytes reach an upstream. A blocked source's are
+    /// logged at debug only (the block's alert said why; a scanner would flood the log) and are not policy denials.
     private func deny(
         _ connection: AcceptedConnection, by decision: PolicyDecision, detected: DetectedProtocol?, message: String
     ) {
@@ -273,6 +278,14 @@ struct ConnectionAcceptor: Sendable {
         recorder.denied(
             direction: direction.rawValue, source: connection.record.source,
             destination: connection.destination.description, request: nil, rule: decision.ruleName)
+        guard decision != ConnectionPlanner.blockedSource else {
+            logger.debug("connection refused: source blocked", metadata: connection.logMetadata(detected))
+            connection.client.reset()
+            return
+        }
+        intrusion.denied(
+            connection.facts, about: IntrusionMonitor.Subject(destination: connection.destination.description),
+            in: connection.configuration)
         logger.warning(
             "\(message)",
             metadata: connection.logMetadata(detected).merging([
@@ -331,7 +344,8 @@ struct ConnectionAcceptor: Sendable {
         let proxied = RequestDecider(
             facts: connection.facts, upstream: upstream(for: connection, plan: plan), configurations: configurations,
             names: names, clientCertificate: connection.clientCertificate, record: connection.record,
-            recorder: recorder, limiter: limiter, logger: logger, logMetadata: connection.logMetadata(detected))
+            recorder: recorder, limiter: limiter, intrusion: intrusion, logger: logger,
+            logMetadata: connection.logMetadata(detected))
         do {
             // Counted at the socket, from the replayed first bytes on: the HTTP handlers see messages, not bytes.
             try client.pipeline.syncOperations.addHandler(ByteCountingHandler(record: connection.record))

@@ -15,6 +15,7 @@ public struct ProxyService: Service {
     private let services: ServiceDirectory
     private let names: NameAddressBook
     private let mesh: MeshCredentials
+    private let intrusion: IntrusionMonitor
     private let recorder: TrafficRecorder
     private let logger: Logger
     private let onReady: @Sendable () -> Void
@@ -26,7 +27,7 @@ public struct ProxyService: Service {
     public init(
         configurations: ConfigurationStore, reader: any OriginalDestinationReader = KernelOriginalDestinationReader(),
         registry: ConnectionRegistry, services: ServiceDirectory, names: NameAddressBook, mesh: MeshCredentials,
-        recorder: TrafficRecorder, logger: Logger,
+        intrusion: IntrusionMonitor, recorder: TrafficRecorder, logger: Logger,
         onReady: @escaping @Sendable () -> Void,
         onDrain: @escaping @Sendable () -> Void
     ) {
@@ -36,6 +37,7 @@ public struct ProxyService: Service {
         self.services = services
         self.names = names
         self.mesh = mesh
+        self.intrusion = intrusion
         self.recorder = recorder
         self.logger = logger
         self.onReady = onReady
@@ -97,7 +99,8 @@ public struct ProxyService: Service {
     private func bind(_ listener: CaptureAddress) async throws -> [Channel] {
         let acceptor = ConnectionAcceptor(
             direction: listener.direction, configurations: configurations, reader: reader, registry: registry,
-            limiter: limiter, services: services, names: names, mesh: mesh, recorder: recorder, logger: logger)
+            limiter: limiter, services: services, names: names, mesh: mesh, intrusion: intrusion, recorder: recorder,
+            logger: logger)
         var channels: [Channel] = []
         do {
             for loop in MultiThreadedEventLoopGroup.singleton.makeIterator() {

@@ -15,12 +15,31 @@ struct AdminEndpoints: Sendable {
     let services: ServiceDirectory
     let names: NameAddressBook
     let mesh: MeshCredentials
+    let intrusion: IntrusionMonitor
     let identity: IdentityReloader?
     let started = ContinuousClock.now
 
     /// `/services`: each service's endpoints, with their open connections and whether outlier detection has them out.
     var serviceEndpoints: HTTPEndpoint {
         HTTPEndpoint(path: "/services") { _ in Self.json(services.snapshot(of: store.current)) }
+    }
+
+    /// `/ids`: the recent intrusion alerts, newest first, and the sources blocked now.
+    var intrusionAlerts: HTTPEndpoint {
+        HTTPEndpoint(path: "/ids") { _ in Self.json(intrusion.snapshot()) }
+    }
+
+    /// `DELETE /ids/blocks?source=ADDR`: lifts the blocks on a source, in either direction.
+    var liftBlock: HTTPEndpoint {
+        HTTPEndpoint(method: .DELETE, path: "/ids/blocks") { request in
+            guard let text = request.query["source"], let source = try? IPNetwork(parsing: text), source.isHost else {
+                return HTTPEndpointResponse(status: .badRequest, body: "give ?source= one IPv4 or IPv6 address\n")
+            }
+            guard intrusion.lift(source.address) else {
+                return HTTPEndpointResponse(status: .notFound, body: "\(source.addressText) is not blocked\n")
+            }
+            return HTTPEndpointResponse(body: "lifted the block on \(source.addressText)\n")
+        }
     }
 
     /// `/stats`: version, uptime, configuration generation and reload errors, listeners, the workload identity, and
@@ -116,11 +135,7 @@ struct AdminEndpoints: Sendable {
                         uniqueKeysWithValues: configuration.allowedNames.map { name in
                             (
                                 name,
-                                known.addresses(of: name).map {
-                                    IPNetwork(
-                                        family: $0.count == 4 ? .ipv4 : .ipv6, address: $0, prefixLength: $0.count * 8
-                                    ).addressText
-                                }
+                                known.addresses(of: name).map(IPNetwork.text(ofAddress:))
                             )
                         }), peer: peer.map { "\($0)" }, mtls: mtls))
         }

@@ -106,13 +106,14 @@ struct RunCommand: AsyncParsableCommand {
         let services = ServiceDirectory(configurations: store, logger: logger)
         let healthChecks = try HealthCheckRunner()
         let names = NameAddressBook()
+        let intrusion = IntrusionMonitor(recorder: recorder, logger: logger)
         let adminEndpoints = AdminEndpoints(
             store: store, registry: registry, recorder: recorder, services: services, names: names, mesh: mesh,
-            identity: identity)
+            intrusion: intrusion, identity: identity)
         let shutdown = ShutdownTrigger()
         let proxy = ProxyService(
             configurations: store, registry: registry, services: services, names: names, mesh: mesh,
-            recorder: recorder, logger: logger,
+            intrusion: intrusion, recorder: recorder, logger: logger,
             onReady: {
                 health.markReady()
                 logger.info("ready")
@@ -132,11 +133,11 @@ struct RunCommand: AsyncParsableCommand {
             endpoints: [
                 .readiness(path: "/ready", health: health), adminEndpoints.stats, adminEndpoints.connections,
                 adminEndpoints.configDump, adminEndpoints.explain, adminEndpoints.serviceEndpoints,
-                AdminEndpoints.metrics(recorder.metrics),
+                adminEndpoints.intrusionAlerts, AdminEndpoints.metrics(recorder.metrics),
             ]
                 + [
                     AdminEndpoints.logging(levelSwitch, logger: logger), shutdown.drainEndpoint, shutdown.quitEndpoint,
-                    reloader.endpoint,
+                    reloader.endpoint, adminEndpoints.liftBlock,
                 ].map(adminToken.guarding),
             maxConnections: 16, logger: logger)
         let forwarder = DNSForwarder(

@@ -69,11 +69,16 @@ struct ShowCommand: ParsableCommand {
             let services = try? HTTPProbe.get(
                 host: host, port: port, path: "/services", timeout: .seconds(2), group: group
             ).wait()
+            let intrusion = try? HTTPProbe.get(host: host, port: port, path: "/ids", timeout: .seconds(2), group: group)
+                .wait()
             return StatusReport.Proxy(
                 admin: admin, ready: ready, detail: ready ? nil : "answered \(answer.status.code) \(answer.body)",
                 stats: stats.flatMap { try? JSONDecoder().decode(ProxyStats.self, from: Data($0.body.utf8)) },
                 services: services.flatMap {
                     try? JSONDecoder().decode([ServiceSnapshot].self, from: Data($0.body.utf8))
+                },
+                intrusion: intrusion.flatMap {
+                    try? JSONDecoder().decode(IntrusionSnapshot.self, from: Data($0.body.utf8))
                 })
         } catch {
             return StatusReport.Proxy(admin: admin, ready: false, detail: "unreachable: \(error)")

@@ -42,6 +42,8 @@ struct StatusReport: Codable {
         var stats: ProxyStats?
         /// What `/services` answered: each service's endpoints, their health and load.
         var services: [ServiceSnapshot]?
+        /// What `/ids` answered: recent intrusion alerts and the sources blocked now.
+        var intrusion: IntrusionSnapshot?
     }
 
     var interception: Interception

@@ -44,6 +44,7 @@ enum StatusText {
                 + (proxy.detail.map { ": \($0)" } ?? ""))
         if let stats = proxy.stats { lines += describe(stats) + describeSecurity(stats, good: good, bad: bad) }
         lines += describe(proxy.services ?? [], good: good, bad: bad)
+        if let intrusion = proxy.intrusion { lines += describe(intrusion, bad: bad) }
         if !report.isHealthy {
             var degraded: [String] = []
             if !interception.isHealthy { degraded.append("interception") }
@@ -142,6 +143,32 @@ enum StatusText {
                 let check = endpoint.lastResult.map { " (last check \($0) at \(endpoint.lastCheck ?? "?"))" } ?? ""
                 lines.append(
                     "    \(endpoint.address.padding(toLength: width))  \(state.joined(separator: ", "))\(check)")
+            }
+        }
+        return lines
+    }
+
+    /// The sources blocked now and the latest alerts, newest first: what an operator looks at first in an attack.
+    private static func describe(_ intrusion: IntrusionSnapshot, bad: (String) -> String) -> [String] {
+        var lines: [String] = []
+        if !intrusion.blocks.isEmpty {
+            lines.append("  " + bad("blocked sources: \(intrusion.blocks.count)"))
+            for block in intrusion.blocks.prefix(5) {
+                lines.append(
+                    "    \(block.source) \(block.direction) by \(block.signature) since \(block.since), "
+                        + "\(duration(block.expiresInSeconds)) left")
+            }
+        }
+        if !intrusion.alerts.isEmpty {
+            lines.append("  intrusion alerts (latest \(min(intrusion.alerts.count, 5)) of \(intrusion.alerts.count)):")
+            for alert in intrusion.alerts.prefix(5) {
+                let target = [alert.method, alert.path].compactMap { $0 }.joined(separator: " ")
+                lines.append(
+                    "    \(alert.start.text) \(alert.direction) \(alert.source) -> \(alert.destination ?? "?")"
+                        + (target.isEmpty ? "" : " \(target)") + ": "
+                        + bad("\(alert.signature ?? "?") (\(alert.severity ?? "?"))")
+                        + " \(alert.action ?? "alert"), \(alert.location.map { "in \($0): " } ?? "")\(alert.evidence ?? "")"
+                )
             }
         }
         return lines

@@ -1,5 +1,5 @@
-/// One line of the access log, as JSON: one per connection when it closes, and one per HTTP request when its
-/// response ends. Fields the proxy did not learn are left out.
+/// One line of the access log, as JSON: one per connection when it closes, one per HTTP request when its response
+/// ends, and one per intrusion alert. Fields the proxy did not learn are left out.
 public struct AccessLogEntry: Sendable, Codable, Equatable {
     public enum Kind: String, Sendable, Codable {
         case connection
@@ -7,6 +7,9 @@ public struct AccessLogEntry: Sendable, Codable, Equatable {
         /// A query to the DNS proxy: `host` is the name asked, `queryType` the record type, `status` the response
         /// code.
         case dns
+        /// Intrusion detection found something: `detector`, `signature`, `severity`, `evidence`, `location` and
+        /// `action` say what and what was done; `source` is the suspect.
+        case alert
     }
 
     public var kind: Kind
@@ -45,6 +48,19 @@ public struct AccessLogEntry: Sendable, Codable, Equatable {
     public var traceId: String?
     public var spanId: String?
     public var parentSpanId: String?
+    /// Alerts: `scan`, `denials` or `signatures`; the signature's id (or the detector's own: `scan-ports`, …).
+    public var detector: String?
+    public var signature: String?
+    /// `low`, `medium`, `high` or `critical`.
+    public var severity: String?
+    /// What matched or was counted, decoded, escaped and cut to 128 bytes.
+    public var evidence: String?
+    /// Where in the request a signature matched: `target`, `body` or `header NAME`.
+    public var location: String?
+    /// `alert` (detect mode, or `action: alert`), `refuse` (403 or reset) or `block`.
+    public var action: String?
+    /// With `action: block`, for how long the source is blocked.
+    public var blockSeconds: Int?
 
     public init(kind: Kind, start: AccessLogTime, durationMs: Double, direction: String, source: String) {
         self.kind = kind

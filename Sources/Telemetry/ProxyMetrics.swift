@@ -99,6 +99,13 @@ public final class ProxyMetrics: Sendable {
         counter("sidecar_policy_denials_total", ("direction", direction), ("rule", rule)).increment()
     }
 
+    /// An intrusion alert. Signature ids come from the configuration, so the series are bounded.
+    func alerted(detector: String, signature: String, direction: String) {
+        counter(
+            "sidecar_ids_alerts_total", ("detector", detector), ("signature", signature), ("direction", direction)
+        ).increment()
+    }
+
     /// - Parameter result: `ok`, or the failure's reason (`tls`, `svid`, `peer`, `timeout`, …).
     func meshHandshake(direction: String, result: String, duration: Duration) {
         counter("sidecar_mesh_handshakes_total", ("direction", direction), ("result", result)).increment()

@@ -96,6 +96,13 @@ public final class TrafficRecorder: Sendable {
         }
     }
 
+    /// An intrusion alert (`entry.kind` is `alert`): counted, and written to the access log.
+    public func alerted(_ entry: AccessLogEntry) {
+        metrics.alerted(
+            detector: entry.detector ?? "unknown", signature: entry.signature ?? "unknown", direction: entry.direction)
+        log(entry)
+    }
+
     public func reloaded(applied: Bool) {
         metrics.reloaded(applied: applied)
     }

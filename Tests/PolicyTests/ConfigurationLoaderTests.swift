@@ -117,7 +117,7 @@ import Testing
         ("listeners: { admin: 15020 }", "listeners: every listener needs a port of its own"),
         (
             "tracing: {}",
-            "tracing: unknown key (expected one of: listeners, timeouts, policy, limits, services, dns, identity, mtls)"
+            "tracing: unknown key (expected one of: listeners, timeouts, policy, limits, services, dns, identity, mtls, ids)"
         ),
         ("dns: { allow: [a.example] }", "dns.allow: unknown key (expected one of: deny)"),
         ("dns: { deny: [\"*evil\"] }", "dns.deny[0]: '*evil' is not a host name or a '*.' wildcard"),

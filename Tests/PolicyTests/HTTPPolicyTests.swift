@@ -107,6 +107,12 @@ import Testing
             headers[name].map { value.matches($0, ignoringCase: ignoringCase) } ?? false
         }
         func header(_ name: String) -> String? { headers[name] }
+        func firstHeaderField<Result>(_ body: (String, String) -> Result?) -> Result? {
+            for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
+                if let result = body(name, value) { return result }
+            }
+            return nil
+        }
     }
 
     let facts = ConnectionFacts(

@@ -117,7 +117,8 @@ import Testing
         {
             ConnectionPlanner.decide(
                 HTTPRuleEvaluationTests.Request(method, path), on: try facts(port: port, peer: peer), in: strict,
-                names: NameAddresses())
+                names: NameAddresses()
+            ).decision
         }
         #expect(try decide("GET", "/healthz").ruleName == "mtls.probes")
         #expect(try decide("HEAD", "/healthz?verbose=1").action == .allow)
@@ -179,7 +180,7 @@ import Testing
         let request = HTTPRuleEvaluationTests.Request("GET", "/")
         #expect(
             ConnectionPlanner.decide(request, on: try facts(peer: Self.batch), in: policy, names: NameAddresses())
-                .ruleName == "default")
+                .decision.ruleName == "default")
         // A plaintext caller claims nothing an allow by identity could match.
         #expect(plan(try facts(), .http1, policy).handling == .deny)
         #expect(plan(try facts(), .opaque, policy).decision?.ruleName == "default")

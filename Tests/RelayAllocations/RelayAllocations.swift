@@ -111,11 +111,12 @@ struct RelayAllocations {
         let configurations = ConfigurationStore(configuration)
         let listening = appGroup.next().makePromise(of: Void.self)
         guard let echoAddress = echo.localAddress else { fatalError("the echo server has no address") }
+        let recorder = TrafficRecorder(accessLog: nil)
         let proxy = ProxyService(
             configurations: configurations, reader: FixedDestination(address: echoAddress),
             registry: ConnectionRegistry(), services: ServiceDirectory(configurations: configurations, logger: logger),
-            names: NameAddressBook(), mesh: MeshCredentials(nil), recorder: TrafficRecorder(accessLog: nil),
-            logger: logger,
+            names: NameAddressBook(), mesh: MeshCredentials(nil),
+            intrusion: IntrusionMonitor(recorder: recorder, logger: logger), recorder: recorder, logger: logger,
             onReady: { listening.succeed(()) }, onDrain: {})
         let serving = Task { try await proxy.run() }
         try await listening.futureResult.get()

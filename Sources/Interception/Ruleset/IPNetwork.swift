@@ -131,6 +131,13 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
         return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// Network-order address bytes (4 or 16) in their conventional text form; `unknown` for any other length.
+    public static func text(ofAddress address: [UInt8]) -> String {
+        guard address.count == 4 || address.count == 16 else { return "unknown" }
+        return IPNetwork(family: address.count == 4 ? .ipv4 : .ipv6, address: address, prefixLength: address.count * 8)
+            .addressText
+    }
+
     /// `addr/len`, or the bare address for a single host, as nftables prints it.
     public var description: String { isHost ? addressText : "\(addressText)/\(prefixLength)" }
 

@@ -12,4 +12,7 @@ public protocol HTTPRequestFacts {
     func hasHeader(_ name: String, matching value: HeaderValueMatch, ignoringCase: Bool) -> Bool
     /// The first value of header `name` (lower case), if the request carries it.
     func header(_ name: String) -> String?
+    /// The first non-nil result of `body` over the request's header fields in order (HTTP/2's pseudo-headers
+    /// excluded), with each field's name lower-cased.
+    func firstHeaderField<Result>(_ body: (_ name: String, _ value: String) -> Result?) -> Result?
 }

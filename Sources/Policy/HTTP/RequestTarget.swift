@@ -6,9 +6,13 @@ public struct RequestTarget: Sendable, Hashable {
     public let authority: Substring?
     /// The normalized path, without query or fragment; empty for authority form, `*` for asterisk form.
     public let path: String
+    /// The target as sent, query included: signatures read it, since the normal form hides what an attack looks
+    /// like (`/a/../../etc/passwd` is `/etc/passwd`).
+    public let asSent: String
 
     /// Nil when the target is none of the four forms of RFC 9112 section 3.2.
     public init?(parsing target: String, isConnect: Bool) {
+        asSent = target
         if isConnect {
             // Authority form, and only for CONNECT: host:port, nothing else.
             guard !target.isEmpty, !target.contains("/"), !target.contains("@") else { return nil }

@@ -14,7 +14,7 @@ public enum ConfigurationLoader {
             return .failure(ConfigurationError(problems: ["not valid YAML (quote values with ':'): \(error)"]))
         }
         var configuration = ProxyConfiguration()
-        let sections = ["listeners", "timeouts", "policy", "limits", "services", "dns", "identity", "mtls"]
+        let sections = ["listeners", "timeouts", "policy", "limits", "services", "dns", "identity", "mtls", "ids"]
         if let root, let fields = reader.mapping(root, at: "", keys: sections) {
             if let node = fields["dns"], let dns = reader.mapping(node, at: "dns", keys: ["deny"]) {
                 configuration.dnsDeny = reader.values(dns["deny"], at: "dns.deny") { try HostPattern(parsing: $0) }
@@ -37,6 +37,7 @@ public enum ConfigurationLoader {
             }
             if let node = fields["identity"] { configuration.identity = readIdentity(node, &reader) }
             if let node = fields["mtls"] { configuration.mtls = readMeshTLS(node, &reader) }
+            if let node = fields["ids"] { configuration.intrusionDetection = readIntrusionDetection(node, &reader) }
             if let node = fields["listeners"] { readListeners(node, into: &configuration.listeners, &reader) }
             if let node = fields["timeouts"] { readTimeouts(node, into: &configuration.timeouts, &reader) }
             if let node = fields["policy"],

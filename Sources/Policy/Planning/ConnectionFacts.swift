@@ -12,16 +12,19 @@ public struct ConnectionFacts: Sendable, Hashable {
     /// Inbound: the identity the caller's mesh certificate names, once mutual TLS is terminated; nil for a caller
     /// without one (plaintext, the app's own TLS) and before the handshake.
     public var peer: SPIFFEID?
+    /// Intrusion detection has blocked the source: its connections are reset before anything else is decided.
+    public var sourceBlocked: Bool
 
     public init(
         direction: TrafficDirection, destinationAddress: [UInt8], destinationPort: UInt16, sourceAddress: [UInt8],
-        peer: SPIFFEID? = nil
+        peer: SPIFFEID? = nil, sourceBlocked: Bool = false
     ) {
         self.direction = direction
         self.destinationAddress = destinationAddress
         self.destinationPort = destinationPort
         self.sourceAddress = sourceAddress
         self.peer = peer
+        self.sourceBlocked = sourceBlocked
     }
 }
 

@@ -1,3 +1,5 @@
+import Intrusion
+
 /// The one place where a connection is decided: a pure function from its facts (direction, original destination,
 /// source, the caller's identity, and what its first bytes are) and the configuration in force to a
 /// `ConnectionPlan`. The policy's rules, the loop check, the limit, the service and mutual TLS all come from here;
@@ -19,6 +21,7 @@ public enum ConnectionPlanner {
         names: NameAddresses
     ) -> ConnectionPlan {
         if isLoop(facts, configuration) { return ConnectionPlan(handling: .refuseLoop) }
+        if facts.sourceBlocked { return ConnectionPlan(handling: .deny, decision: blockedSource) }
         let limit = configuration.limits.first { $0.matches(facts) }
         let service = service(for: facts, configuration)
         let meshPeers = configuration.meshPeers(for: facts, service: service)
@@ -26,9 +29,10 @@ public enum ConnectionPlanner {
             return ConnectionPlan(handling: admission.handling, decision: admission.decision, limit: limit)
         }
         let policy = configuration.policy(for: facts.direction)
+        let inspectsRequests = configuration.intrusionDetection(for: facts.direction)?.signatures != nil
         if detected == nil,
             PolicyEvaluator.needsDetection(policy, for: facts) || limit?.limitsRequests == true
-                || service != nil || meshPeers != nil
+                || service != nil || meshPeers != nil || inspectsRequests
         {
             return ConnectionPlan(handling: .detectFirst, limit: limit, service: service)
         }
@@ -40,7 +44,8 @@ public enum ConnectionPlanner {
             facts.direction == .inbound && configuration.mtls.forwardClientCert
             && configuration.meshMode(forInboundPort: facts.destinationPort) != .disable
         let perRequest =
-            detected?.isHTTP == true && (limit?.limitsRequests == true || service != nil || vouchesForCaller)
+            detected?.isHTTP == true
+            && (limit?.limitsRequests == true || service != nil || vouchesForCaller || inspectsRequests)
         let httpHandling: ConnectionPlan.Handling = detected == .http2 ? .http2 : .http1
         let verdict = PolicyEvaluator.verdict(
             policy, for: facts, detected: detected, proxiesHTTP: detected?.isHTTP == true, names: names)
@@ -65,6 +70,9 @@ public enum ConnectionPlanner {
         }
     }
 
+    /// The decision for a source intrusion detection blocked.
+    public static let blockedSource = PolicyDecision(action: .deny, ruleIndex: nil, ruleName: "ids.block")
+
     /// The decision a strict port gives what is not mutual TLS.
     public static let strictDenial = PolicyDecision(action: .deny, ruleIndex: nil, ruleName: "mtls.strict")
 
@@ -86,9 +94,33 @@ public enum ConnectionPlanner {
         return (.deny, strictDenial)
     }
 
-    /// The one place where an HTTP request is decided, for HTTP/1.1 and HTTP/2 alike. A strict port lets through
-    /// only its declared probes from a caller without an identity; otherwise the policy decides.
+    /// The one place where an HTTP request is decided, for HTTP/1.1 and HTTP/2 alike. Request signatures read it
+    /// first: in `prevent` mode a match denies it (rule `ids.<signature id>`), in `detect` mode it goes on to be
+    /// decided as any other, with the match for the alert. A strict port lets through only its declared probes from
+    /// a caller without an identity; otherwise the policy decides.
     public static func decide(
+        _ request: some HTTPRequestFacts, on facts: ConnectionFacts, in configuration: ProxyConfiguration,
+        names: NameAddresses
+    ) -> RequestVerdict {
+        let detection = configuration.intrusionDetection(for: facts.direction)
+        let match = detection?.signatures.flatMap { firstSignature(in: request, of: $0.inspector) }
+        if let match, detection?.mode == .prevent {
+            let decision = PolicyDecision(action: .deny, ruleIndex: nil, ruleName: "ids.\(match.signature.id)")
+            return RequestVerdict(decision: decision, signature: match, refusedBySignature: true)
+        }
+        return RequestVerdict(
+            decision: policyDecision(request, on: facts, in: configuration, names: names), signature: match)
+    }
+
+    /// The target as sent, then each header field in order.
+    private static func firstSignature(in request: some HTTPRequestFacts, of inspector: SignatureInspector)
+        -> SignatureMatch?
+    {
+        inspector.inspect(request.target.asSent.utf8, as: .target)
+            ?? request.firstHeaderField { inspector.inspect(header: $0, value: $1) }
+    }
+
+    private static func policyDecision(
         _ request: some HTTPRequestFacts, on facts: ConnectionFacts, in configuration: ProxyConfiguration,
         names: NameAddresses
     ) -> PolicyDecision {

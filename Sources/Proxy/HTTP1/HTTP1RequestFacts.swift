@@ -18,6 +18,13 @@ struct HTTP1RequestFacts: HTTPRequestFacts {
         head.headers.first(name: name)
     }
 
+    func firstHeaderField<Result>(_ body: (_ name: String, _ value: String) -> Result?) -> Result? {
+        for field in head.headers {
+            if let result = body(field.name.lowercased(), field.value) { return result }
+        }
+        return nil
+    }
+
     func hasHeader(_ name: String, matching value: HeaderValueMatch, ignoringCase: Bool) -> Bool {
         head.headers.contains { field in
             ASCII.equals(field.name.utf8, lowercase: name.utf8)

@@ -43,6 +43,14 @@ struct HTTP2RequestFacts: HTTPRequestFacts {
         headers.first(name: name)
     }
 
+    /// Pseudo-headers are the target and the authority, which are read as such.
+    func firstHeaderField<Result>(_ body: (_ name: String, _ value: String) -> Result?) -> Result? {
+        for field in headers where !field.name.hasPrefix(":") {
+            if let result = body(field.name, field.value) { return result }
+        }
+        return nil
+    }
+
     /// HTTP/2 field names are lower case on the wire (NIO refuses others).
     func hasHeader(_ name: String, matching value: HeaderValueMatch, ignoringCase: Bool) -> Bool {
         headers.contains { $0.name == name && value.matches($0.value, ignoringCase: ignoringCase) }

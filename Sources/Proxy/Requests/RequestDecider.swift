@@ -20,6 +20,8 @@ struct RequestDecider {
     let record: ConnectionRecord
     let recorder: TrafficRecorder
     let limiter: TrafficLimiter
+    /// Hears of each signature a request matched and of each policy denial.
+    let intrusion: IntrusionMonitor
     let logger: Logger
     /// What every log line of this connection carries.
     let logMetadata: Logger.Metadata
@@ -53,14 +55,21 @@ struct RequestDecider {
 
     /// The one place where an HTTP request is decided, for HTTP/1.1 and HTTP/2 alike: with one snapshot of the
     /// configuration (a reload applies to a request whole, from the next one on), its rule, then its limit; its
-    /// trace begins here, and a denial or a refusal is logged and counted here.
+    /// trace begins here, and a denial, a refusal or a signature's match is logged and counted here.
     /// - Parameters:
     ///   - version: the protocol version, as traces write it (`1.1`, `2`).
     ///   - waitsForUpstream: the request will wait for the upstream connection to open.
     func decide(_ request: some HTTPRequestFacts, version: String, waitsForUpstream: Bool) -> Decision {
         let configuration = configurations.current
-        let decision = ConnectionPlanner.decide(request, on: facts, in: configuration, names: names.snapshot())
+        let verdict = ConnectionPlanner.decide(request, on: facts, in: configuration, names: names.snapshot())
+        let decision = verdict.decision
         let host = request.host.map(String.init)
+        let subject = IntrusionMonitor.Subject(
+            destination: record.destination?.description, method: request.method, host: host,
+            path: request.target.path)
+        if let match = verdict.signature {
+            intrusion.signatureMatched(match, facts: facts, about: subject, in: configuration)
+        }
         var proxied = Request(
             method: request.method, host: host, path: request.target.path, decision: decision,
             trace: trace(
@@ -75,6 +84,7 @@ struct RequestDecider {
                 direction: facts.direction.rawValue, source: record.source,
                 destination: record.destination?.description ?? "unknown",
                 request: "\(request.method) \(request.target.path)", rule: decision.ruleName)
+            if !verdict.refusedBySignature { intrusion.denied(facts, about: subject, in: configuration) }
             logger.warning(
                 "request denied by policy",
                 metadata: logMetadata.merging([
