@@ -55,7 +55,11 @@ struct ConnectionAcceptor: Sendable {
         }
         // One snapshot for planning the connection: a reload applies to the next one (and to its next request).
         let configuration = configurations.current
-        reader.originalDestination(of: client).hop(to: client.eventLoop).assumeIsolated().whenComplete { result in
+        let source =
+            record.sourceAddress == nil
+            ? ResetPeerAddressReader.peerAddress(of: client) : client.eventLoop.makeSucceededFuture(nil)
+        reader.originalDestination(of: client).and(source).hop(to: client.eventLoop).assumeIsolated().whenComplete {
+            result in
             switch result {
             case .failure(let error):
                 logger.warning(
@@ -64,12 +68,13 @@ struct ConnectionAcceptor: Sendable {
                         "direction": "\(direction)", "source": "\(record.source)", "error": "\(error)",
                     ])
                 client.reset()
-            case .success(let destination):
+            case .success((let destination, let resetSource)):
+                if let resetSource { record.sourceAddress = resetSource }
                 record.destination = destination
                 var facts = ConnectionFacts(
                     direction: direction, destinationAddress: destination.address.addressBytes ?? [],
                     destinationPort: UInt16(destination.port),
-                    sourceAddress: client.remoteAddress?.addressBytes ?? [])
+                    sourceAddress: record.sourceAddress?.addressBytes ?? [])
                 facts.sourceBlocked = intrusion.admit(
                     facts, destination: destination.description, in: configuration)
                 let connection = AcceptedConnection(

@@ -8,8 +8,9 @@ import Telemetry
 /// `/connections`. Lives on the connection's event loop and is touched only there.
 final class ConnectionRecord {
     let direction: TrafficDirection
-    /// Formatted only when asked for (a log line, a denial): most connections never are.
-    let sourceAddress: SocketAddress?
+    /// Formatted only when asked for (a log line, a denial): most connections never are. Read again from the
+    /// kernel when NIO has none (a client that reset before the accept).
+    var sourceAddress: SocketAddress?
     let startedAt = Date()
     let started = ContinuousClock.now
     var destination: OriginalDestination?

@@ -1,7 +1,6 @@
 import NIOCore
 
 extension SocketAddress {
-    /// `10.1.2.3:8080` or `[fd00::5]:443`: how logs and reports write an endpoint.
     /// The address in network byte order (4 or 16 bytes), or nil for a non-IP address.
     var addressBytes: [UInt8]? {
         switch self {
@@ -11,6 +10,7 @@ extension SocketAddress {
         }
     }
 
+    /// `10.1.2.3:8080` or `[fd00::5]:443`: how logs and reports write an endpoint.
     var endpoint: String {
         guard let ip = ipAddress, let port else { return "\(self)" }
         return self.protocol == .inet6 ? "[\(ip)]:\(port)" : "\(ip):\(port)"

@@ -33,7 +33,11 @@ import Testing
         ("/item?id=1;DROP TABLE users", "sqli-stacked-query"),
         ("/login?user=admin'--%20", "sqli-comment"),
         ("/item?id=1 AND SLEEP(5)", "sqli-function"),
-        ("/item?id=1 AND 1=(SELECT 1 FROM sqlite_master)", "sqli-function"),
+        ("/item?id=1 AND 1=(SELECT 1 FROM sqlite_master)", "sqli-subquery"),
+        ("/item?id=(SELECT CONCAT('q',(CASE WHEN (2277=2277) THEN '1' ELSE '0' END)))", "sqli-subquery"),
+        ("/item?id=3 ORDER BY 1-- AheN", "sqli-order-by"),
+        ("/item?id=3') ORDER BY 9223-- SzGS", "sqli-order-by"),
+        ("/item?id=1 AND BENCHMARK(5000000,MD5(1))", "sqli-function"),
         ("/search?q=<script>alert(1)</script>", "xss-script-tag"),
         ("/search?q=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E", "xss-event-handler"),
         ("/go?to=javascript:alert(document.cookie)", "xss-script-uri"),
@@ -74,6 +78,8 @@ import Testing
             "/wiki/Category:Java_programming_language", "/img/logo.svg?v=3", "/path/with%2Fslash",
             "/search?q=1%3D1", "/login?next=%2Fhome%3Ftab%3Donline", "/math?expr=(1+2)*3", "/query?q=jsonp&callback=cb",
             "/api/orders?status=open&status=closed", "/price?min=1&max=100", "/q?email=a.b@example.com",
+            "/search?q=(selected+works)&order=by+date", "/list?sort=price&order=asc&page=2",
+            "/search?q=sort+order+by+3+columns",
         ]
         for target in targets { #expect(self.target(target) == nil, "\(target)") }
         let headers = [

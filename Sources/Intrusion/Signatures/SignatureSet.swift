@@ -37,6 +37,12 @@ public enum SignatureSet: String, Sendable, Hashable, CaseIterable {
                     "sqli-comment", "SQL injection: string closed by a comment", .high,
                     #"'[\s+)]*(--[\s+]|#|/\*)|/\*![0-9]*[\s+]*(select|union|and|or)[\s+(]"#, Self.everywhere),
                 Signature(
+                    "sqli-subquery", "SQL injection: subquery", .high, #"\([\s+]*select[\s+(@'"`*]"#,
+                    Self.everywhere),
+                Signature(
+                    "sqli-order-by", "SQL injection: ORDER BY column probe", .high,
+                    #"order[\s+]+by[\s+]+\d+[\s+]*(--|#|/\*)"#, Self.everywhere),
+                Signature(
                     "sqli-function", "SQL injection: database function or catalog", .high,
                     #"(sleep|benchmark|pg_sleep|extractvalue|updatexml|load_file|randomblob|dbms_pipe\.receive_message|utl_inaddr\.get_host_address)[\s+]*\(|waitfor[\s+]+delay[\s+]|information_schema|@@version|into[\s+]+(out|dump)file|sqlite_master|pg_catalog|sysobjects"#,
                     Self.everywhere),

@@ -58,6 +58,15 @@ Subcommands:
         and the connection stays open. Chunked request bodies are read; paths
         starting with /slow are answered after 3 seconds.
 
+    shop-serve --port P [--bind ADDR]
+        An app open to SQL injection: GET /item?id=N answers the item's name
+        from SQLite with the id pasted into the query (500 on a SQL error,
+        without its text). Each request is printed as {"request": LINE}.
+
+    connect-ports HOST --first P --count N [--timeout S]
+        Connect to N ports of HOST from P on, one after another; print
+        {"connected": COUNT}.
+
     http-requests HOST PORT REQUEST... [--timeout S]
         Send each REQUEST ("METHOD PATH" or "METHOD PATH BODYSIZE") in turn
         on one keep-alive connection; print a JSON list of {"status", "body",
@@ -100,10 +109,12 @@ import os
 import random
 import selectors
 import socket
+import sqlite3
 import struct
 import sys
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # A multiple of 4 bytes: randbytes draws 32-bit words, so chunks of whole
@@ -619,6 +630,59 @@ def http_serve(args):
     server.serve_forever()
 
 
+# --- a vulnerable shop -------------------------------------------------------
+
+
+class ShopHandler(BaseHTTPRequestHandler):
+    """GET /item?id=N answers the item's name from SQLite, with the id pasted into the query: an app that is open
+    to SQL injection, for attack tools to find. Each request it is handed is printed as a JSON line."""
+
+    protocol_version = "HTTP/1.1"
+    database = None
+
+    def log_message(self, format, *args):
+        pass
+
+    def do_GET(self):
+        print(json.dumps({"request": f"GET {self.path}"}), flush=True)
+        query = urllib.parse.urlparse(self.path).query
+        item = urllib.parse.parse_qs(query).get("id", ["1"])[0]
+        try:
+            rows = self.database.execute("SELECT name FROM items WHERE id = " + item).fetchall()
+            status, text = (200, "".join(f"<li>{row[0]}</li>" for row in rows)) if rows else (404, "no such item")
+        except sqlite3.Error:
+            status, text = 500, "error"
+        body = f"<html><body><ul>{text}</ul></body></html>".encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def shop_serve(args):
+    database = sqlite3.connect(":memory:", check_same_thread=False)
+    database.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
+    database.executemany("INSERT INTO items VALUES (?, ?)", [(1, "kettle"), (2, "teapot"), (3, "mug")])
+    handler = type("Handler", (ShopHandler,), {"database": database})
+    server = DualStackHTTPServer((args.bind, args.port), handler)
+    print("READY", flush=True)
+    server.serve_forever()
+
+
+def connect_ports(args):
+    """Connects to `count` ports of a host from `first` on, one after another, as a compromised app scanning its
+    neighbour would; prints how many were answered by a connection."""
+    connected = 0
+    for port in range(args.first, args.first + args.count):
+        try:
+            with socket.create_connection((args.host, port), timeout=args.timeout):
+                connected += 1
+        except OSError:
+            pass
+    print_json({"connected": connected})
+
+
 # --- lenient http ------------------------------------------------------------
 
 
@@ -1073,6 +1137,18 @@ def main():
     http_serve_parser.add_argument("--status", type=int, help="answer every request with this status")
     http_serve_parser.add_argument("--log", action="store_true", help="print each request as a JSON line")
     http_serve_parser.set_defaults(run=http_serve)
+
+    shop_parser = commands.add_parser("shop-serve", help="serve an app open to SQL injection")
+    shop_parser.add_argument("--port", type=int, required=True)
+    shop_parser.add_argument("--bind", default="::")
+    shop_parser.set_defaults(run=shop_serve)
+
+    connect_ports_parser = commands.add_parser("connect-ports", help="connect to a run of ports of one host")
+    connect_ports_parser.add_argument("host")
+    connect_ports_parser.add_argument("--first", type=int, required=True)
+    connect_ports_parser.add_argument("--count", type=int, required=True)
+    connect_ports_parser.add_argument("--timeout", type=float, default=2.0)
+    connect_ports_parser.set_defaults(run=connect_ports)
 
     lenient_parser = commands.add_parser("lenient-serve", help="serve requests read as leniently as RFC 9112 allows")
     lenient_parser.add_argument("--port", type=int, required=True)

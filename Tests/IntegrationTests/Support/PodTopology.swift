@@ -353,13 +353,13 @@ final class PodTopology: @unchecked Sendable {
 
     /// Asks the proxy's admin port (or, with `port`, another of its ports) from inside the pod as the proxy's uid
     /// (as `kubectl exec` into its container would; the capture rules keep other uids off the admin port), with
-    /// curl: the body, or with `statusOnly` the HTTP status code. A POST carries the admin token.
+    /// curl: the body, or with `statusOnly` the HTTP status code. Any method but GET carries the admin token.
     @discardableResult
     func askProxy(
         _ path: String, method: String = "GET", port: Int = 15000, statusOnly: Bool = false, inPeer: Bool = false
     ) throws -> String {
         let output = statusOnly ? ["-o", "/dev/null", "-w", "%{http_code}"] : []
-        let credential = method == "POST" ? ["-H", try adminAuthorization(inPeer: inPeer)] : []
+        let credential = method != "GET" ? ["-H", try adminAuthorization(inPeer: inPeer)] : []
         return try Shell.run(
             inNamespace(
                 inPeer ? peer : pod, uid: 1337, openFiles: nil,

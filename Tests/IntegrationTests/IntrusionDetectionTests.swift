@@ -1,0 +1,303 @@
+import Foundation
+import Testing
+
+/// Intrusion detection against real attack tools from Debian: nmap's connect scan is alerted and its source blocked
+/// while another client goes on; sqlmap's injections get 403 in prevent mode and never reach the app, and in detect
+/// mode reach it and are alerted; an app scanning its neighbour raises an outbound alert; ordinary traffic from
+/// curl, nghttp and wrk raises none.
+@Suite struct IntrusionDetectionTests {
+    struct Sample: Decodable {
+        var labels: [String: String]
+        var value: Double
+    }
+
+    struct Snapshot: Decodable {
+        struct Alert: Decodable {
+            var kind: String
+            var direction: String
+            var source: String
+            var destination: String?
+            var path: String?
+            var detector: String
+            var signature: String
+            var severity: String
+            var evidence: String
+            var location: String?
+            var action: String
+            var blockSeconds: Int?
+        }
+
+        struct Block: Decodable {
+            var source: String
+            var direction: String
+            var signature: String
+            var expiresInSeconds: Int
+        }
+
+        var alerts: [Alert]
+        var blocks: [Block]
+    }
+
+    func snapshot(_ topology: PodTopology) throws -> Snapshot {
+        try JSONDecoder().decode(Snapshot.self, from: Data(topology.askProxy("/ids").utf8))
+    }
+
+    func samples(_ topology: PodTopology) throws -> [String: [Sample]] {
+        let scrape = try topology.askProxy("/metrics", port: 15020)
+        let parsed = try Shell.run(["/usr/bin/python3", "-B", Binaries.peer, "metrics"], stdin: scrape)
+        return try JSONDecoder().decode([String: [Sample]].self, from: Data(parsed.stdout.utf8))
+    }
+
+    func accessLog(_ topology: PodTopology) throws -> String {
+        let path = try topology.writeReadableFile(named: "\(topology.pod)-access.log", "")
+        try FileManager.default.setAttributes([.posixPermissions: 0o666], ofItemAtPath: path)
+        return path
+    }
+
+    func alertLines(_ path: String) throws -> [[String: Any]] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").compactMap {
+            let entry = try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+            return entry["kind"] as? String == "alert" ? entry : nil
+        }
+    }
+
+    /// An HTTP GET from the peer with curl, from `source` (the peer's link address, or the upstream address its
+    /// loopback also holds): the status, or 0 when the connection failed.
+    func get(_ topology: PodTopology, from source: String, port: Int = 8080) throws -> Int {
+        let result = try Shell.run(
+            topology.inPeer([
+                "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "--interface", source,
+                "http://\(topology.podIPv4):\(port)/",
+            ]), expectSuccess: false)
+        return Int(result.stdout) ?? 0
+    }
+
+    @Test func nmapsConnectScanIsAlertedAndItsSourceBlocked() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            let log = try accessLog(topology)
+            try topology.startProxy(
+                configuration: """
+                    ids:
+                      inbound:
+                        mode: prevent
+                        scan: { distinctPorts: 20, window: 10s, action: block, blockFor: 5m }
+                    """, arguments: ["--access-log", log])
+            try topology.startHTTPServer(port: 8080, inPod: true)
+            #expect(try get(topology, from: topology.peerIPv4) == 200)
+
+            let scan = try Shell.run(
+                topology.inPeer([
+                    "nmap", "-sT", "-Pn", "-n", "--max-retries", "0", "-p", "1-200", topology.podIPv4,
+                ]))
+            #expect(scan.stdout.contains("Nmap done"), "\(scan.stdout)")
+
+            let found = try snapshot(topology)
+            let alert = try #require(found.alerts.first { $0.detector == "scan" }, "\(found)")
+            #expect(alert.signature == "scan-ports")
+            #expect(alert.source == topology.peerIPv4)
+            #expect(alert.direction == "inbound")
+            #expect(alert.action == "block")
+            #expect(alert.blockSeconds == 300)
+            #expect(alert.evidence.contains("21 ports of \(topology.podIPv4) within 10s"), "\(alert.evidence)")
+            #expect(found.alerts.count == 1, "one scan, one alert: \(found.alerts)")
+            let block = try #require(found.blocks.first)
+            #expect(block.source == topology.peerIPv4)
+            #expect((290...300).contains(block.expiresInSeconds))
+
+            // The scanner's new connections are reset at accept; a client from another address is served.
+            #expect(try get(topology, from: topology.peerIPv4) == 0)
+            #expect(try get(topology, from: topology.upstreamIPv4) == 200)
+
+            let line = try #require(try alertLines(log).first)
+            #expect(line["detector"] as? String == "scan")
+            #expect(line["source"] as? String == topology.peerIPv4)
+            #expect(line["severity"] as? String == "high")
+            let series = try samples(topology)["sidecar_ids_alerts_total"] ?? []
+            #expect(
+                series.map(\.labels) == [["detector": "scan", "signature": "scan-ports", "direction": "inbound"]])
+            #expect(series.first?.value == 1)
+            let status = try Shell.run(
+                [Binaries.sidecarStatus, "--netns", topology.podNamespacePath], expectSuccess: false)
+            #expect(status.stdout.contains("blocked sources: 1"), "\(status.stdout)")
+            #expect(status.stdout.contains("\(topology.peerIPv4) inbound by scan-ports"), "\(status.stdout)")
+            #expect(status.stdout.contains("scan-ports (high) block"), "\(status.stdout)")
+
+            // The operator lifts the block, with the admin token: the source is served again. Lifting twice, or
+            // nonsense, says so.
+            let lift = "/ids/blocks?source=\(topology.peerIPv4)"
+            let withoutToken = try Shell.run(
+                topology.inPod(
+                    uid: 1337,
+                    [
+                        "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "DELETE",
+                        "http://127.0.0.1:15000\(lift)",
+                    ]))
+            #expect(withoutToken.stdout == "401")
+            #expect(try topology.askProxy(lift, method: "DELETE", statusOnly: true) == "200")
+            #expect(try get(topology, from: topology.peerIPv4) == 200)
+            #expect(try topology.askProxy(lift, method: "DELETE", statusOnly: true) == "404")
+            #expect(
+                try topology.askProxy("/ids/blocks?source=10.77.0.0/24", method: "DELETE", statusOnly: true) == "400")
+            #expect(try snapshot(topology).blocks.isEmpty)
+        }
+    }
+
+    /// sqlmap against an app open to SQL injection. `--random-agent`: its own User-Agent would be refused by the
+    /// scanner signatures before any payload is tried. `techniques` narrows what it tries (sqlmap's letters).
+    func sqlmap(_ topology: PodTopology, techniques: String = "BEUSTQ") throws -> String {
+        let output = "\(Binaries.directory)/\(topology.pod)-sqlmap"
+        return try Shell.run(
+            topology.inPeer([
+                "sqlmap", "-u", "http://\(topology.podIPv4):8080/item?id=1", "--batch", "--random-agent",
+                "--flush-session", "--disable-coloring", "--timeout", "5", "--retries", "0", "--technique", techniques,
+                "--output-dir", output,
+            ]), expectSuccess: false
+        ).stdout
+    }
+
+    /// What the app was handed that an injection would need: SQL keywords or a comment, by the test's own reading.
+    func injectionsSeen(by shop: BackgroundProcess) -> [String] {
+        shop.output.split(separator: "\n").compactMap { line in
+            guard let data = line.data(using: .utf8),
+                let request = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["request"] as? String,
+                let decoded = request.replacingOccurrences(of: "+", with: " ").removingPercentEncoding?.lowercased()
+            else { return nil }
+            let injection = [" and ", " or ", "union", "select", "order by", "--", "sleep("].contains {
+                decoded.contains($0)
+            }
+            return injection ? decoded : nil
+        }
+    }
+
+    @Test func sqlmapIsRefusedInPreventMode() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            let log = try accessLog(topology)
+            try topology.startProxy(
+                configuration: "ids: { inbound: { mode: prevent, signatures: { sets: [all] } } }",
+                arguments: ["--access-log", log])
+            let shop = try topology.start(
+                name: "shop",
+                topology.inPod(["/usr/bin/python3", "-B", Binaries.peer, "shop-serve", "--port", "8080"]))
+            try shop.waitForOutput("READY")
+
+            let report = try sqlmap(topology)
+            #expect(report.contains("do not appear to be injectable"), "\(report)")
+            #expect(!report.contains("identified the following injection point"))
+            #expect(report.contains("403 (Forbidden)"), "\(report)")
+            #expect(injectionsSeen(by: shop).isEmpty, "the app was handed: \(injectionsSeen(by: shop))")
+            // Its plain requests did reach the app.
+            #expect(shop.output.contains(#""request": "GET /item?id=1""#))
+
+            let alerts = try snapshot(topology).alerts
+            #expect(alerts.contains { $0.signature == "sqli-union-select" }, "\(alerts.map(\.signature))")
+            #expect(alerts.allSatisfy { $0.detector == "signatures" && $0.action == "refuse" })
+            #expect(alerts.allSatisfy { $0.source == topology.peerIPv4 && $0.path == "/item" })
+            let union = try #require(alerts.first { $0.signature == "sqli-union-select" })
+            #expect(union.location == "target")
+            #expect(union.evidence.lowercased().hasPrefix("union "), "\(union.evidence)")
+            #expect(union.evidence.lowercased().contains("select"), "\(union.evidence)")
+            let lines = try alertLines(log)
+            #expect(lines.count == alerts.count)
+            #expect(lines.contains { ($0["signature"] as? String)?.hasPrefix("sqli-") == true })
+            let counted = (try samples(topology)["sidecar_ids_alerts_total"] ?? []).reduce(0) { $0 + $1.value }
+            #expect(Int(counted) == alerts.count)
+        }
+    }
+
+    @Test func sqlmapPassesAndIsAlertedInDetectMode() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(configuration: "ids: { inbound: { mode: detect, signatures: {} } }")
+            let shop = try topology.start(
+                name: "shop",
+                topology.inPod(["/usr/bin/python3", "-B", Binaries.peer, "shop-serve", "--port", "8080"]))
+            try shop.waitForOutput("READY")
+
+            // Without time-based blind tests, whose sleeps would only make the run longer once it found the rest.
+            let report = try sqlmap(topology, techniques: "BEUS")
+            #expect(report.contains("identified the following injection point"), "\(report)")
+            #expect(!injectionsSeen(by: shop).isEmpty)
+            let alerts = try snapshot(topology).alerts
+            #expect(alerts.contains { $0.signature.hasPrefix("sqli-") }, "\(alerts.map(\.signature))")
+            #expect(alerts.allSatisfy { $0.action == "alert" })
+        }
+    }
+
+    /// The app connects to 30 ports of a neighbour: an outbound scan alert with the pod's address as its source.
+    /// Outbound findings alert by default; the app's own traffic goes on.
+    @Test func anAppScanningItsNeighbourIsAlerted() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(configuration: "ids: { outbound: { scan: { distinctPorts: 20 } } }")
+            try topology.startServer(inPod: false, port: 9000)
+            let sweep = try Shell.run(
+                topology.inPod([
+                    "/usr/bin/python3", "-B", Binaries.peer, "connect-ports", topology.upstreamIPv4, "--first", "9001",
+                    "--count", "30",
+                ]))
+            #expect(sweep.stdout.contains("connected"))
+
+            let alerts = try snapshot(topology).alerts
+            let alert = try #require(alerts.first, "no alert")
+            #expect(alerts.count == 1)
+            #expect(alert.direction == "outbound")
+            #expect(alert.source == topology.podIPv4)
+            #expect(alert.signature == "scan-ports")
+            #expect(alert.action == "alert")
+            #expect(alert.evidence.contains("of \(topology.upstreamIPv4)"))
+            #expect(try snapshot(topology).blocks.isEmpty)
+            #expect(try PeerClient.reaches(topology.inPod([]), host: topology.upstreamIPv4, port: 9000))
+        }
+    }
+
+    /// Every built-in set, both directions: ordinary requests of curl (query strings, JSON and form bodies),
+    /// nghttp (HTTP/2) and a short wrk run raise no alert, and are all answered.
+    @Test func ordinaryTrafficRaisesNoAlert() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(
+                configuration: """
+                    ids:
+                      inbound: { signatures: {}, scan: {}, denials: {} }
+                      outbound: { signatures: {}, scan: {}, denials: {} }
+                    """)
+            try topology.startHTTPServer(port: 9080)
+            try topology.startHTTP2Server(port: 9443)
+            try topology.startHTTPServer(port: 8080, inPod: true)
+            let base = "http://\(topology.upstreamIPv4):9080"
+            let requests: [[String]] = [
+                ["\(base)/api/v1/users?id=42&sort=name,-created&limit=10"],
+                ["\(base)/search?q=rock+and+roll&page=2"],
+                ["\(base)/search?q=tom%27s+diner"],
+                ["\(base)/calendar?date=2026-12-05T10:00:00Z&tz=Europe/Paris"],
+                [
+                    "-H", "Content-Type: application/json", "--data",
+                    ##"{"name":"Ada","tags":["math","engines"],"note":"it's done; or not","color":"#ff8800"}"##,
+                    "\(base)/api/v1/users",
+                ],
+                ["--data", "name=Ada+Lovelace&email=ada%40example.com&comment=Hello%2C+world%21", "\(base)/form"],
+                ["-A", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0", base],
+            ]
+            for arguments in requests {
+                let result = try Shell.run(
+                    topology.inPod(
+                        ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5"] + arguments))
+                #expect(result.stdout == "200", "\(arguments)")
+            }
+            #expect(try get(topology, from: topology.peerIPv4) == 200)
+            let h2 = "http://\(topology.upstreamIPv4):9443"
+            let streams = try Shell.run(
+                topology.inPod(["nghttp", "-nv", "--timeout=10", "\(h2)/a?b=c&d=e", "\(h2)/search?q=cats+and+dogs"]))
+            #expect(HTTP2Trace(streams.stdout).status(of: "/a?b=c&d=e") == 200)
+            let load = try Shell.run(topology.inPod(["wrk", "-t1", "-c4", "-d2s", "\(base)/items?page=1"]))
+            #expect(load.stdout.contains("Requests/sec"))
+            #expect(!load.stdout.contains("Non-2xx"), "\(load.stdout)")
+
+            let alerts = try snapshot(topology).alerts
+            #expect(alerts.isEmpty, "\(alerts)")
+            #expect(try samples(topology)["sidecar_ids_alerts_total"] == nil)
+        }
+    }
+}
