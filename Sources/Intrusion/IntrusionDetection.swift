@@ -1,3 +1,5 @@
+import Foundation
+
 /// The `ids:` configuration: what each direction detects and how it answers, and how many sources may be blocked.
 public struct IntrusionDetection: Sendable, Hashable {
     public var inbound: DirectionDetection?
@@ -65,15 +67,37 @@ public struct DenialDetection: Sendable, Hashable {
 
 /// Request signatures: the sets and custom signatures in force, compiled once.
 public struct SignatureDetection: Sendable, Hashable {
-    public var sets: [SignatureSet]
-    public var custom: [Signature]
-    public var inspector: SignatureInspector
-    public var response: DetectionResponse
+    public let sets: [SignatureSet]
+    public let custom: [Signature]
+    public let inspector: SignatureInspector
+    /// How much of a form or JSON body is read before the request is decided (0: bodies are not read). The request
+    /// is held until then.
+    public let inspectBodyBytes: Int
+    public let response: DetectionResponse
 
-    public init(sets: [SignatureSet], custom: [Signature], response: DetectionResponse) {
+    public init(sets: [SignatureSet], custom: [Signature], inspectBodyBytes: Int = 0, response: DetectionResponse) {
         self.sets = sets
         self.custom = custom
+        self.inspectBodyBytes = inspectBodyBytes
         self.response = response
         inspector = SignatureInspector(sets.flatMap(\.signatures) + custom)
     }
+
+    /// How much of a body with this `Content-Type` is read before its request is decided: form and JSON bodies
+    /// (`application/x-www-form-urlencoded`, `multipart/form-data`, `application/json`, `*/*+json`), when bodies
+    /// are read at all. Nil: the request is decided on its head.
+    public func bodyBytesToInspect(contentType: String?) -> Int? {
+        guard inspectBodyBytes > 0, let contentType else { return nil }
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        }
+        guard let mediaType,
+            Self.bodyMediaTypes.contains(mediaType) || mediaType.hasSuffix("+json")
+        else { return nil }
+        return inspectBodyBytes
+    }
+
+    private static let bodyMediaTypes: Set<String> = [
+        "application/x-www-form-urlencoded", "multipart/form-data", "application/json", "text/json",
+    ]
 }

@@ -300,4 +300,77 @@ import Testing
             #expect(try samples(topology)["sidecar_ids_alerts_total"] == nil)
         }
     }
+
+    /// With `inspectBodyBytes`, a form or JSON body's first bytes are read before its request is decided. An
+    /// injection in a JSON body gets 403 and the app never sees the request; an ordinary body of 1 MiB, far longer
+    /// than what is read, reaches it intact; a client that waits for `100 Continue` gets it at once; and an HTTP/2
+    /// request's DATA frames are held and read alike.
+    @Test func bodiesAreHeldAndRead() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(
+                configuration: """
+                    ids:
+                      inbound: { mode: prevent, signatures: { inspectBodyBytes: 4096 } }
+                      outbound: { mode: prevent, signatures: { inspectBodyBytes: 4096 } }
+                    """)
+            let app = try topology.startHTTPServer(port: 8080, inPod: true)
+            try topology.startHTTP2Server(port: 9443)
+            let attack = try topology.writeReadableFile(
+                named: "\(topology.pod)-attack.json", #"{"name":"x' UNION SELECT password FROM users--","n":1}"#)
+            let ordinary = try topology.writeReadableFile(
+                named: "\(topology.pod)-ordinary.json",
+                #"{"note":"it's done; or not","data":""# + String(repeating: "a", count: 1 << 20) + #""}"#)
+            func post(_ file: String, _ extra: [String] = []) throws -> String {
+                try Shell.run(
+                    topology.inPeer(
+                        [
+                            "curl", "-s", "-w", "\n%{http_code} %{time_total}", "--max-time", "20", "-H",
+                            "Content-Type: application/json", "--data-binary", "@\(file)",
+                        ] + extra + ["http://\(topology.podIPv4):8080/api/items"])
+                ).stdout
+            }
+
+            let refused = try post(attack)
+            #expect(refused.hasPrefix("denied by sidecar policy: rule ids.sqli-union-select"), "\(refused)")
+            #expect(refused.split(separator: "\n").last?.hasPrefix("403") == true, "\(refused)")
+            #expect(!app.output.contains("POST /api/items"), "the app was handed the request")
+
+            let passed = try post(ordinary)
+            let answer = try #require(passed.split(separator: "\n").first.map { Data($0.utf8) })
+            let echoed = try JSONSerialization.jsonObject(with: answer) as! [String: Any]
+            let sent = try Data(contentsOf: URL(fileURLWithPath: ordinary))
+            #expect(echoed["bodyLength"] as? Int == sent.count)
+            let digest = try Self.sha256(ordinary)
+            #expect(echoed["bodySha256"] as? String == digest)
+
+            // Without the proxy's own `100 Continue`, curl would wait the 15 s it is told to for the app's.
+            let continued = try post(ordinary, ["-H", "Expect: 100-continue", "--expect100-timeout", "15"])
+            let timing = try #require(continued.split(separator: "\n").last?.split(separator: " "))
+            #expect(timing.first == "200")
+            #expect((Double(timing.last ?? "") ?? 99) < 5, "\(timing)")
+
+            let h2 = "http://\(topology.upstreamIPv4):9443/api/items"
+            let streams = try Shell.run(
+                topology.inPod([
+                    "nghttp", "-nv", "--timeout=10", "-H", "content-type: application/json", "-d", attack, h2,
+                ]))
+            #expect(HTTP2Trace(streams.stdout).status(of: "/api/items") == 403, "\(streams.stdout)")
+            let small = try topology.writeReadableFile(named: "\(topology.pod)-small.json", #"{"q":"cats and dogs"}"#)
+            let allowed = try Shell.run(
+                topology.inPod([
+                    "nghttp", "-nv", "--timeout=10", "-H", "content-type: application/json", "-d", small, h2,
+                ]))
+            #expect(HTTP2Trace(allowed.stdout).status(of: "/api/items") == 200, "\(allowed.stdout)")
+
+            let alerts = try snapshot(topology).alerts
+            #expect(alerts.count == 2, "\(alerts)")
+            #expect(alerts.allSatisfy { $0.location == "body" && $0.signature == "sqli-union-select" })
+            #expect(Set(alerts.map(\.direction)) == ["inbound", "outbound"])
+        }
+    }
+
+    static func sha256(_ path: String) throws -> String {
+        try Shell.run(["sha256sum", path]).stdout.split(separator: " ").first.map(String.init) ?? ""
+    }
 }

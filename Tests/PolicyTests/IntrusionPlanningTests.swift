@@ -74,7 +74,8 @@ import Testing
         ("ids: { inbound: { scan: { blockFor: 5m } } }", "only with action: block"),
         ("ids: { inbound: { denials: { action: block, blockFor: 2d } } }", "ids.inbound.denials.blockFor"),
         ("ids: { inbound: { signatures: { sets: [sql] } } }", "'sql' is not a signature set"),
-        ("ids: { inbound: { signatures: { inspectBodyBytes: 4096 } } }", "bodies are not inspected yet"),
+        ("ids: { inbound: { signatures: { inspectBodyBytes: 65537 } } }", "ids.inbound.signatures.inspectBodyBytes"),
+        ("ids: { inbound: { signatures: { inspectBodyBytes: -1 } } }", "ids.inbound.signatures.inspectBodyBytes"),
         ("ids: { inbound: { signatures: { custom: [ { id: X, pattern: a } ] } } }", "'X' is not 1 to 64"),
         ("ids: { inbound: { signatures: { custom: [ { id: x } ] } } }", "a signature needs pattern"),
         ("ids: { inbound: { signatures: { custom: [ { id: x, pattern: '(a+)\\1' } ] } } }", "backreferences"),
@@ -142,5 +143,45 @@ import Testing
         let ordinary = try decide("/search?q=union+station&sort=price", headers: ["accept": "*/*"], prevent)
         #expect(ordinary.signature == nil)
         #expect(ordinary.decision.action == .allow)
+    }
+
+    @Test func formAndJSONBodiesAreHeldAndRead() throws {
+        let reading = try configuration(
+            "policy: { inbound: { default: allow } }\nids: { inbound: { mode: prevent, signatures: { inspectBodyBytes: 4096 } } }"
+        )
+        func held(_ contentType: String?) throws -> Int? {
+            ConnectionPlanner.bodyBytesToInspect(
+                HTTPRuleEvaluationTests.Request("POST", "/", headers: contentType.map { ["content-type": $0] } ?? [:]),
+                on: try facts(), in: reading)
+        }
+        #expect(try held("application/json") == 4096)
+        #expect(try held("Application/JSON; charset=utf-8") == 4096)
+        #expect(try held("application/x-www-form-urlencoded") == 4096)
+        #expect(try held("multipart/form-data; boundary=x") == 4096)
+        #expect(try held("application/merge-patch+json") == 4096)
+        #expect(try held("application/octet-stream") == nil)
+        #expect(try held("image/png") == nil)
+        #expect(try held(nil) == nil)
+        // Not read unless asked for.
+        let headOnly = try configuration("ids: { inbound: { signatures: {} } }")
+        #expect(
+            ConnectionPlanner.bodyBytesToInspect(
+                HTTPRuleEvaluationTests.Request("POST", "/", headers: ["content-type": "application/json"]),
+                on: try facts(), in: headOnly) == nil)
+
+        let post = HTTPRuleEvaluationTests.Request("POST", "/api/items", headers: ["content-type": "application/json"])
+        let attack = Array(#"{"name":"x' UNION SELECT password FROM users--"}"#.utf8)
+        let refused = ConnectionPlanner.decide(
+            post, body: attack, on: try facts(), in: reading, names: NameAddresses())
+        #expect(refused.decision.ruleName == "ids.sqli-union-select")
+        #expect(refused.signature?.location == "body")
+        let form = Array("comment=%3Cscript%3Ealert(1)%3C%2Fscript%3E".utf8)
+        #expect(
+            ConnectionPlanner.decide(post, body: form, on: try facts(), in: reading, names: NameAddresses())
+                .signature?.signature.id == "xss-script-tag")
+        let ordinary = Array(#"{"name":"Ada","note":"it's done; or not","tags":["a","b"]}"#.utf8)
+        #expect(
+            ConnectionPlanner.decide(post, body: ordinary, on: try facts(), in: reading, names: NameAddresses())
+                .decision.action == .allow)
     }
 }

@@ -89,10 +89,8 @@ extension ConfigurationLoader {
                 names.contains("all")
                 ? SignatureSet.allCases : SignatureSet.allCases.filter { names.contains($0.rawValue) }
         }
-        if let node = fields["inspectBodyBytes"], let text = reader.scalar(node, at: "\(path).inspectBodyBytes"),
-            text != "0"
-        {
-            reader.problem("\(path).inspectBodyBytes", "'\(text)': bodies are not inspected yet; only 0 is accepted")
+        let inspectBodyBytes = fields["inspectBodyBytes"].flatMap {
+            reader.wholeNumber($0, at: "\(path).inspectBodyBytes", in: 0...Self.largestBodyInspection)
         }
         let custom = fields["custom"].map { node in
             reader.list(node, at: "\(path).custom").compactMap { item, itemPath in
@@ -106,7 +104,9 @@ extension ConfigurationLoader {
         if fields["sets"] != nil, sets.isEmpty, custom?.isEmpty ?? true {
             reader.problem(path, "no signature is left to run")
         }
-        return SignatureDetection(sets: sets, custom: custom ?? [], response: response(fields, at: path, &reader))
+        return SignatureDetection(
+            sets: sets, custom: custom ?? [], inspectBodyBytes: inspectBodyBytes ?? 0,
+            response: response(fields, at: path, &reader))
     }
 
     /// `custom[i]`: `id`, `pattern`, and optionally `name`, `severity` (medium) and `in` (target and headers).
@@ -189,6 +189,8 @@ extension ConfigurationLoader {
         return .block(for: blockFor ?? Self.defaultBlockDuration)
     }
 
+    /// A held request's body is kept in memory: 64 KiB at most, one HTTP/2 stream's initial window.
+    static let largestBodyInspection = 65536
     static let defaultScanPorts = 20
     static let largestScanBound = 1000
     static let defaultDenialCount = 20

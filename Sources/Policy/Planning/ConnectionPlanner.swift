@@ -94,16 +94,26 @@ public enum ConnectionPlanner {
         return (.deny, strictDenial)
     }
 
+    /// How much of the request's body must be read before it is decided (the request is held until then): for a
+    /// form or JSON body, where signatures read bodies. Nil: it is decided on its head.
+    public static func bodyBytesToInspect(
+        _ request: some HTTPRequestFacts, on facts: ConnectionFacts, in configuration: ProxyConfiguration
+    ) -> Int? {
+        configuration.intrusionDetection(for: facts.direction)?.signatures?.bodyBytesToInspect(
+            contentType: request.header("content-type"))
+    }
+
     /// The one place where an HTTP request is decided, for HTTP/1.1 and HTTP/2 alike. Request signatures read it
-    /// first: in `prevent` mode a match denies it (rule `ids.<signature id>`), in `detect` mode it goes on to be
-    /// decided as any other, with the match for the alert. A strict port lets through only its declared probes from
-    /// a caller without an identity; otherwise the policy decides.
+    /// first (its target, its header fields, and `body`, the first bytes of a body held for them): in `prevent`
+    /// mode a match denies it (rule `ids.<signature id>`), in `detect` mode it goes on to be decided as any other,
+    /// with the match for the alert. A strict port lets through only its declared probes from a caller without an
+    /// identity; otherwise the policy decides.
     public static func decide(
-        _ request: some HTTPRequestFacts, on facts: ConnectionFacts, in configuration: ProxyConfiguration,
-        names: NameAddresses
+        _ request: some HTTPRequestFacts, body: [UInt8]? = nil, on facts: ConnectionFacts,
+        in configuration: ProxyConfiguration, names: NameAddresses
     ) -> RequestVerdict {
         let detection = configuration.intrusionDetection(for: facts.direction)
-        let match = detection?.signatures.flatMap { firstSignature(in: request, of: $0.inspector) }
+        let match = detection?.signatures.flatMap { firstSignature(in: request, body: body, of: $0.inspector) }
         if let match, detection?.mode == .prevent {
             let decision = PolicyDecision(action: .deny, ruleIndex: nil, ruleName: "ids.\(match.signature.id)")
             return RequestVerdict(decision: decision, signature: match, refusedBySignature: true)
@@ -112,12 +122,13 @@ public enum ConnectionPlanner {
             decision: policyDecision(request, on: facts, in: configuration, names: names), signature: match)
     }
 
-    /// The target as sent, then each header field in order.
-    private static func firstSignature(in request: some HTTPRequestFacts, of inspector: SignatureInspector)
-        -> SignatureMatch?
-    {
+    /// The target as sent, then each header field in order, then the body's first bytes.
+    private static func firstSignature(
+        in request: some HTTPRequestFacts, body: [UInt8]?, of inspector: SignatureInspector
+    ) -> SignatureMatch? {
         inspector.inspect(request.target.asSent.utf8, as: .target)
             ?? request.firstHeaderField { inspector.inspect(header: $0, value: $1) }
+            ?? body.flatMap { inspector.inspect($0, as: .body) }
     }
 
     private static func policyDecision(

@@ -34,6 +34,8 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var lastResponseEnd: EventLoopFuture<Void>?
     /// Runs out when the forwarded request's response has not begun within the request timeout.
     private var responseDeadline: Scheduled<Void>?
+    /// A request held until its body's first bytes are known, for the signatures to read before it is decided.
+    private var held: (filtered: HTTP1RequestFilter, body: HeldRequestBody<HTTPServerRequestPart>)?
 
     /// Header limits, as Envoy's defaults: beyond them a request gets 431.
     static let decoderLimits: NIOHTTPDecoderLimitConfiguration = {
@@ -77,9 +79,17 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(let head):
             receive(head)
         case .body(let body):
-            run(state.requestBody(body))
+            if held != nil {
+                hold(.body(body), carrying: body, ends: false)
+            } else {
+                run(state.requestBody(body))
+            }
         case .end(let trailers):
-            run(state.requestEnd(trailers))
+            if held != nil {
+                hold(.end(trailers), carrying: nil, ends: true)
+            } else {
+                run(state.requestEnd(trailers))
+            }
         }
     }
 
@@ -90,12 +100,13 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelReadComplete()
     }
 
-    /// Checks the request, decides it once, and tells the state machine the outcome.
+    /// Checks the request, then decides it: at once, or once the first bytes of a body the signatures read are
+    /// held.
     private func receive(_ head: HTTPRequestHead) {
-        guard case .decide(let waitsForUpstream) = state.requestHead() else { return }
-        let version = "\(head.version.major).\(head.version.minor)"
         switch HTTP1RequestFilter.check(head) {
         case .failure(let rejection):
+            guard case .decide = state.requestHead() else { return }
+            let version = "\(head.version.major).\(head.version.minor)"
             connection.logger.info(
                 "request refused", metadata: connection.logMetadata.merging(["reason": "\(rejection.reason)"]) { $1 })
             let refused = connection.unreadable(
@@ -106,21 +117,60 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     head, with: LocalAnswer(status: rejection.status, text: rejection.reason), grpc: refused.grpc,
                     reporting: refused))
         case .success(let filtered):
-            let decided = connection.decide(
-                HTTP1RequestFacts(head: filtered.head, target: filtered.target), version: version,
-                waitsForUpstream: waitsForUpstream)
-            switch decided {
-            case .answer(let answer, let request):
-                run(state.answer(filtered, with: answer, grpc: request.grpc, reporting: request))
-            case .forward(let request, let responseTimeout):
-                run(
-                    state.forward(
-                        filtered,
-                        as: filtered.forwarded(
-                            traceparent: request.trace.traceparent, clientCertificate: request.clientCertificate),
-                        reporting: request,
-                        grpc: request.grpc, retries: connection.upstream.retries, responseTimeout: responseTimeout))
+            if filtered.hasBody,
+                let limit = connection.bodyBytesToInspect(
+                    HTTP1RequestFacts(head: filtered.head, target: filtered.target))
+            {
+                held = (filtered, HeldRequestBody(limit: limit))
+                // The body is wanted now, before any upstream could say so.
+                if filtered.expectsContinue {
+                    context?.writeAndFlush(
+                        wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))),
+                        promise: nil)
+                }
+                return
             }
+            decide(filtered, body: nil)
+        }
+    }
+
+    /// Keeps a part of a held request; once the hold is complete, the request is decided and its parts go on as
+    /// that decision says (forwarded, or dropped after the answer).
+    private func hold(_ part: HTTPServerRequestPart, carrying bytes: ByteBuffer?, ends: Bool) {
+        guard var request = held else { return }
+        guard request.body.add(part, carrying: bytes, ends: ends) else {
+            held = request
+            return
+        }
+        held = nil
+        decide(request.filtered, body: request.body.prefix)
+        for part in request.body.parts {
+            switch part {
+            case .head: break
+            case .body(let body): run(state.requestBody(body))
+            case .end(let trailers): run(state.requestEnd(trailers))
+            }
+        }
+    }
+
+    /// Decides the request once, and tells the state machine the outcome.
+    private func decide(_ filtered: HTTP1RequestFilter, body: [UInt8]?) {
+        guard case .decide(let waitsForUpstream) = state.requestHead() else { return }
+        let version = "\(filtered.head.version.major).\(filtered.head.version.minor)"
+        let decided = connection.decide(
+            HTTP1RequestFacts(head: filtered.head, target: filtered.target), body: body, version: version,
+            waitsForUpstream: waitsForUpstream)
+        switch decided {
+        case .answer(let answer, let request):
+            run(state.answer(filtered, with: answer, grpc: request.grpc, reporting: request))
+        case .forward(let request, let responseTimeout):
+            run(
+                state.forward(
+                    filtered,
+                    as: filtered.forwarded(
+                        traceparent: request.trace.traceparent, clientCertificate: request.clientCertificate),
+                    reporting: request,
+                    grpc: request.grpc, retries: connection.upstream.retries, responseTimeout: responseTimeout))
         }
     }
 

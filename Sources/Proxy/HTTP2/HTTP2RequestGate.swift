@@ -6,7 +6,8 @@ import Telemetry
 
 /// Stands at the start of each client stream until its request is decided. A denied request gets `403` on its
 /// stream, naming the rule, and the connection's other streams go on; an allowed one gets a stream of its own on the
-/// upstream connection, and the gate hands over to a frame relay between the two.
+/// upstream connection, and the gate hands over to a frame relay between the two. A request whose body the
+/// signatures read is held until its first bytes are known.
 final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTP2Frame.FramePayload
     typealias OutboundIn = HTTP2Frame.FramePayload
@@ -14,6 +15,8 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
 
     private enum State {
         case awaitingHeaders
+        /// Held, HEADERS first, until the first bytes of its body are known.
+        case holding(HPACKHeaders, HeldRequestBody<HTTP2Frame.FramePayload>)
         /// Allowed; frames read meanwhile wait for the upstream stream, and further reads wait too.
         case opening(pending: [HTTP2Frame.FramePayload])
         /// Answered by the proxy; the rest of the request is dropped.
@@ -51,7 +54,30 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
                 context.close(promise: nil)
                 return
             }
-            decide(headers.headers, first: payload, context: context)
+            if !headers.endStream, let facts = HTTP2RequestFacts(headers: headers.headers),
+                let limit = session.connection.bodyBytesToInspect(facts)
+            {
+                var body = HeldRequestBody<HTTP2Frame.FramePayload>(limit: limit)
+                _ = body.add(payload, carrying: nil, ends: false)
+                state = .holding(headers.headers, body)
+                return
+            }
+            decide(headers.headers, frames: [payload], body: nil, context: context)
+        case .holding(let headers, var body):
+            var bytes: ByteBuffer?
+            switch payload {
+            case .data(let data):
+                if case .byteBuffer(let buffer) = data.data { bytes = buffer }
+            case .headers:
+                break
+            default:
+                return
+            }
+            if body.add(payload, carrying: bytes, ends: payload.endsStream) {
+                decide(headers, frames: body.parts, body: body.prefix, context: context)
+            } else {
+                state = .holding(headers, body)
+            }
         case .opening(var pending):
             // Only the request itself waits: flow control is this hop's own.
             switch payload {
@@ -66,7 +92,11 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func decide(_ headers: HPACKHeaders, first: HTTP2Frame.FramePayload, context: ChannelHandlerContext) {
+    /// Decides the request whose frames, HEADERS first, are `frames`; `body` is the first bytes of a body held for
+    /// the signatures.
+    private func decide(
+        _ headers: HPACKHeaders, frames: [HTTP2Frame.FramePayload], body: [UInt8]?, context: ChannelHandlerContext
+    ) {
         let connection = session.connection
         let headRequest = headers.first(name: ":method") == "HEAD"
         guard let facts = HTTP2RequestFacts(headers: headers) else {
@@ -80,7 +110,7 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
         }
         let request: RequestDecider.Request
         let responseTimeout: Duration?
-        switch connection.decide(facts, version: "2", waitsForUpstream: !session.isUpstreamOpen) {
+        switch connection.decide(facts, body: body, version: "2", waitsForUpstream: !session.isUpstreamOpen) {
         case .answer(let local, let refused):
             answer(local, reporting: refused, headRequest: headRequest, context: context)
             return
@@ -95,9 +125,9 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
             forwarded.remove(name: ClientCertificateHeader.name)
             if let value { forwarded.add(name: ClientCertificateHeader.name, value: value) }
         }
-        guard case .headers(var frame) = first else { return }
+        guard case .headers(var frame) = frames.first else { return }
         frame.headers = forwarded
-        state = .opening(pending: [.headers(frame)])
+        state = .opening(pending: [.headers(frame)] + frames.dropFirst())
         self.request = request
         let (clientEnd, upstreamEnd) = HTTP2StreamRelay.matchedPair()
         // The upstream end sees the response's status and the stream's end: it reports the request.

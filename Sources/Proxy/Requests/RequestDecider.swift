@@ -57,11 +57,15 @@ struct RequestDecider {
     /// configuration (a reload applies to a request whole, from the next one on), its rule, then its limit; its
     /// trace begins here, and a denial, a refusal or a signature's match is logged and counted here.
     /// - Parameters:
+    ///   - body: the first bytes of the body, when the request was held for them (`bodyBytesToInspect`).
     ///   - version: the protocol version, as traces write it (`1.1`, `2`).
     ///   - waitsForUpstream: the request will wait for the upstream connection to open.
-    func decide(_ request: some HTTPRequestFacts, version: String, waitsForUpstream: Bool) -> Decision {
+    func decide(_ request: some HTTPRequestFacts, body: [UInt8]? = nil, version: String, waitsForUpstream: Bool)
+        -> Decision
+    {
         let configuration = configurations.current
-        let verdict = ConnectionPlanner.decide(request, on: facts, in: configuration, names: names.snapshot())
+        let verdict = ConnectionPlanner.decide(
+            request, body: body, on: facts, in: configuration, names: names.snapshot())
         let decision = verdict.decision
         let host = request.host.map(String.init)
         let subject = IntrusionMonitor.Subject(
@@ -108,6 +112,11 @@ struct RequestDecider {
                 ]) { $1 })
             return .answer(refusal.answer, proxied)
         }
+    }
+
+    /// How much of the request's body to hold before it is decided, for the signatures; nil: decide it now.
+    func bodyBytesToInspect(_ request: some HTTPRequestFacts) -> Int? {
+        ConnectionPlanner.bodyBytesToInspect(request, on: facts, in: configurations.current)
     }
 
     /// A request the proxy could not read far enough to decide (malformed, or refused before policy): it is still
