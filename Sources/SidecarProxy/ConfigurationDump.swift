@@ -57,6 +57,7 @@ struct ConfigurationDump: Encodable {
     var services: [Service]
     /// The identity files' paths (certificate, privateKey, trustBundle), a directory's layout resolved.
     var identity: [String: String]?
+    var ids: IntrusionSettings?
 
     struct Service: Encodable {
         var name: String
@@ -114,6 +115,7 @@ struct ConfigurationDump: Encodable {
                         consecutiveFailures: $0.consecutiveFailures, ejectionTimeMs: Self.milliseconds($0.ejectionTime))
                 }, retries: service.retries)
         }
+        ids = configuration.intrusionDetection.map { IntrusionSettings($0) }
         limits = configuration.limits.map { limit in
             Limit(
                 name: limit.name, direction: limit.direction?.rawValue, cidrs: Self.list(limit.cidrs),
@@ -144,7 +146,7 @@ struct ConfigurationDump: Encodable {
         values.isEmpty ? nil : values.map(\.description)
     }
 
-    private static func milliseconds(_ duration: Duration) -> Int64 {
+    static func milliseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
