@@ -381,6 +381,7 @@ struct ConnectionAcceptor: Sendable {
         let (clientEnd, upstreamEnd) = RelayHandler.matchedPair(
             countingInto: record, idleTimeout: TimeAmount(connection.configuration.timeouts.idle))
         do {
+            if plan.observesRequests { try client.pipeline.syncOperations.addHandler(observer(for: connection)) }
             try client.pipeline.syncOperations.addHandler(clientEnd)
         } catch {
             client.reset()
@@ -413,6 +414,28 @@ struct ConnectionAcceptor: Sendable {
             }
         }
         return true
+    }
+
+    /// Reads the relayed connection's requests on the side and alerts on the signatures they match, with the
+    /// configuration in force at each.
+    private func observer(for connection: AcceptedConnection) -> HTTP1RequestObserver {
+        HTTP1RequestObserver(
+            bodyBytesToInspect: { [configurations] request in
+                ConnectionPlanner.bodyBytesToInspect(request, on: connection.facts, in: configurations.current)
+            },
+            inspect: { [configurations, intrusion] request, body in
+                let configuration = configurations.current
+                guard
+                    let match = ConnectionPlanner.signature(
+                        of: request, body: body, on: connection.facts, in: configuration)
+                else { return }
+                intrusion.signatureMatched(
+                    match, facts: connection.facts,
+                    about: IntrusionMonitor.Subject(
+                        destination: connection.destination.description, method: request.method,
+                        host: request.host.map(String.init), path: request.target.path),
+                    in: configuration)
+            })
     }
 
     /// NIO's default reads per event-loop turn, should the channel not tell its own.

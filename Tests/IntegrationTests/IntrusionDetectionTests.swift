@@ -206,10 +206,12 @@ import Testing
         }
     }
 
+    /// Detect mode relays HTTP/1 as it comes and reads its requests on the side, bodies too.
     @Test func sqlmapPassesAndIsAlertedInDetectMode() async throws {
         try await PodTopology.with { topology in
             try topology.sidecarInit("install")
-            try topology.startProxy(configuration: "ids: { inbound: { mode: detect, signatures: {} } }")
+            try topology.startProxy(
+                configuration: "ids: { inbound: { mode: detect, signatures: { inspectBodyBytes: 4096 } } }")
             let shop = try topology.start(
                 name: "shop",
                 topology.inPod(["/usr/bin/python3", "-B", Binaries.peer, "shop-serve", "--port", "8080"]))
@@ -222,6 +224,18 @@ import Testing
             let alerts = try snapshot(topology).alerts
             #expect(alerts.contains { $0.signature.hasPrefix("sqli-") }, "\(alerts.map(\.signature))")
             #expect(alerts.allSatisfy { $0.action == "alert" })
+
+            // A JSON body's injection reaches the app (which answers 501 to a POST) and is alerted.
+            let post = try Shell.run(
+                topology.inPeer([
+                    "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "-H",
+                    "Content-Type: application/json", "--data", #"{"id":"1; DROP TABLE items"}"#,
+                    "http://\(topology.podIPv4):8080/item",
+                ]))
+            #expect(post.stdout == "501")
+            let latest = try #require(try snapshot(topology).alerts.first)
+            #expect(latest.signature == "sqli-stacked-query")
+            #expect(latest.location == "body")
         }
     }
 
@@ -287,6 +301,10 @@ import Testing
                 #expect(result.stdout == "200", "\(arguments)")
             }
             #expect(try get(topology, from: topology.peerIPv4) == 200)
+            // Detect mode relays HTTP/1 untouched: the proxy, which adds its span to what it proxies, added none.
+            let echoed = try Shell.run(topology.inPod(["curl", "-s", "--max-time", "5", "\(base)/echo?x=1"])).stdout
+            #expect(echoed.contains(#""path": "/echo?x=1""#), "\(echoed)")
+            #expect(!echoed.contains("traceparent"), "\(echoed)")
             let h2 = "http://\(topology.upstreamIPv4):9443"
             let streams = try Shell.run(
                 topology.inPod(["nghttp", "-nv", "--timeout=10", "\(h2)/a?b=c&d=e", "\(h2)/search?q=cats+and+dogs"]))

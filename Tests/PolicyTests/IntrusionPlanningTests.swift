@@ -112,16 +112,31 @@ import Testing
         #expect(self.plan(try facts(), nil, open).handling == .relay)
     }
 
-    @Test func signaturesMakeHTTPProxiedRequestByRequest() throws {
-        let inspecting = try configuration(
-            "policy: { inbound: { default: allow } }\nids: { inbound: { signatures: { sets: [all] } } }")
-        #expect(plan(try facts(), nil, inspecting).handling == .detectFirst)
-        #expect(plan(try facts(), .http1, inspecting).handling == .http1)
-        #expect(plan(try facts(), .http2, inspecting).handling == .http2)
-        // What is not HTTP has no requests to inspect: it is relayed as before.
-        #expect(plan(try facts(), .opaque, inspecting).handling == .relay)
+    /// Prevent mode proxies each request, to refuse one; detect mode relays HTTP/1 untouched and reads its requests
+    /// on the side. HTTP/2 is proxied stream by stream either way.
+    @Test func signaturesReadEveryHTTPRequest() throws {
+        let yaml = "policy: { inbound: { default: allow } }\nids: { inbound: { mode: MODE, signatures: {} } }"
+        let prevent = try configuration(yaml.replacingOccurrences(of: "MODE", with: "prevent"))
+        #expect(plan(try facts(), nil, prevent).handling == .detectFirst)
+        #expect(plan(try facts(), .http1, prevent).handling == .http1)
+        #expect(plan(try facts(), .http2, prevent).handling == .http2)
+        #expect(!plan(try facts(), .http1, prevent).observesRequests)
+        let detect = try configuration(yaml.replacingOccurrences(of: "MODE", with: "detect"))
+        let observed = plan(try facts(), .http1, detect)
+        #expect(observed.handling == .relay)
+        #expect(observed.observesRequests)
+        #expect(plan(try facts(), .http2, detect).handling == .http2)
+        // What is not HTTP has no requests to read: it is relayed as before.
+        #expect(plan(try facts(), .opaque, prevent).handling == .relay)
+        #expect(!plan(try facts(), .opaque, detect).observesRequests)
         // The other direction is not inspected.
-        #expect(plan(try facts(.outbound), nil, inspecting).handling == .relay)
+        #expect(plan(try facts(.outbound), nil, prevent).handling == .relay)
+        // An HTTP rule proxies each request already: the signatures read it there.
+        let ruled = try configuration(
+            "policy: { inbound: { rules: [ { action: deny, http: { pathPrefix: /admin } } ] } }\n"
+                + "ids: { inbound: { signatures: {} } }")
+        #expect(plan(try facts(), .http1, ruled).handling == .http1)
+        #expect(!plan(try facts(), .http1, ruled).observesRequests)
     }
 
     @Test func aMatchDeniesInPreventModeOnly() throws {

@@ -29,6 +29,9 @@ public struct ConnectionPlan: Sendable, Hashable {
     public var service: ServiceDefinition?
     /// Outbound to a destination that runs the sidecar: the upstream connection is mutual TLS. Nil: plaintext.
     public var mesh: MeshOrigination?
+    /// A relayed HTTP/1 connection whose requests the signatures read on the side, in `detect` mode: its bytes go
+    /// on untouched, never re-encoded.
+    public var observesRequests = false
 
     public init(
         handling: Handling, decision: PolicyDecision? = nil, limit: TrafficLimit? = nil,

@@ -29,7 +29,11 @@ public enum ConnectionPlanner {
             return ConnectionPlan(handling: admission.handling, decision: admission.decision, limit: limit)
         }
         let policy = configuration.policy(for: facts.direction)
-        let inspectsRequests = configuration.intrusionDetection(for: facts.direction)?.signatures != nil
+        let detection = configuration.intrusionDetection(for: facts.direction)
+        let inspectsRequests = detection?.signatures != nil
+        // Detect mode only watches: HTTP/1 is relayed as it comes and its requests read on the side, so alerting
+        // never changes what the app or its peer receive. Prevent mode, and HTTP/2, proxy each request.
+        let observesRequests = inspectsRequests && detection?.mode == .detect && detected == .http1
         if detected == nil,
             PolicyEvaluator.needsDetection(policy, for: facts) || limit?.limitsRequests == true
                 || service != nil || meshPeers != nil || inspectsRequests
@@ -45,7 +49,8 @@ public enum ConnectionPlanner {
             && configuration.meshMode(forInboundPort: facts.destinationPort) != .disable
         let perRequest =
             detected?.isHTTP == true
-            && (limit?.limitsRequests == true || service != nil || vouchesForCaller || inspectsRequests)
+            && (limit?.limitsRequests == true || service != nil || vouchesForCaller
+                || (inspectsRequests && !observesRequests))
         let httpHandling: ConnectionPlan.Handling = detected == .http2 ? .http2 : .http1
         let verdict = PolicyEvaluator.verdict(
             policy, for: facts, detected: detected, proxiesHTTP: detected?.isHTTP == true, names: names)
@@ -64,9 +69,11 @@ public enum ConnectionPlanner {
         case .decided(let decision):
             // Each request is counted (or answered for by a service endpoint) on its own, and decided again the
             // same way, which the connection's verdict already showed allows it.
-            return ConnectionPlan(
+            var plan = ConnectionPlan(
                 handling: perRequest ? httpHandling : .relay, decision: decision, limit: limit, service: service,
                 mesh: mesh)
+            plan.observesRequests = !perRequest && observesRequests
+            return plan
         }
     }
 
@@ -113,7 +120,7 @@ public enum ConnectionPlanner {
         in configuration: ProxyConfiguration, names: NameAddresses
     ) -> RequestVerdict {
         let detection = configuration.intrusionDetection(for: facts.direction)
-        let match = detection?.signatures.flatMap { firstSignature(in: request, body: body, of: $0.inspector) }
+        let match = signature(of: request, body: body, on: facts, in: configuration)
         if let match, detection?.mode == .prevent {
             let decision = PolicyDecision(action: .deny, ruleIndex: nil, ruleName: "ids.\(match.signature.id)")
             return RequestVerdict(decision: decision, signature: match, refusedBySignature: true)
@@ -122,11 +129,17 @@ public enum ConnectionPlanner {
             decision: policyDecision(request, on: facts, in: configuration, names: names), signature: match)
     }
 
-    /// The target as sent, then each header field in order, then the body's first bytes.
-    private static func firstSignature(
-        in request: some HTTPRequestFacts, body: [UInt8]?, of inspector: SignatureInspector
+    /// The first signature a request matches, reading its target as sent, then each header field in order, then
+    /// `body`, the first bytes of its body: what `decide` refuses in `prevent` mode, and what a connection that
+    /// `observesRequests` alerts on.
+    public static func signature(
+        of request: some HTTPRequestFacts, body: [UInt8]?, on facts: ConnectionFacts,
+        in configuration: ProxyConfiguration
     ) -> SignatureMatch? {
-        inspector.inspect(request.target.asSent.utf8, as: .target)
+        guard let inspector = configuration.intrusionDetection(for: facts.direction)?.signatures?.inspector else {
+            return nil
+        }
+        return inspector.inspect(request.target.asSent.utf8, as: .target)
             ?? request.firstHeaderField { inspector.inspect(header: $0, value: $1) }
             ?? body.flatMap { inspector.inspect($0, as: .body) }
     }

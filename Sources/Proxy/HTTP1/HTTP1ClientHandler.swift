@@ -117,7 +117,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     head, with: LocalAnswer(status: rejection.status, text: rejection.reason), grpc: refused.grpc,
                     reporting: refused))
         case .success(let filtered):
-            if filtered.hasBody,
+            if filtered.head.hasBody,
                 let limit = connection.bodyBytesToInspect(
                     HTTP1RequestFacts(head: filtered.head, target: filtered.target))
             {

@@ -56,16 +56,18 @@ struct HTTP1RequestFilter {
     /// An idempotent request (RFC 9110 section 9.2.2) without a body, that stays in HTTP: sending it again to
     /// another endpoint after the first failed it cannot do twice what the client asked once.
     var isReplayable: Bool {
-        !leavesHTTP && [.GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE].contains(head.method) && !hasBody
-    }
-
-    /// A body follows the head: chunked, or a `Content-Length` above zero.
-    var hasBody: Bool {
-        head.headers.contains(name: "transfer-encoding") || head.headers["content-length"].contains { $0 != "0" }
+        !leavesHTTP && [.GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE].contains(head.method) && !head.hasBody
     }
 
     /// The client waits for `100 Continue` before it sends its body.
     var expectsContinue: Bool {
         head.headers[canonicalForm: "expect"].contains { $0.lowercased() == "100-continue" }
+    }
+}
+
+extension HTTPRequestHead {
+    /// A body follows the head: chunked, or a `Content-Length` above zero.
+    var hasBody: Bool {
+        headers.contains(name: "transfer-encoding") || headers["content-length"].contains { $0 != "0" }
     }
 }
