@@ -26,7 +26,9 @@ public struct RequestTarget: Sendable, Hashable {
             return
         }
         var rest = Substring(target)
-        if let schemeEnd = rest.range(of: "://"),
+        // Origin form, by far the most common, names no scheme: only a target that does not start with `/` is
+        // searched for one.
+        if rest.first != "/", let schemeEnd = rest.range(of: "://"),
             ["http", "https"].contains(rest[rest.startIndex..<schemeEnd.lowerBound].lowercased())
         {
             rest = rest[schemeEnd.upperBound...]
