@@ -273,21 +273,23 @@ struct ConnectionAcceptor: Sendable {
     }
 
     /// Resets a connection the policy denies, before any of its bytes reach an upstream. A blocked source's are
-    /// logged at debug only (the block's alert said why; a scanner would flood the log) and are not policy denials.
+    /// logged at debug only and left out of the recent denials (the block's alert said why; a scanner would flood
+    /// both), and do not count towards a denial burst.
     private func deny(
         _ connection: AcceptedConnection, by decision: PolicyDecision, detected: DetectedProtocol?, message: String
     ) {
         connection.record.detected = detected
         connection.record.decision = decision
         connection.record.outcome = .denied
-        recorder.denied(
-            direction: direction.rawValue, source: connection.record.source,
-            destination: connection.destination.description, request: nil, rule: decision.ruleName)
         guard decision != ConnectionPlanner.blockedSource else {
+            recorder.blockedSourceRefused(direction: direction.rawValue)
             logger.debug("connection refused: source blocked", metadata: connection.logMetadata(detected))
             connection.client.reset()
             return
         }
+        recorder.denied(
+            direction: direction.rawValue, source: connection.record.source,
+            destination: connection.destination.description, request: nil, rule: decision.ruleName)
         intrusion.denied(
             connection.facts, about: IntrusionMonitor.Subject(destination: connection.destination.description),
             in: connection.configuration)

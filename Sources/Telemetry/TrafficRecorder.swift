@@ -96,6 +96,12 @@ public final class TrafficRecorder: Sendable {
         }
     }
 
+    /// A connection from a source intrusion detection blocks was reset at accept: counted as a denial by rule
+    /// `ids.block`, but not kept among the recent denials, which a scanner would otherwise fill.
+    public func blockedSourceRefused(direction: String) {
+        metrics.denied(direction: direction, rule: "ids.block")
+    }
+
     /// An intrusion alert (`entry.kind` is `alert`): counted, and written to the access log.
     public func alerted(_ entry: AccessLogEntry) {
         metrics.alerted(
