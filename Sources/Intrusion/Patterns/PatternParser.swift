@@ -211,8 +211,8 @@ struct PatternParser {
         case UInt8(ascii: "n"): return ByteSet([10])
         case UInt8(ascii: "r"): return ByteSet([13])
         case UInt8(ascii: "x"):
-            guard position + 2 <= bytes.count, let high = Self.hex(bytes[position]),
-                let low = Self.hex(bytes[position + 1])
+            guard position + 2 <= bytes.count, let high = hexDigitValue(bytes[position]),
+                let low = hexDigitValue(bytes[position + 1])
             else { throw PatternError(offset: start, reason: "\\x takes two hex digits") }
             position += 2
             return ByteSet([high << 4 | low]).caseFolded
@@ -223,15 +223,6 @@ struct PatternParser {
                 offset: start, reason: "'\\\(Character(Unicode.Scalar(byte)))' is not an escape this language has")
         default:
             return ByteSet([byte])
-        }
-    }
-
-    private static func hex(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-        default: nil
         }
     }
 }

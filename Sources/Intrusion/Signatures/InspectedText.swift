@@ -29,8 +29,8 @@ struct InspectedText {
         var changed = false
         var index = 0
         while index < text.count {
-            if text[index] == UInt8(ascii: "%"), index + 2 < text.count, let high = hex(text[index + 1]),
-                let low = hex(text[index + 2])
+            if text[index] == UInt8(ascii: "%"), index + 2 < text.count, let high = hexDigitValue(text[index + 1]),
+                let low = hexDigitValue(text[index + 2])
             {
                 result.append(high << 4 | low)
                 index += 3
@@ -41,15 +41,6 @@ struct InspectedText {
             }
         }
         return changed ? result : nil
-    }
-
-    private static func hex(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 
     /// What an alert shows of a match: the bytes matched (in their own case), cut at `limit`, with everything outside
