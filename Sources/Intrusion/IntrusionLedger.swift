@@ -72,6 +72,21 @@ public struct IntrusionLedger: Sendable {
         return respond(finding, source: source, action: action, refuses: true, settings, maxBlockedSources, now, date)
     }
 
+    /// A request from `source` that signatures could not read (`detect` mode reads them beside the relay, which
+    /// passes them on): what cannot be told is alerted, never passed over in silence. `what` is shown decoded, escaped
+    /// and cut as a match's evidence is.
+    public mutating func requestUnreadable(
+        _ what: String, from source: [UInt8], under settings: DirectionDetection, maxBlockedSources: Int,
+        now: ContinuousClock.Instant, date: Date
+    ) -> IntrusionFinding {
+        let text = InspectedText(what.utf8)
+        let finding = IntrusionFinding(
+            detector: .signatures, signature: "http-unreadable", name: "HTTP request that does not parse",
+            severity: .medium, evidence: text.evidence(1..<text.decoded.count - 1))
+        let action = settings.signatures?.response ?? .alert
+        return respond(finding, source: source, action: action, refuses: true, settings, maxBlockedSources, now, date)
+    }
+
     /// - Returns: whether `source` was blocked.
     public mutating func lift(_ source: [UInt8]) -> Bool {
         blocks.lift(source)

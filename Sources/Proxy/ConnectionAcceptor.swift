@@ -418,8 +418,8 @@ struct ConnectionAcceptor: Sendable {
         return true
     }
 
-    /// Reads the relayed connection's requests on the side and alerts on the signatures they match, with the
-    /// configuration in force at each.
+    /// Reads the relayed connection's requests on the side and alerts on the signatures they match, and on what it
+    /// cannot read, with the configuration in force at each.
     private func observer(for connection: AcceptedConnection) -> HTTP1RequestObserver {
         HTTP1RequestObserver(
             bodyBytesToInspect: { [configurations] request in
@@ -437,6 +437,12 @@ struct ConnectionAcceptor: Sendable {
                         destination: connection.destination.description, method: request.method,
                         host: request.host.map(String.init), path: request.target.path),
                     in: configuration)
+            },
+            unreadable: { [configurations, intrusion] what in
+                intrusion.requestUnreadable(
+                    what, facts: connection.facts,
+                    about: IntrusionMonitor.Subject(destination: connection.destination.description),
+                    in: configurations.current)
             })
     }
 

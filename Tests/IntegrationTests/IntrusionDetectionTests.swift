@@ -236,6 +236,22 @@ import Testing
             let latest = try #require(try snapshot(topology).alerts.first)
             #expect(latest.signature == "sqli-stacked-query")
             #expect(latest.location == "body")
+
+            // An upgrade the app ignores is no way past the side reader: the request behind it is read and alerted.
+            let smuggled = try PeerClient.httpRaw(
+                topology.inPeer([]), host: topology.podIPv4, port: 8080,
+                "GET /item?id=1 HTTP/1.1\r\nHost: shop\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+                    + "GET /item?id=1%20UNION%20SELECT%20name%20FROM%20items HTTP/1.1\r\nHost: shop\r\n\r\n")
+            #expect(smuggled.received.contains("<li>kettle</li>"), "\(smuggled.received)")
+            let behindUpgrade = try #require(try snapshot(topology).alerts.first)
+            #expect(behindUpgrade.signature == "sqli-union-select")
+            // Bytes that stop being HTTP are alerted rather than passed over in silence.
+            _ = try PeerClient.httpRaw(
+                topology.inPeer([]), host: topology.podIPv4, port: 8080,
+                "GET /item?id=2 HTTP/1.1\r\nHost: shop\r\n\r\n\u{01}\u{02}\u{03} hello\r\n\r\n")
+            let unreadable = try #require(try snapshot(topology).alerts.first)
+            #expect(unreadable.signature == "http-unreadable", "\(unreadable)")
+            #expect(unreadable.action == "alert")
         }
     }
 

@@ -25,10 +25,7 @@ struct HTTP1RequestFilter {
             if head.headers.contains(name: "transfer-encoding") {
                 head.headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
             }
-            let asksForUpgrade =
-                head.headers.contains(name: "upgrade")
-                && head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
-            return HTTP1RequestFilter(head: head, target: target, leavesHTTP: isConnect || asksForUpgrade)
+            return HTTP1RequestFilter(head: head, target: target, leavesHTTP: head.asksToLeaveHTTP)
         }
     }
 
@@ -66,6 +63,13 @@ struct HTTP1RequestFilter {
 }
 
 extension HTTPRequestHead {
+    /// `CONNECT`, or `Upgrade` with `Connection: upgrade`: once the server agrees, what follows is not HTTP.
+    var asksToLeaveHTTP: Bool {
+        method == .CONNECT
+            || (headers.contains(name: "upgrade")
+                && headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" })
+    }
+
     /// A body follows the head: chunked, or a `Content-Length` above zero.
     var hasBody: Bool {
         headers.contains(name: "transfer-encoding") || headers["content-length"].contains { $0 != "0" }

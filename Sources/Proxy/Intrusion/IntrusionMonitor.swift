@@ -17,10 +17,13 @@ public final class IntrusionMonitor: Sendable {
         /// Newest first, at most `keptAlerts`.
         var recentAlerts: [AccessLogEntry] = []
 
-        subscript(direction: TrafficDirection) -> IntrusionLedger {
-            get { direction == .inbound ? inbound : outbound }
-            set {
-                if direction == .inbound { inbound = newValue } else { outbound = newValue }
+        /// The direction's ledger, changed in place: a get-and-set would copy its tables on every event.
+        mutating func withLedger<Result>(
+            _ direction: TrafficDirection, _ body: (inout IntrusionLedger) -> Result
+        ) -> Result {
+            switch direction {
+            case .inbound: body(&inbound)
+            case .outbound: body(&outbound)
             }
         }
     }
@@ -51,15 +54,13 @@ public final class IntrusionMonitor: Sendable {
     func admit(
         _ facts: ConnectionFacts, destination: @autoclosure () -> String, in configuration: ProxyConfiguration
     ) -> Bool {
-        guard let settings = configuration.intrusionDetection(for: facts.direction) else { return false }
-        let now = ContinuousClock.now
-        let limit = configuration.intrusionDetection?.maxBlockedSources ?? IntrusionDetection().maxBlockedSources
-        let (blocked, finding) = state.withLock { state -> (Bool, IntrusionFinding?) in
-            if state[facts.direction].isBlocked(facts.sourceAddress, now: now) { return (true, nil) }
-            let finding = state[facts.direction].connectionAccepted(
+        var blocked = false
+        let finding = record(facts, in: configuration) { ledger, settings, maxBlockedSources, now in
+            blocked = ledger.isBlocked(facts.sourceAddress, now: now)
+            guard !blocked else { return nil }
+            return ledger.connectionAccepted(
                 from: facts.sourceAddress, to: facts.destinationAddress, port: facts.destinationPort,
-                under: settings, maxBlockedSources: limit, now: now, date: Date())
-            return (false, finding)
+                under: settings, maxBlockedSources: maxBlockedSources, now: now, date: Date())
         }
         guard let finding else { return blocked }
         alert(finding, facts: facts, about: Subject(destination: destination()))
@@ -70,14 +71,10 @@ public final class IntrusionMonitor: Sendable {
     /// The policy denied a connection or a request of this source (intrusion detection's own refusals are not
     /// policy denials, and do not count).
     func denied(_ facts: ConnectionFacts, about subject: Subject, in configuration: ProxyConfiguration) {
-        guard let settings = configuration.intrusionDetection(for: facts.direction), settings.denials != nil else {
-            return
-        }
-        let now = ContinuousClock.now
-        let limit = configuration.intrusionDetection?.maxBlockedSources ?? IntrusionDetection().maxBlockedSources
-        let finding = state.withLock { state in
-            state[facts.direction].denied(
-                from: facts.sourceAddress, under: settings, maxBlockedSources: limit, now: now, date: Date())
+        let finding = record(facts, in: configuration) { ledger, settings, maxBlockedSources, now in
+            ledger.denied(
+                from: facts.sourceAddress, under: settings, maxBlockedSources: maxBlockedSources, now: now,
+                date: Date())
         }
         if let finding { alert(finding, facts: facts, about: subject) }
     }
@@ -86,14 +83,40 @@ public final class IntrusionMonitor: Sendable {
     func signatureMatched(
         _ match: SignatureMatch, facts: ConnectionFacts, about subject: Subject, in configuration: ProxyConfiguration
     ) {
-        guard let settings = configuration.intrusionDetection(for: facts.direction) else { return }
-        let now = ContinuousClock.now
-        let limit = configuration.intrusionDetection?.maxBlockedSources ?? IntrusionDetection().maxBlockedSources
-        let finding = state.withLock { state in
-            state[facts.direction].signatureMatched(
-                match, from: facts.sourceAddress, under: settings, maxBlockedSources: limit, now: now, date: Date())
+        let finding = record(facts, in: configuration) { ledger, settings, maxBlockedSources, now in
+            ledger.signatureMatched(
+                match, from: facts.sourceAddress, under: settings, maxBlockedSources: maxBlockedSources, now: now,
+                date: Date())
         }
-        alert(finding, facts: facts, about: subject)
+        if let finding { alert(finding, facts: facts, about: subject) }
+    }
+
+    /// A request the side reader of a relayed connection could not read (`what` says what it saw).
+    func requestUnreadable(
+        _ what: String, facts: ConnectionFacts, about subject: Subject, in configuration: ProxyConfiguration
+    ) {
+        let finding = record(facts, in: configuration) { ledger, settings, maxBlockedSources, now in
+            ledger.requestUnreadable(
+                what, from: facts.sourceAddress, under: settings, maxBlockedSources: maxBlockedSources, now: now,
+                date: Date())
+        }
+        if let finding { alert(finding, facts: facts, about: subject) }
+    }
+
+    /// Runs `event` on the ledger of the connection's direction, under the settings in force; nothing when that
+    /// direction detects nothing.
+    private func record(
+        _ facts: ConnectionFacts, in configuration: ProxyConfiguration,
+        _ event: (inout IntrusionLedger, DirectionDetection, _ maxBlockedSources: Int, ContinuousClock.Instant) ->
+            IntrusionFinding?
+    ) -> IntrusionFinding? {
+        guard let detection = configuration.intrusionDetection,
+            let settings = configuration.intrusionDetection(for: facts.direction)
+        else { return nil }
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            state.withLedger(facts.direction) { event(&$0, settings, detection.maxBlockedSources, now) }
+        }
     }
 
     /// Lifts the blocks on `source`, either direction. - Returns: whether there was one.
@@ -110,7 +133,7 @@ public final class IntrusionMonitor: Sendable {
         let now = ContinuousClock.now
         return state.withLock { state in
             let blocks = [TrafficDirection.inbound, .outbound].flatMap { direction in
-                state[direction].activeBlocks(now: now).map { block in
+                state.withLedger(direction) { $0.activeBlocks(now: now) }.map { block in
                     IntrusionSnapshot.Block(
                         source: IPNetwork.text(ofAddress: block.source), direction: direction.rawValue,
                         detector: block.finding.detector.rawValue, signature: block.finding.signature,
