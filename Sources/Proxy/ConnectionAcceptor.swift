@@ -16,6 +16,8 @@ struct ConnectionAcceptor: Sendable {
     let registry: ConnectionRegistry
     let limiter: TrafficLimiter
     let services: ServiceDirectory
+    /// Each event loop's kept-alive upstream connections.
+    let pools: UpstreamPools
     /// The addresses names resolved to, which allow rules by name check the destination against.
     let names: NameAddressBook
     /// The identity's TLS contexts, for mutual TLS either way.
@@ -336,7 +338,7 @@ struct ConnectionAcceptor: Sendable {
                                 direction: direction.rawValue, result: failure.reason, after: duration)
                         }
                     }, eventLoop: connection.client.eventLoop)
-            })
+            }, pools: pools)
     }
 
     /// HTTP/1.1 or HTTP/2 with an HTTP rule or a request limit in reach, or to a service: every request is decided

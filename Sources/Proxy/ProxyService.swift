@@ -12,6 +12,7 @@ public struct ProxyService: Service {
     private let reader: any OriginalDestinationReader
     private let registry: ConnectionRegistry
     private let limiter = TrafficLimiter()
+    private let pools = UpstreamPools(loops: MultiThreadedEventLoopGroup.singleton.makeIterator())
     private let services: ServiceDirectory
     private let names: NameAddressBook
     private let mesh: MeshCredentials
@@ -99,8 +100,8 @@ public struct ProxyService: Service {
     private func bind(_ listener: CaptureAddress) async throws -> [Channel] {
         let acceptor = ConnectionAcceptor(
             direction: listener.direction, configurations: configurations, reader: reader, registry: registry,
-            limiter: limiter, services: services, names: names, mesh: mesh, intrusion: intrusion, recorder: recorder,
-            logger: logger)
+            limiter: limiter, services: services, pools: pools, names: names, mesh: mesh, intrusion: intrusion,
+            recorder: recorder, logger: logger)
         var channels: [Channel] = []
         do {
             for loop in MultiThreadedEventLoopGroup.singleton.makeIterator() {

@@ -91,7 +91,7 @@ import Testing
     @Test func aKeepAliveRequestGoesOnTheOpenConnection() {
         var machine = forwardedAndSent()
         _ = machine.responseHead(response(.ok), from: endpointA) { _ in false }
-        guard case .endResponse(nil, "r1", 200, .keepOpen) = machine.responseEnd(nil) else {
+        guard case .endResponse(nil, "r1", 200, nil, .keepOpen) = machine.responseEnd(nil) else {
             Issue.record("the response did not end keeping the connection")
             return
         }
@@ -281,7 +281,7 @@ import Testing
             return
         }
         _ = busy.responseHead(response(.ok), from: endpointA) { _ in false }
-        guard case .endResponse(_, "r1", 200, .close) = busy.responseEnd(nil) else {
+        guard case .endResponse(_, "r1", 200, nil, .close) = busy.responseEnd(nil) else {
             Issue.record("the connection stayed open after the last response")
             return
         }
@@ -430,7 +430,7 @@ import Testing
     @Test func anUpgradeAgreedAfterTheRequestBecomesATunnelAtTheResponsesEnd() {
         var machine = forwardedAndSent(request(.GET, "/ws", [("upgrade", "websocket"), ("connection", "upgrade")]))
         _ = machine.responseHead(response(.switchingProtocols, []), from: endpointA) { _ in false }
-        guard case .endResponse(nil, "r1", 101, .becomeTunnel(1)) = machine.responseEnd(nil) else {
+        guard case .endResponse(nil, "r1", 101, nil, .becomeTunnel(1)) = machine.responseEnd(nil) else {
             Issue.record("no tunnel")
             return
         }
@@ -444,7 +444,7 @@ import Testing
         _ = forward(&machine, upgrade, as: "r1")
         _ = machine.upstreamConnected(1)
         _ = machine.responseHead(response(.switchingProtocols, []), from: endpointA) { _ in false }
-        guard case .endResponse(nil, "r1", 101, .keepOpen) = machine.responseEnd(nil) else {
+        guard case .endResponse(nil, "r1", 101, nil, .keepOpen) = machine.responseEnd(nil) else {
             Issue.record("the tunnel began before the request ended")
             return
         }
@@ -458,7 +458,7 @@ import Testing
     @Test func aConnectAnsweredWith2xxBecomesATunnel() {
         var machine = forwardedAndSent(request(.CONNECT, "a:443", []))
         _ = machine.responseHead(response(.ok, []), from: endpointA) { _ in false }
-        guard case .endResponse(_, "r1", 200, .becomeTunnel(1)) = machine.responseEnd(nil) else {
+        guard case .endResponse(_, "r1", 200, nil, .becomeTunnel(1)) = machine.responseEnd(nil) else {
             Issue.record("no tunnel")
             return
         }
@@ -467,7 +467,7 @@ import Testing
     @Test func aDeclinedUpgradeResumesParsingUnlessTheClientAskedToClose() {
         var machine = forwardedAndSent(request(.GET, "/ws", [("upgrade", "websocket"), ("connection", "upgrade")]))
         _ = machine.responseHead(response(.ok), from: endpointA) { _ in false }
-        guard case .endResponse(_, "r1", 200, .resumeParsing) = machine.responseEnd(nil) else {
+        guard case .endResponse(_, "r1", 200, nil, .resumeParsing) = machine.responseEnd(nil) else {
             Issue.record("a declined upgrade did not resume parsing")
             return
         }
@@ -476,7 +476,7 @@ import Testing
         var closing = forwardedAndSent(
             request(.GET, "/ws", [("upgrade", "websocket"), ("connection", "upgrade, close")]))
         _ = closing.responseHead(response(.ok), from: endpointA) { _ in false }
-        guard case .endResponse(_, "r1", 200, .close) = closing.responseEnd(nil) else {
+        guard case .endResponse(_, "r1", 200, nil, .close) = closing.responseEnd(nil) else {
             Issue.record("the connection went on after the client asked to close")
             return
         }

@@ -91,12 +91,17 @@ public struct EndpointBalancer<Address: Hashable & Sendable>: Sendable {
         return latency * Double(state.open + 1)
     }
 
-    /// A connection to `address` opened after `latency`: it counts as open until `released`. Opening is not yet
-    /// success (an endpoint may accept and then answer only 503): `succeeded` says that.
-    public mutating func connected(_ address: Address, after latency: Duration, now: ContinuousClock.Instant) {
+    /// A connection to `address` opened after `latency`, or, with `latency` nil, one kept open from an earlier
+    /// request taken again (no sample: reuse says nothing of how fast the endpoint connects): it counts as open until
+    /// `released`. Opening is not yet success (an endpoint may accept and then answer only 503): `succeeded` says
+    /// that.
+    public mutating func connected(_ address: Address, after latency: Duration?, now: ContinuousClock.Instant) {
         guard var state = states[address] else { return }
         state.open += 1
-        let sample = latency.inSeconds
+        guard let sample = latency?.inSeconds else {
+            states[address] = state
+            return
+        }
         if let previous = state.latency, let updated = state.latencyUpdated, sample < previous {
             let weight = exp(-(now - updated).inSeconds / Self.decay)
             state.latency = previous * weight + sample * (1 - weight)

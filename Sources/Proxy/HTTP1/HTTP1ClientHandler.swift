@@ -9,8 +9,9 @@ import Telemetry
 ///
 /// Each request is checked (framing and Host, against smuggling), then decided with the configuration in force when
 /// it arrives. A denied request gets a `403` naming the rule and the connection stays usable; an allowed one goes to
-/// the original destination over one upstream connection, opened for the first allowed request and kept while both
-/// sides keep it. Requests are answered one at a time, in order (`HTTPServerPipelineHandler` holds pipelined ones
+/// the original destination (or the endpoint its service's balancer picks for it) over a kept-alive connection from
+/// the event loop's pool, handed back once its response is read; a mutual TLS upstream is opened for the first
+/// allowed request and kept while both sides keep it. Requests are answered one at a time, in order (`HTTPServerPipelineHandler` holds pipelined ones
 /// back). An upgrade that the upstream accepts with `101`, or an allowed `CONNECT`, turns the connection into a byte
 /// tunnel. Back-pressure holds both ways: a side that cannot take more stops reads on the other.
 ///
@@ -29,7 +30,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var decoder: ByteToMessageHandler<HTTPRequestDecoder>
     private let pipelining = HTTPServerPipelineHandler()
     private var context: ChannelHandlerContext?
-    private var state = StateMachine()
+    private var state: StateMachine
     /// Completes when the last response written so far has reached the socket.
     private var lastResponseEnd: EventLoopFuture<Void>?
     /// Runs out when the forwarded request's response has not begun within the request timeout.
@@ -49,6 +50,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     init(connection: RequestDecider) {
         self.connection = connection
         decoder = Self.makeDecoder()
+        state = StateMachine(reusesUpstreams: connection.upstream.poolsHTTP1)
     }
 
     private static func makeDecoder() -> ByteToMessageHandler<HTTPRequestDecoder> {
@@ -168,7 +170,8 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 state.forward(
                     filtered,
                     as: filtered.forwarded(
-                        traceparent: request.trace.traceparent, clientCertificate: request.clientCertificate),
+                        traceparent: request.trace.traceparent, clientCertificate: request.clientCertificate,
+                        keepingUpstreamOpen: state.reusesUpstreams),
                     reporting: request,
                     grpc: request.grpc, retries: connection.upstream.retries, responseTimeout: responseTimeout))
         }
@@ -254,7 +257,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .writeUpstream(let part, let upstream):
             upstream.write(part)
         case .dial(let excluding):
-            dial(excluding: excluding)
+            dial(excluding: excluding, fresh: false)
         case .endRequest(let end, let upstream, let next):
             upstream?.write(end)
             upstream?.flush()
@@ -285,18 +288,19 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context?.write(wrapOutboundOut(.head(head)), promise: nil)
         case .writeResponseBody(let body):
             context?.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        case .endResponse(let trailers, let request, let status, let next):
+        case .endResponse(let trailers, let request, let status, let released, let next):
+            released?.handBack()
             endResponse(trailers, reporting: request, status: status, then: next)
         case .retry(let retry):
             connection.logger.info(
-                "request retried on another endpoint",
+                retry.fresh ? "request sent again on a new connection" : "request retried on another endpoint",
                 metadata: connection.logMetadata.merging([
                     "endpoint": "\(retry.endpoint.endpoint)", "method": "\(retry.head.method)",
                     "path": "\(retry.head.uri)",
                 ]) { $1 })
             if let feedback = retry.feedback { connection.upstream.answered(feedback, by: retry.endpoint) }
             retry.abandoned?.close(abortively: true)
-            dial(excluding: retry.excluding)
+            dial(excluding: retry.excluding, fresh: retry.fresh)
         case .abandonUpstream(let upstream, let feedback, let response):
             connection.logger.info(
                 "upstream connection cut",
@@ -319,19 +323,35 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func dial(excluding tried: Set<SocketAddress>) {
+    /// Takes an upstream connection for the request: a pooled one (its handler attached to this client), or a new
+    /// one with a new handler.
+    private func dial(excluding tried: Set<SocketAddress>, fresh: Bool) {
         guard let context else { return }
-        let handler = HTTP1UpstreamHandler(client: self)
-        connection.upstream.connect(on: context.eventLoop, excluding: tried).assumeIsolated().whenComplete { result in
+        let upstream = connection.upstream
+        let loop = context.eventLoop
+        upstream.leaseHTTP1(on: loop, excluding: tried, fresh: fresh).assumeIsolated().whenComplete { result in
             do {
-                let channel = try result.get()
+                let lease = try result.get()
+                let channel = lease.channel
+                let handler: HTTP1UpstreamHandler
                 do {
-                    try handler.install(on: channel)
+                    if lease.reused {
+                        handler = try channel.pipeline.syncOperations.handler(type: HTTP1UpstreamHandler.self)
+                        handler.attach(to: self)
+                    } else {
+                        let pool = upstream.poolsHTTP1 ? upstream.pools.http1(on: loop) : nil
+                        handler = HTTP1UpstreamHandler(
+                            client: self,
+                            pool: channel.remoteAddress.flatMap { address in
+                                pool.map { ($0, .init(direction: upstream.direction, endpoint: address)) }
+                            })
+                        try handler.install(on: channel)
+                    }
                 } catch {
                     channel.close(promise: nil)
                     throw error
                 }
-                self.run(self.state.upstreamConnected(handler))
+                self.run(self.state.upstreamConnected(handler, reused: lease.reused))
             } catch {
                 self.connection.logger.info(
                     "upstream connect failed",

@@ -7,8 +7,11 @@ import Policy
 /// (keep-alive, denial, retry, timeout, upgrade, a side closing) is tested without one; the handler only carries
 /// actions out.
 ///
-/// Requests are answered one at a time, in order. An allowed request goes to one upstream connection, opened for the
-/// first and kept for those after it. Generic over what names a request (its report) and an upstream connection.
+/// Requests are answered one at a time, in order. An allowed request goes to an upstream connection: with
+/// `reusesUpstreams`, one taken for it alone and handed back (to a pool) once its response is read in full, so the
+/// client's connection and the upstream's are each other's no longer (a close on one does not end the other);
+/// otherwise one opened for the first request and kept for those after it. Generic over what names a request (its
+/// report) and an upstream connection.
 struct HTTP1ConnectionStateMachine<Request, Connection> {
     /// Where the parts of the request being read go.
     private enum RequestState {
@@ -27,10 +30,17 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
         let leavesHTTP: Bool
         /// How long the response may take to begin once the request is sent.
         let responseTimeout: Duration?
-        /// The request, to send again to another endpoint of a service if this one fails it before answering; nil
-        /// when it may not be sent twice (not idempotent, or with a body the proxy does not keep).
+        /// The request, to send again if its connection fails it before answering (to another endpoint of a service,
+        /// or on a new connection when a reused one had been closed by the server); nil when it may not be sent
+        /// twice (not idempotent, or with a body the proxy does not keep).
         let replay: HTTPRequestHead?
+        /// The connection may go back to the pool once the response is read: an HTTP/1.1 request that stays in HTTP.
+        let mayReuseUpstream: Bool
         var retriesLeft: Int
+        /// The connection it went on was taken again from the pool.
+        var reusedUpstream = false
+        /// The response's head lets its connection carry another request.
+        var responseKeepsAlive = false
         /// The service endpoints that failed it.
         var tried: Set<SocketAddress> = []
         var responseStarted = false
@@ -62,6 +72,8 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
         let abandoned: Connection?
         /// The endpoints the new connection must avoid.
         let excluding: Set<SocketAddress>
+        /// A connection taken again from the pool had been closed by the server: the request goes on a new one.
+        let fresh: Bool
     }
 
     /// What follows once a forwarded request's end is sent.
@@ -96,7 +108,8 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
     enum Action {
         case none
         case writeUpstream(HTTPClientRequestPart, to: Connection)
-        /// Open the upstream connection, avoiding these endpoints; the parts wait meanwhile.
+        /// Take an upstream connection (from the pool, or a new one), avoiding these endpoints; the parts wait
+        /// meanwhile.
         case dial(excluding: Set<SocketAddress>)
         /// Write the request's end (to the connection, when it is open; else it waits) and flush.
         case endRequest(HTTPClientRequestPart, to: Connection?, then: AfterRequest)
@@ -109,8 +122,9 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
         /// Write the head; `feedback`, when given, is the final status the endpoint answered with.
         case writeResponseHead(HTTPResponseHead, startsResponse: Bool, feedback: Int?)
         case writeResponseBody(ByteBuffer)
-        /// Report the request, write the response's end, then go on as told.
-        case endResponse(HTTPHeaders?, reporting: Request, status: Int?, then: AfterResponse)
+        /// Report the request, write the response's end, hand `release`'s connection back to the pool (its response
+        /// read in full), then go on as told.
+        case endResponse(HTTPHeaders?, reporting: Request, status: Int?, release: Connection?, then: AfterResponse)
         case retry(Retry)
         /// Cut the upstream connection (its endpoint answered `feedback`, when given) and answer locally: it may
         /// still answer late, which must never be taken for the next request's response.
@@ -125,6 +139,8 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
         case abort(closingUpstream: Connection?)
     }
 
+    /// Upstream connections go back to a pool between requests.
+    let reusesUpstreams: Bool
     private var request = RequestState.idle
     private var upstream = HTTP1UpstreamSlot<Connection>.empty
     private var exchange: Exchange?
@@ -136,6 +152,10 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
     private var readDeferred = false
 
     var connectedUpstream: Connection? { upstream.connection }
+
+    init(reusesUpstreams: Bool = false) {
+        self.reusesUpstreams = reusesUpstreams
+    }
 
     // MARK: Requests
 
@@ -183,10 +203,12 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
     ) -> Action {
         request = .forwarding
         closeAfterResponse = closeAfterResponse || !filtered.head.isKeepAlive
-        let replayable = retries > 0 && filtered.isReplayable
+        let replayable = filtered.isReplayable
         exchange = Exchange(
             request: reporting, method: head.method, grpc: grpc, leavesHTTP: filtered.leavesHTTP,
-            responseTimeout: responseTimeout, replay: replayable ? head : nil, retriesLeft: replayable ? retries : 0)
+            responseTimeout: responseTimeout, replay: replayable ? head : nil,
+            mayReuseUpstream: reusesUpstreams && filtered.head.version == .http1_1 && !filtered.leavesHTTP,
+            retriesLeft: replayable ? retries : 0)
         return send(.head(head))
     }
 
@@ -236,9 +258,11 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
 
     // MARK: Upstream connection
 
-    mutating func upstreamConnected(_ connection: Connection) -> Action {
+    /// - Parameter reused: it was taken again from the pool.
+    mutating func upstreamConnected(_ connection: Connection, reused: Bool = false) -> Action {
         // Not wanted any more: the slot was given up while it connected.
         guard let pending = upstream.connected(connection) else { return .closeUpstream(connection, abortively: false) }
+        exchange?.reusedUpstream = reused
         let resume = readDeferred
         readDeferred = false
         return .upstreamReady(connection, pending: pending, waiting: exchange?.request, resumeReading: resume)
@@ -267,6 +291,7 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
     mutating func upstreamClosed(
         abortively: Bool, endpoint: SocketAddress?, mayRetry: (Set<SocketAddress>) -> Bool
     ) -> Action {
+        if let retry = retryOnNewConnection(from: endpoint) { return .retry(retry) }
         var feedback: Int?
         if let exchange, !exchange.responseStarted, endpoint != nil {
             feedback = 502
@@ -296,7 +321,22 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
         let abandoned = upstream.close()
         upstream = .connecting(pending: [.head(head), .end(nil)])
         return Retry(
-            head: head, endpoint: endpoint, feedback: feedback, abandoned: abandoned, excluding: current.tried)
+            head: head, endpoint: endpoint, feedback: feedback, abandoned: abandoned, excluding: current.tried,
+            fresh: false)
+    }
+
+    /// A connection taken again from the pool closed before any answer: the server had closed it while it waited
+    /// (its FIN and the request crossed). The endpoint did nothing wrong, so a request that may go twice goes again,
+    /// once, on a new connection, spending no retry.
+    private mutating func retryOnNewConnection(from endpoint: SocketAddress?) -> Retry? {
+        guard var current = exchange, current.reusedUpstream, !current.responseStarted, request == .idle,
+            let head = current.replay, let endpoint
+        else { return nil }
+        current.reusedUpstream = false
+        exchange = current
+        upstream = .connecting(pending: [.head(head), .end(nil)])
+        return Retry(
+            head: head, endpoint: endpoint, feedback: nil, abandoned: nil, excluding: current.tried, fresh: true)
     }
 
     // MARK: Responses
@@ -338,6 +378,12 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
         if starts {
             current.responseStarted = true
             current.status = Int(head.status.code)
+            current.responseKeepsAlive = head.isKeepAlive
+            // The client's close was kept from the pooled upstream, so the upstream's answer does not carry it: the
+            // client is told here that its connection ends (RFC 9112 section 9.6).
+            if current.mayReuseUpstream, closeAfterResponse, head.status.code >= 200 {
+                head.headers.replaceOrAdd(name: "connection", value: "close")
+            }
         }
         exchange = current
         return .writeResponseHead(head, startsResponse: starts, feedback: feedback)
@@ -353,19 +399,28 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
         if current.switchingProtocols {
             guard request == .idle else {
                 tunnelPending = true
-                return .endResponse(nil, reporting: current.request, status: current.status, then: .keepOpen)
+                return .endResponse(
+                    nil, reporting: current.request, status: current.status, release: nil, then: .keepOpen)
             }
             guard let open = upstream.close() else {
-                return .endResponse(nil, reporting: current.request, status: current.status, then: .close)
+                return .endResponse(nil, reporting: current.request, status: current.status, release: nil, then: .close)
             }
-            return .endResponse(nil, reporting: current.request, status: current.status, then: .becomeTunnel(open))
+            return .endResponse(
+                nil, reporting: current.request, status: current.status, release: nil, then: .becomeTunnel(open))
+        }
+        // Read in full, with the request sent in full: the connection is free for any client's next request.
+        var released: Connection?
+        if current.mayReuseUpstream, current.responseKeepsAlive, request == .idle {
+            released = upstream.close()
+            upstream = .empty
         }
         // A request that asked to leave HTTP and was answered otherwise: what the client sent after it is read as
         // requests again, each decided on its own; if that cannot be, the connection ends.
         let declined = current.leavesHTTP && !closeAfterResponse && request == .idle
         let after: AfterResponse =
             closeAfterResponse || (current.leavesHTTP && !declined) ? .close : declined ? .resumeParsing : .keepOpen
-        return .endResponse(trailers, reporting: current.request, status: current.status, then: after)
+        return .endResponse(
+            trailers, reporting: current.request, status: current.status, release: released, then: after)
     }
 
     /// The response did not begin within the request timeout: the client gets 504.

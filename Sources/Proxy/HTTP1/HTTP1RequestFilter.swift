@@ -32,9 +32,20 @@ struct HTTP1RequestFilter {
     /// The head the upstream gets: with the proxy's span as the request's parent, `x-forwarded-client-cert` as the
     /// decision says, and without an offer of cleartext HTTP/2, which would carry every later request past the
     /// rules as tunnel bytes (the server then answers in HTTP/1.1, as behind Envoy; with no other connection option
-    /// left, the request asks it to close after that).
-    func forwarded(traceparent: String, clientCertificate: ClientCertificateHeader) -> HTTPRequestHead {
+    /// left, the request asks it to close after that). With `keepingUpstreamOpen`, a client's `Connection: close`
+    /// is its own connection's: the upstream connection goes back to the pool after the response.
+    func forwarded(traceparent: String, clientCertificate: ClientCertificateHeader, keepingUpstreamOpen: Bool = false)
+        -> HTTPRequestHead
+    {
         var head = self.head
+        if keepingUpstreamOpen, head.version == .http1_1 {
+            let options = head.headers[canonicalForm: "connection"]
+            let kept = options.filter { !["close", "keep-alive"].contains($0.lowercased()) }
+            if kept.count != options.count {
+                head.headers.remove(name: "connection")
+                if !kept.isEmpty { head.headers.add(name: "connection", value: kept.joined(separator: ", ")) }
+            }
+        }
         head.headers.replaceOrAdd(name: "traceparent", value: traceparent)
         if case .replaced(let value) = clientCertificate {
             head.headers.remove(name: ClientCertificateHeader.name)

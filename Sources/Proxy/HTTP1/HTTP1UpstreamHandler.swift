@@ -3,6 +3,8 @@ import NIOHTTP1
 
 /// The upstream side of a connection proxied request by request: encodes the requests the client side forwards and
 /// hands each decoded response part back to it. Both sides share one event loop, so they call each other directly.
+/// A pooled connection serves one client connection at a time: it is attached for a request and handed back once
+/// the response is read; while it waits in the pool, anything the server sends ends it.
 final class HTTP1UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
@@ -14,12 +16,28 @@ final class HTTP1UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private let decoder = ByteToMessageHandler(
         HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .forward))
     private var client: HTTP1ClientHandler?
+    /// Where the connection goes back between requests; nil: it serves one client connection until either closes.
+    private let pool: (pool: HTTP1ConnectionPool, key: HTTP1ConnectionPool.Key)?
     private var context: ChannelHandlerContext?
     private var readDeferred = false
     private var endedWithError = false
 
-    init(client: HTTP1ClientHandler) {
+    init(client: HTTP1ClientHandler, pool: (HTTP1ConnectionPool, HTTP1ConnectionPool.Key)?) {
         self.client = client
+        self.pool = pool
+    }
+
+    /// A pooled connection taken again, for `client`'s next request.
+    func attach(to client: HTTP1ClientHandler) {
+        self.client = client
+    }
+
+    /// The response was read in full: the connection goes back to its pool, or closes when it has none.
+    func handBack() {
+        client = nil
+        guard let channel = context?.channel else { return }
+        guard let pool else { return channel.close(promise: nil) }
+        pool.pool.handBack(channel, key: pool.key)
     }
 
     /// Adds the codecs and this handler to a new upstream channel.
@@ -73,7 +91,9 @@ final class HTTP1UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        client?.upstreamResponded(unwrapInboundIn(data))
+        // Nothing was asked: a response now would be taken for the next request's.
+        guard let client else { return context.close(promise: nil) }
+        client.upstreamResponded(unwrapInboundIn(data))
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

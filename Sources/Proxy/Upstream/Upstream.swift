@@ -25,12 +25,40 @@ struct Upstream: Sendable {
     /// Told, on the client's event loop, how each mesh handshake ended (the server's identity, or why it failed) and
     /// how long it took.
     let meshHandshakeEnded: NIOLoopBound<(Result<SPIFFEID, MeshHandshakeFailure>, Duration) -> Void>?
+    /// Where kept-alive HTTP/1.1 connections wait for the next request.
+    let pools: UpstreamPools
 
     /// Connects on `eventLoop` (the client's, so both sides share one loop and need no locks).
     /// - Parameter excluding: a service's endpoints not to use (a retried request's earlier ones).
     func connect(on eventLoop: EventLoop, excluding: Set<SocketAddress> = []) -> EventLoopFuture<Channel> {
         guard let service else { return connect(to: destination.address, on: eventLoop) }
-        return service.dial(on: eventLoop, excluding: excluding) { address in connect(to: address, on: eventLoop) }
+        return service.dial(on: eventLoop, excluding: excluding) { address in
+            connect(to: address, on: eventLoop).map(UpstreamLease.init(opened:))
+        }.map(\.channel)
+    }
+
+    /// Whether HTTP/1.1 connections here go back to a pool between requests: plaintext ones do; a mutual TLS
+    /// connection carries one client connection's requests.
+    var poolsHTTP1: Bool { mesh == nil }
+
+    /// An HTTP/1.1 connection for one request, on `eventLoop`: for a service, to the endpoint its balancer picks
+    /// for this request; an idle one from the loop's pool when there is one (unless `fresh`), else a new one, which
+    /// goes back to the pool once a response on it is read in full. A reused connection's pipeline already holds
+    /// its `HTTP1UpstreamHandler`; a new one's is empty.
+    /// - Parameter fresh: open a new connection: a pooled one just failed a request before answering.
+    func leaseHTTP1(on eventLoop: EventLoop, excluding: Set<SocketAddress>, fresh: Bool)
+        -> EventLoopFuture<UpstreamLease>
+    {
+        let pool = poolsHTTP1 ? pools.http1(on: eventLoop).map { NIOLoopBound($0, eventLoop: eventLoop) } : nil
+        let open = { @Sendable (address: SocketAddress) -> EventLoopFuture<UpstreamLease> in
+            let key = HTTP1ConnectionPool.Key(direction: direction, endpoint: address)
+            if !fresh, let idle = pool?.value.take(key) { return eventLoop.makeSucceededFuture(idle) }
+            return connect(to: address, on: eventLoop).map { channel in
+                pool?.value.lease(opened: channel, key: key) ?? UpstreamLease(opened: channel)
+            }
+        }
+        guard let service else { return open(destination.address) }
+        return service.dial(on: eventLoop, excluding: excluding, connect: open)
     }
 
     /// A relayed connection to `endpoint` opened: for a service, that endpoint did its part.

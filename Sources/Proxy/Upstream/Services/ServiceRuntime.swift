@@ -44,12 +44,13 @@ final class ServiceRuntime: Sendable {
                 budget: RetryBudget(now: .now)))
     }
 
-    /// Connects to one of the service's endpoints through `connect`. A connect that fails counts against its
-    /// endpoint and, within `retries` and the retry budget, moves on to another endpoint.
+    /// Connects to one of the service's endpoints through `connect` (which may hand back a pooled connection). A
+    /// connect that fails counts against its endpoint and, within `retries` and the retry budget, moves on to another
+    /// endpoint.
     func dial(
         on eventLoop: EventLoop, excluding: Set<SocketAddress> = [],
-        connect: @escaping @Sendable (SocketAddress) -> EventLoopFuture<Channel>
-    ) -> EventLoopFuture<Channel> {
+        connect: @escaping @Sendable (SocketAddress) -> EventLoopFuture<UpstreamLease>
+    ) -> EventLoopFuture<UpstreamLease> {
         refreshed(on: eventLoop).flatMap {
             // A request sent again to another endpoint is a retry, not traffic that earns retries.
             if excluding.isEmpty { self.state.withLock { $0.budget.deposit(now: .now) } }
@@ -67,8 +68,8 @@ final class ServiceRuntime: Sendable {
 
     private func attempt(
         on eventLoop: EventLoop, tried: Set<SocketAddress>, retriesLeft: Int,
-        connect: @escaping @Sendable (SocketAddress) -> EventLoopFuture<Channel>
-    ) -> EventLoopFuture<Channel> {
+        connect: @escaping @Sendable (SocketAddress) -> EventLoopFuture<UpstreamLease>
+    ) -> EventLoopFuture<UpstreamLease> {
         let started = ContinuousClock.now
         guard
             let address = state.withLock({ state in
@@ -78,11 +79,11 @@ final class ServiceRuntime: Sendable {
             return eventLoop.makeFailedFuture(NoEndpoint(service: definition.name))
         }
         // Counted for this endpoint before a failure moves on: a retry that connects counts for its own.
-        return connect(address).map { channel in
+        return connect(address).map { lease in
             let now = ContinuousClock.now
-            self.state.withLock { $0.balancer.connected(address, after: now - started, now: now) }
-            channel.closeFuture.whenComplete { _ in self.state.withLock { $0.balancer.released(address) } }
-            return channel
+            self.state.withLock { $0.balancer.connected(address, after: lease.reused ? nil : now - started, now: now) }
+            lease.ended.whenComplete { _ in self.state.withLock { $0.balancer.released(address) } }
+            return lease
         }.flatMapError { error in
             let now = ContinuousClock.now
             let retry = self.state.withLock { state in

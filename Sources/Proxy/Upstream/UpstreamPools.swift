@@ -1,0 +1,24 @@
+import NIOCore
+
+/// Every event loop's upstream pools, fixed when the proxy starts: a connection is pooled on the loop that opened it,
+/// which is the loop of every client connection that takes it again, so no pool needs a lock.
+struct UpstreamPools: Sendable {
+    private let http1: [ObjectIdentifier: NIOLoopBoundBox<HTTP1ConnectionPool>]
+
+    init(loops: some Sequence<any EventLoop>) {
+        var http1: [ObjectIdentifier: NIOLoopBoundBox<HTTP1ConnectionPool>] = [:]
+        for loop in loops {
+            // Made off the loops, and moved into the box: from then on only the loop reaches it.
+            http1[ObjectIdentifier(loop)] = .makeBoxSendingValue(HTTP1ConnectionPool(eventLoop: loop), eventLoop: loop)
+        }
+        self.http1 = http1
+    }
+
+    /// No pools: every request opens its own connection (an embedded test loop).
+    static let none = UpstreamPools(loops: [])
+
+    /// The HTTP/1.1 pool of `loop`; nil for a loop the proxy did not start with. Call on `loop`.
+    func http1(on loop: any EventLoop) -> HTTP1ConnectionPool? {
+        http1[ObjectIdentifier(loop)]?.value
+    }
+}

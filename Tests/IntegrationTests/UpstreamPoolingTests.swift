@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+
+/// HTTP/1.1 proxied request by request reuses kept-alive upstream connections across client connections: a client
+/// that closes after each request (curl with `Connection: close`, a chunked upload) costs the server no new
+/// connection, and an idle pooled connection is closed by the proxy after its idle timeout.
+@Suite struct UpstreamPoolingTests {
+    /// An HTTP rule in reach, so that every request is proxied on its own.
+    static let policy = """
+        policy:
+          outbound:
+            rules:
+              - { action: deny, name: no-admin, http: { pathPrefix: /admin } }
+        """
+
+    /// What curl, as the app, got for one request on a connection of its own: the echoed request, and the
+    /// response's `Connection` header.
+    func curl(_ topology: PodTopology, _ path: String, _ extra: [String] = [], stdin: String? = nil) throws
+        -> (echo: PeerClient.EchoedRequest, connection: String?)
+    {
+        let result = try Shell.run(
+            topology.inPod(
+                [
+                    "curl", "-s", "-i", "--http1.1", "-m", "5", "-H", "Connection: close",
+                    "http://\(topology.upstreamIPv4):9080\(path)",
+                ] + extra), stdin: stdin)
+        let parts = result.stdout.components(separatedBy: "\r\n\r\n")
+        let echo = try JSONDecoder().decode(PeerClient.EchoedRequest.self, from: Data((parts.last ?? "").utf8))
+        let connection = parts.first?.split(separator: "\r\n").first { $0.lowercased().hasPrefix("connection:") }
+        return (echo, connection.map { String($0.dropFirst("connection:".count)).trimmingCharacters(in: .whitespaces) })
+    }
+
+    @Test func clientsThatCloseShareOneUpstreamConnection() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(configuration: Self.policy)
+            try topology.startHTTPServer(port: 9080)
+
+            // Each event loop keeps its own pool, and the kernel spreads client connections over the loops' listening
+            // sockets: three times as many clients as loops show the reuse.
+            let loops = ProcessInfo.processInfo.activeProcessorCount
+            let body = String(repeating: "chunk", count: 40_000)
+            var answers = [
+                try curl(topology, "/upload", ["-H", "Transfer-Encoding: chunked", "--data-binary", "@-"], stdin: body)
+            ]
+            for index in 1..<(3 * loops) { answers.append(try curl(topology, "/get/\(index)")) }
+            // Each client asked to close and was told its connection ends; the server never was.
+            #expect(answers.allSatisfy { $0.connection == "close" && $0.echo.headers["connection"] == nil })
+            let ports = Set(answers.map(\.echo.peerPort))
+            #expect(ports.count <= loops, "\(answers.map(\.echo.peerPort))")
+            let upload = answers[0].echo
+            #expect(upload.method == "POST" && upload.bodyLength == body.utf8.count)
+            #expect(upload.headers["transfer-encoding"] == "chunked")
+
+            // Past the pool's idle timeout the proxy has closed it: the next request opens another.
+            try await Task.sleep(for: .seconds(5))
+            let later = try curl(topology, "/later")
+            #expect(!ports.contains(later.echo.peerPort))
+        }
+    }
+}
