@@ -361,7 +361,8 @@ struct ConnectionAcceptor: Sendable {
             try client.pipeline.syncOperations.addHandler(
                 IdleStateHandler(allTimeout: TimeAmount(connection.configuration.timeouts.idle)))
             if plan.handling == .http2 {
-                try HTTP2ClientHandler(connection: proxied).install(on: client)
+                try HTTP2ClientHandler(connection: proxied, takesApartMeshStreams: detected == .meshStreams)
+                    .install(on: client)
             } else {
                 try HTTP1ClientHandler(connection: proxied).install(on: client)
             }

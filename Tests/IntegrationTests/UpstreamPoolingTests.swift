@@ -13,23 +13,6 @@ import Testing
               - { action: deny, name: no-admin, http: { pathPrefix: /admin } }
         """
 
-    /// What curl, as the app, got for one request on a connection of its own: the echoed request, and the
-    /// response's `Connection` header.
-    func curl(_ topology: PodTopology, _ path: String, _ extra: [String] = [], stdin: String? = nil) throws
-        -> (echo: PeerClient.EchoedRequest, connection: String?)
-    {
-        let result = try Shell.run(
-            topology.inPod(
-                [
-                    "curl", "-s", "-i", "--http1.1", "-m", "5", "-H", "Connection: close",
-                    "http://\(topology.upstreamIPv4):9080\(path)",
-                ] + extra), stdin: stdin)
-        let parts = result.stdout.components(separatedBy: "\r\n\r\n")
-        let echo = try JSONDecoder().decode(PeerClient.EchoedRequest.self, from: Data((parts.last ?? "").utf8))
-        let connection = parts.first?.split(separator: "\r\n").first { $0.lowercased().hasPrefix("connection:") }
-        return (echo, connection.map { String($0.dropFirst("connection:".count)).trimmingCharacters(in: .whitespaces) })
-    }
-
     @Test func clientsThatCloseShareOneUpstreamConnection() async throws {
         try await PodTopology.with { topology in
             try topology.sidecarInit("install")
@@ -41,9 +24,13 @@ import Testing
             let loops = ProcessInfo.processInfo.activeProcessorCount
             let body = String(repeating: "chunk", count: 40_000)
             var answers = [
-                try curl(topology, "/upload", ["-H", "Transfer-Encoding: chunked", "--data-binary", "@-"], stdin: body)
+                try topology.curlClosing(
+                    host: topology.upstreamIPv4, port: 9080, "/upload",
+                    ["-H", "Transfer-Encoding: chunked", "--data-binary", "@-"], stdin: body)
             ]
-            for index in 1..<(3 * loops) { answers.append(try curl(topology, "/get/\(index)")) }
+            for index in 1..<(3 * loops) {
+                answers.append(try topology.curlClosing(host: topology.upstreamIPv4, port: 9080, "/get/\(index)"))
+            }
             // Each client asked to close and was told its connection ends; the server never was.
             #expect(answers.allSatisfy { $0.connection == "close" && $0.echo.headers["connection"] == nil })
             let ports = Set(answers.map(\.echo.peerPort))
@@ -54,7 +41,7 @@ import Testing
 
             // Past the pool's idle timeout the proxy has closed it: the next request opens another.
             try await Task.sleep(for: .seconds(5))
-            let later = try curl(topology, "/later")
+            let later = try topology.curlClosing(host: topology.upstreamIPv4, port: 9080, "/later")
             #expect(!ports.contains(later.echo.peerPort))
         }
     }

@@ -163,6 +163,24 @@ import Testing
         #expect(plan(pod, .http1, denying).mesh == nil)
     }
 
+    @Test func meshedHTTP1GoesRequestByRequestAndASidecarsStreamsAreTakenApart() throws {
+        let meshed = try configuration("\(Self.identity)\nmtls: { meshCidrs: [10.244.0.0/16] }")
+        let pod = try facts(.outbound, to: "10.244.1.5")
+        // Each request may become a stream of the shared connection; the app's HTTP/2 and bytes are relayed.
+        #expect(plan(pod, .http1, meshed).handling == .http1)
+        #expect(plan(pod, .http2, meshed).handling == .relay)
+        #expect(plan(pod, .opaque, meshed).handling == .relay)
+        #expect(plan(try facts(.outbound, to: "203.0.113.9"), .http1, meshed).handling == .relay)
+        // The terminating side reads a shared connection stream by stream, whatever the policy.
+        #expect(MeshALPN.streams.inner == .meshStreams && MeshALPN(detected: .meshStreams) == .streams)
+        #expect(
+            plan(try facts(), .tls(serverName: nil, alpn: ["sidecar.mesh/streams"]), meshed).handling
+                == .terminateMeshTLS)
+        #expect(plan(try facts(peer: Self.frontend), .meshStreams, meshed).handling == .http2)
+        let denying = try configuration("\(Self.identity)\npolicy: { inbound: { default: deny } }")
+        #expect(plan(try facts(peer: Self.frontend), .meshStreams, denying).handling == .http2)
+    }
+
     @Test func identityRulesDecideByTheCaller() throws {
         let policy = try configuration(
             """

@@ -7,6 +7,9 @@ public enum DetectedProtocol: Sendable, Hashable, CustomStringConvertible {
     case http1
     /// The HTTP/2 prior-knowledge connection preface.
     case http2
+    /// A sidecar's shared HTTP/2 connection (mesh ALPN `sidecar.mesh/streams`): each stream one request, from any of
+    /// its app's connections, marked with the protocol the app spoke.
+    case meshStreams
     /// Bytes that no HTTP server would take for a request and that are not TLS: relayed as bytes.
     case opaque
     /// Nothing within the detect timeout: a server-speaks-first protocol, or a client waiting the timeout out. Its
@@ -24,6 +27,7 @@ public enum DetectedProtocol: Sendable, Hashable, CustomStringConvertible {
             "tls sni=\(serverName ?? "unknown")" + (alpn.isEmpty ? "" : " alpn=\(alpn.joined(separator: ","))")
         case .http1: "http1"
         case .http2: "http2"
+        case .meshStreams: "mesh-streams"
         case .opaque: "opaque"
         case .silent: "silent"
         case .undecided: "undecided"
@@ -31,5 +35,8 @@ public enum DetectedProtocol: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// HTTP the proxy can read request by request.
-    public var isHTTP: Bool { self == .http1 || self == .http2 }
+    public var isHTTP: Bool { self == .http1 || self == .http2 || self == .meshStreams }
+
+    /// Framed as HTTP/2: proxied stream by stream.
+    public var isHTTP2: Bool { self == .http2 || self == .meshStreams }
 }

@@ -4,13 +4,17 @@ public enum MeshALPN: String, Sendable, Hashable, CaseIterable {
     case tcp = "sidecar.mesh/tcp"
     case http1 = "sidecar.mesh/http1"
     case h2 = "sidecar.mesh/h2"
+    /// A shared connection carrying requests as HTTP/2 streams, from any of the app's connections to the destination.
+    case streams = "sidecar.mesh/streams"
 
-    /// What the originating side offers for what it detected: HTTP it can name, anything else as bytes (the app's
-    /// own TLS, opaque bytes, a silent client).
+    /// What the originating side offers for a connection of the app's own, for what it detected: HTTP it can name,
+    /// anything else as bytes (the app's own TLS, opaque bytes, a silent client). An HTTP/1.1 request that stays in
+    /// HTTP goes on a shared `streams` connection instead.
     public init(detected: DetectedProtocol?) {
         switch detected {
         case .http1?: self = .http1
         case .http2?: self = .h2
+        case .meshStreams?: self = .streams
         default: self = .tcp
         }
     }
@@ -24,6 +28,7 @@ public enum MeshALPN: String, Sendable, Hashable, CaseIterable {
         case .tcp: .silent
         case .http1: .http1
         case .h2: .http2
+        case .streams: .meshStreams
         }
     }
 

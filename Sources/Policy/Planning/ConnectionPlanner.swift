@@ -47,11 +47,14 @@ public enum ConnectionPlanner {
         let vouchesForCaller =
             facts.direction == .inbound && configuration.mtls.forwardClientCert
             && configuration.meshMode(forInboundPort: facts.destinationPort) != .disable
+        // A meshed destination's HTTP/1.1 requests ride a shared connection as streams, which only requests can;
+        // a sidecar's shared connection is taken apart into its requests.
+        let carriesStreams = detected == .meshStreams || (meshPeers != nil && detected == .http1)
         let perRequest =
             detected?.isHTTP == true
             && (limit?.limitsRequests == true || service != nil || vouchesForCaller
-                || (inspectsRequests && !observesRequests))
-        let httpHandling: ConnectionPlan.Handling = detected == .http2 ? .http2 : .http1
+                || (inspectsRequests && !observesRequests) || carriesStreams)
+        let httpHandling: ConnectionPlan.Handling = detected?.isHTTP2 == true ? .http2 : .http1
         let verdict = PolicyEvaluator.verdict(
             policy, for: facts, detected: detected, proxiesHTTP: detected?.isHTTP == true, names: names)
         switch verdict {

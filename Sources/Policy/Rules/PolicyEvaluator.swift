@@ -29,7 +29,7 @@ public enum PolicyEvaluator {
         for (index, rule) in policy.rules.enumerated() where matches(rule, connection) {
             if rule.http != nil {
                 switch detected {
-                case .http1?, .http2?:
+                case .http1?, .http2?, .meshStreams?:
                     if proxiesHTTP { return .perRequest }
                 case .undecided?:
                     break

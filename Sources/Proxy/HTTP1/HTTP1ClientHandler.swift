@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import Policy
 import Telemetry
 
@@ -15,6 +16,10 @@ import Telemetry
 /// back). An upgrade that the upstream accepts with `101`, or an allowed `CONNECT`, turns the connection into a byte
 /// tunnel. Back-pressure holds both ways: a side that cannot take more stops reads on the other.
 ///
+/// On a sidecar's shared connection, one handler serves each stream that carries an app's HTTP/1.1 request
+/// (`onMeshStream`): NIO's HTTP/2-to-HTTP/1 codec gives it the request as the app sent it, and it is decided and
+/// forwarded to the app like any other.
+///
 /// What happens next is always `HTTP1ConnectionStateMachine`'s answer; this handler only carries it out on the
 /// channels, the codecs and the timer.
 final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
@@ -24,6 +29,8 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private typealias StateMachine = HTTP1ConnectionStateMachine<RequestDecider.Request, HTTP1UpstreamHandler>
 
     private let connection: RequestDecider
+    /// Serves one stream of a sidecar's shared connection rather than a client's own connection.
+    private let onMeshStream: Bool
     /// Framing is the upstream's own, so the encoder must not add any.
     private let encoder = HTTPResponseEncoder(configuration: .preservingFraming)
     /// After an upgrade request the decoder stops parsing; on removal it passes on what the client sent after it.
@@ -47,10 +54,11 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         return limits
     }()
 
-    init(connection: RequestDecider) {
+    init(connection: RequestDecider, onMeshStream: Bool = false) {
         self.connection = connection
+        self.onMeshStream = onMeshStream
         decoder = Self.makeDecoder()
-        state = StateMachine(reusesUpstreams: connection.upstream.poolsHTTP1)
+        state = StateMachine(reusesUpstreams: true)
     }
 
     private static func makeDecoder() -> ByteToMessageHandler<HTTPRequestDecoder> {
@@ -61,6 +69,14 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Adds the codecs and this handler at the end of the client pipeline.
     func install(on channel: Channel) throws {
         try channel.pipeline.syncOperations.addHandlers([encoder, decoder, pipelining, self])
+    }
+
+    /// Adds NIO's HTTP/2-to-HTTP/1 codec and this handler to a stream of a sidecar's shared connection, after
+    /// `handler`.
+    func install(onStream stream: Channel, after handler: ChannelHandler) throws {
+        let codec = HTTP2FramePayloadToHTTP1ServerCodec()
+        try stream.pipeline.syncOperations.addHandler(codec, position: .after(handler))
+        try stream.pipeline.syncOperations.addHandler(self, position: .after(codec))
     }
 
     var isWritable: Bool { context?.channel.isWritable ?? false }
@@ -78,7 +94,12 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head(let head):
+        case .head(var head):
+            if onMeshStream {
+                // The app spoke HTTP/1.1 (our header says so, and goes no further); NIO's codec names the version 2.
+                head.version = .http1_1
+                head.headers.remove(name: OriginalProtocolHeader.name)
+            }
             receive(head)
         case .body(let body):
             if held != nil {
@@ -105,7 +126,14 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Checks the request, then decides it: at once, or once the first bytes of a body the signatures read are
     /// held.
     private func receive(_ head: HTTPRequestHead) {
-        switch HTTP1RequestFilter.check(head) {
+        // A shared connection never carries a request that leaves HTTP: the originating sidecar gives those a
+        // connection of their own.
+        let check = HTTP1RequestFilter.check(head).flatMap { filtered in
+            onMeshStream && filtered.leavesHTTP
+                ? .failure(HTTPRequestRejection(status: 400, reason: "a request that leaves HTTP on a shared stream"))
+                : .success(filtered)
+        }
+        switch check {
         case .failure(let rejection):
             guard case .decide = state.requestHead() else { return }
             let version = "\(head.version.major).\(head.version.minor)"
@@ -329,7 +357,9 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context else { return }
         let upstream = connection.upstream
         let loop = context.eventLoop
-        upstream.leaseHTTP1(on: loop, excluding: tried, fresh: fresh).assumeIsolated().whenComplete { result in
+        let shares = state.exchangeSharesUpstream
+        upstream.leaseHTTP1(on: loop, excluding: tried, fresh: fresh, shares: shares).assumeIsolated().whenComplete {
+            result in
             do {
                 let lease = try result.get()
                 let channel = lease.channel
@@ -338,8 +368,13 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     if lease.reused {
                         handler = try channel.pipeline.syncOperations.handler(type: HTTP1UpstreamHandler.self)
                         handler.attach(to: self)
+                    } else if let peer = lease.meshStreamPeer {
+                        self.connection.record.meshTLS = true
+                        self.connection.record.peer = peer
+                        handler = HTTP1UpstreamHandler(client: self, pool: nil, onMeshStream: true)
+                        try handler.install(on: channel)
                     } else {
-                        let pool = upstream.poolsHTTP1 ? upstream.pools.http1(on: loop) : nil
+                        let pool = upstream.mesh == nil ? upstream.pools.http1(on: loop) : nil
                         handler = HTTP1UpstreamHandler(
                             client: self,
                             pool: channel.remoteAddress.flatMap { address in

@@ -153,6 +153,10 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
 
     var connectedUpstream: Connection? { upstream.connection }
 
+    /// The request that waits for a connection leaves it free for others once answered (it may be a stream of a
+    /// shared connection).
+    var exchangeSharesUpstream: Bool { exchange?.mayReuseUpstream ?? false }
+
     init(reusesUpstreams: Bool = false) {
         self.reusesUpstreams = reusesUpstreams
     }

@@ -38,6 +38,7 @@ struct HTTP1RequestFilter {
         -> HTTPRequestHead
     {
         var head = self.head
+        head.headers.remove(name: OriginalProtocolHeader.name)
         if keepingUpstreamOpen, head.version == .http1_1 {
             let options = head.headers[canonicalForm: "connection"]
             let kept = options.filter { !["close", "keep-alive"].contains($0.lowercased()) }

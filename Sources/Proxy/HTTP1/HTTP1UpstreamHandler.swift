@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 
 /// The upstream side of a connection proxied request by request: encodes the requests the client side forwards and
 /// hands each decoded response part back to it. Both sides share one event loop, so they call each other directly.
@@ -18,13 +19,18 @@ final class HTTP1UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private var client: HTTP1ClientHandler?
     /// Where the connection goes back between requests; nil: it serves one client connection until either closes.
     private let pool: (pool: HTTP1ConnectionPool, key: HTTP1ConnectionPool.Key)?
+    /// A stream of a shared mesh connection, carrying one request translated to HTTP/2 by NIO's codec.
+    private let onMeshStream: Bool
     private var context: ChannelHandlerContext?
     private var readDeferred = false
     private var endedWithError = false
 
-    init(client: HTTP1ClientHandler, pool: (HTTP1ConnectionPool, HTTP1ConnectionPool.Key)?) {
+    init(
+        client: HTTP1ClientHandler, pool: (HTTP1ConnectionPool, HTTP1ConnectionPool.Key)?, onMeshStream: Bool = false
+    ) {
         self.client = client
         self.pool = pool
+        self.onMeshStream = onMeshStream
     }
 
     /// A pooled connection taken again, for `client`'s next request.
@@ -32,17 +38,21 @@ final class HTTP1UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler 
         self.client = client
     }
 
-    /// The response was read in full: the connection goes back to its pool, or closes when it has none.
+    /// The response was read in full: the connection goes back to its pool, or closes when it has none. A stream
+    /// ends by itself once both sides have ended it.
     func handBack() {
         client = nil
-        guard let channel = context?.channel else { return }
+        guard !onMeshStream, let channel = context?.channel else { return }
         guard let pool else { return channel.close(promise: nil) }
         pool.pool.handBack(channel, key: pool.key)
     }
 
-    /// Adds the codecs and this handler to a new upstream channel.
+    /// Adds the codecs and this handler to a new upstream channel: HTTP/1's, or on a mesh stream NIO's translation.
     func install(on channel: Channel) throws {
-        try channel.pipeline.syncOperations.addHandlers([encoder, decoder, self])
+        guard onMeshStream else { return try channel.pipeline.syncOperations.addHandlers([encoder, decoder, self]) }
+        try channel.pipeline.syncOperations.addHandlers([
+            HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: .http), self,
+        ])
     }
 
     var isWritable: Bool { context?.channel.isWritable ?? false }
@@ -50,7 +60,12 @@ final class HTTP1UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler 
     var remoteAddress: SocketAddress? { context?.channel.remoteAddress }
 
     func write(_ part: HTTPClientRequestPart) {
-        context?.write(wrapOutboundOut(part), promise: nil)
+        guard onMeshStream, case .head(var head) = part else {
+            context?.write(wrapOutboundOut(part), promise: nil)
+            return
+        }
+        head.headers.add(name: OriginalProtocolHeader.name, value: OriginalProtocolHeader.http11)
+        context?.write(wrapOutboundOut(.head(head)), promise: nil)
     }
 
     func flush() {
@@ -93,7 +108,13 @@ final class HTTP1UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         // Nothing was asked: a response now would be taken for the next request's.
         guard let client else { return context.close(promise: nil) }
-        client.upstreamResponded(unwrapInboundIn(data))
+        var part = unwrapInboundIn(data)
+        // The app behind the other sidecar answered in HTTP/1.1; NIO's codec names the version 2.
+        if onMeshStream, case .head(var head) = part {
+            head.version = .http1_1
+            part = .head(head)
+        }
+        client.upstreamResponded(part)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

@@ -24,6 +24,8 @@ final class HTTP2ClientHandler: ChannelInboundHandler {
     }
 
     let connection: RequestDecider
+    /// A sidecar's shared connection: streams marked as an app's HTTP/1.1 go to the app as HTTP/1.1.
+    let takesApartMeshStreams: Bool
     private var upstream = Upstream.none
     private var upstreamChannel: Channel?
     private var upstreamMultiplexer: NIOHTTP2Handler.StreamMultiplexer?
@@ -31,8 +33,9 @@ final class HTTP2ClientHandler: ChannelInboundHandler {
     private var retiring: [ObjectIdentifier: Channel] = [:]
     private var context: ChannelHandlerContext?
 
-    init(connection: RequestDecider) {
+    init(connection: RequestDecider, takesApartMeshStreams: Bool = false) {
         self.connection = connection
+        self.takesApartMeshStreams = takesApartMeshStreams
     }
 
     /// Adds the HTTP/2 server side, with a gate on every stream the client opens, and this handler after it.

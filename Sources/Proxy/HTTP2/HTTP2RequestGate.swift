@@ -7,7 +7,9 @@ import Telemetry
 /// Stands at the start of each client stream until its request is decided. A denied request gets `403` on its
 /// stream, naming the rule, and the connection's other streams go on; an allowed one gets a stream of its own on the
 /// upstream connection, and the gate hands over to a frame relay between the two. A request whose body the
-/// signatures read is held until its first bytes are known.
+/// signatures read is held until its first bytes are known. On a sidecar's shared connection, a stream that carries
+/// an app's HTTP/1.1 request is handed, undecided, to an `HTTP1ClientHandler` of its own, which decides it and gives
+/// the app HTTP/1.1.
 final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTP2Frame.FramePayload
     typealias OutboundIn = HTTP2Frame.FramePayload
@@ -54,6 +56,12 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
                 context.close(promise: nil)
                 return
             }
+            if session.takesApartMeshStreams,
+                headers.headers.first(name: OriginalProtocolHeader.name) == OriginalProtocolHeader.http11
+            {
+                handOverToHTTP1(context: context, data: data)
+                return
+            }
             if !headers.endStream, let facts = HTTP2RequestFacts(headers: headers.headers),
                 let limit = session.connection.bodyBytesToInspect(facts)
             {
@@ -94,6 +102,20 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Decides the request whose frames, HEADERS first, are `frames`; `body` is the first bytes of a body held for
     /// the signatures.
+    /// The stream carries an app's HTTP/1.1 request: an HTTP/1 handler of its own takes the stream from here, with
+    /// the HEADERS that opened it, and the gate leaves.
+    private func handOverToHTTP1(context: ChannelHandlerContext, data: NIOAny) {
+        let http1 = HTTP1ClientHandler(connection: session.connection, onMeshStream: true)
+        do {
+            try http1.install(onStream: context.channel, after: self)
+        } catch {
+            context.close(promise: nil)
+            return
+        }
+        context.fireChannelRead(data)
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
     private func decide(
         _ headers: HPACKHeaders, frames: [HTTP2Frame.FramePayload], body: [UInt8]?, context: ChannelHandlerContext
     ) {

@@ -3,7 +3,8 @@ import NIOHTTP2
 
 /// Watches an upstream HTTP/2 connection for GOAWAY (a connection-level frame, which NIO passes to the connection's
 /// own pipeline), so the session stops opening streams on a connection the upstream is retiring, and closes that
-/// connection once the last of its streams has ended (counted through NIO's stream delegate).
+/// connection once the last of its streams has ended (counted through NIO's stream delegate). A shared connection
+/// also closes once it has carried no stream for its idle timeout.
 final class UpstreamGoAwayHandler: ChannelInboundHandler {
     typealias InboundIn = HTTP2Frame
 
@@ -13,11 +14,14 @@ final class UpstreamGoAwayHandler: ChannelInboundHandler {
 
         func streamCreated(_ id: HTTP2StreamID, channel: Channel) {
             handler.value.openStreams += 1
+            handler.value.idleClose?.cancel()
+            handler.value.idleClose = nil
         }
 
         func streamClosed(_ id: HTTP2StreamID, channel: Channel) {
             handler.value.openStreams -= 1
             handler.value.closeIfRetiredAndIdle()
+            handler.value.closeLaterIfIdle()
         }
     }
 
@@ -25,8 +29,12 @@ final class UpstreamGoAwayHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var openStreams = 0
     private var retired = false
+    /// Nil: the connection lives as long as the client connection it serves.
+    private let idleTimeout: TimeAmount?
+    private var idleClose: Scheduled<Void>?
 
-    init(wentAway: @escaping () -> Void) {
+    init(idleTimeout: TimeAmount? = nil, wentAway: @escaping () -> Void) {
+        self.idleTimeout = idleTimeout
         self.wentAway = wentAway
     }
 
@@ -41,6 +49,7 @@ final class UpstreamGoAwayHandler: ChannelInboundHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        idleClose?.cancel()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -55,5 +64,14 @@ final class UpstreamGoAwayHandler: ChannelInboundHandler {
     private func closeIfRetiredAndIdle() {
         guard retired, openStreams <= 0 else { return }
         context?.close(promise: nil)
+    }
+
+    private func closeLaterIfIdle() {
+        guard let idleTimeout, openStreams <= 0, let context else { return }
+        idleClose?.cancel()
+        idleClose = context.eventLoop.assumeIsolated().scheduleTask(in: idleTimeout) {
+            guard self.openStreams <= 0 else { return }
+            self.context?.close(promise: nil)
+        }
     }
 }

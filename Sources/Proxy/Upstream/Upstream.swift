@@ -37,19 +37,41 @@ struct Upstream: Sendable {
         }.map(\.channel)
     }
 
-    /// Whether HTTP/1.1 connections here go back to a pool between requests: plaintext ones do; a mutual TLS
-    /// connection carries one client connection's requests.
-    var poolsHTTP1: Bool { mesh == nil }
-
     /// An HTTP/1.1 connection for one request, on `eventLoop`: for a service, to the endpoint its balancer picks
     /// for this request; an idle one from the loop's pool when there is one (unless `fresh`), else a new one, which
     /// goes back to the pool once a response on it is read in full. A reused connection's pipeline already holds
-    /// its `HTTP1UpstreamHandler`; a new one's is empty.
-    /// - Parameter fresh: open a new connection: a pooled one just failed a request before answering.
-    func leaseHTTP1(on eventLoop: EventLoop, excluding: Set<SocketAddress>, fresh: Bool)
+    /// its `HTTP1UpstreamHandler`; a new one's is empty. To a meshed destination, a request that `shares` is a new
+    /// stream of the shared connection there (`meshStreamPeer` set); one that does not (HTTP/1.0, `Upgrade`,
+    /// `CONNECT`) gets a mutual TLS connection of its own.
+    /// - Parameters:
+    ///   - fresh: open a new connection: a pooled one just failed a request before answering.
+    ///   - shares: the request leaves its connection free for others once answered.
+    func leaseHTTP1(on eventLoop: EventLoop, excluding: Set<SocketAddress>, fresh: Bool, shares: Bool)
         -> EventLoopFuture<UpstreamLease>
     {
-        let pool = poolsHTTP1 ? pools.http1(on: eventLoop).map { NIOLoopBound($0, eventLoop: eventLoop) } : nil
+        if let mesh, shares {
+            let pool = pools.meshStreams(on: eventLoop).map { NIOLoopBound($0, eventLoop: eventLoop) }
+            let open = { @Sendable (address: SocketAddress) -> EventLoopFuture<UpstreamLease> in
+                guard let pool, let contexts = mesh.contexts else {
+                    return eventLoop.makeFailedFuture(MeshHandshakeFailure.noIdentity)
+                }
+                let key = MeshStreamPool.Key(
+                    endpoint: address, expectedPeers: mesh.origination.expectedPeers,
+                    contexts: ObjectIdentifier(contexts))
+                var streams = mesh.origination
+                streams.alpn = .streams
+                return pool.value.openStream(key) {
+                    connectSecured(to: address, on: eventLoop, streams, contexts)
+                }.map { stream, peer in
+                    var lease = UpstreamLease(opened: stream)
+                    lease.meshStreamPeer = peer
+                    return lease
+                }
+            }
+            guard let service else { return open(destination.address) }
+            return service.dial(on: eventLoop, excluding: excluding, connect: open)
+        }
+        let pool = mesh == nil ? pools.http1(on: eventLoop).map { NIOLoopBound($0, eventLoop: eventLoop) } : nil
         let open = { @Sendable (address: SocketAddress) -> EventLoopFuture<UpstreamLease> in
             let key = HTTP1ConnectionPool.Key(direction: direction, endpoint: address)
             if !fresh, let idle = pool?.value.take(key) { return eventLoop.makeSucceededFuture(idle) }
@@ -85,11 +107,26 @@ struct Upstream: Sendable {
     }
 
     private func connect(to address: SocketAddress, on eventLoop: EventLoop) -> EventLoopFuture<Channel> {
+        guard let mesh else { return connectPlain(to: address, on: eventLoop) }
+        return connectSecured(to: address, on: eventLoop, mesh.origination, mesh.contexts).map(\.0)
+    }
+
+    /// A connection with mutual TLS established, and the identity its server proved.
+    private func connectSecured(
+        to address: SocketAddress, on eventLoop: EventLoop, _ origination: MeshOrigination,
+        _ contexts: MeshTLSContexts?
+    ) -> EventLoopFuture<(Channel, SPIFFEID)> {
+        connectPlain(to: address, on: eventLoop).flatMap { channel in
+            originateMeshTLS(on: channel, origination, contexts)
+        }
+    }
+
+    private func connectPlain(to address: SocketAddress, on eventLoop: EventLoop) -> EventLoopFuture<Channel> {
         var bootstrap = ClientBootstrap(group: eventLoop)
         if direction == .inbound, destination.address.protocol == .inet {
             bootstrap = bootstrap.fromInboundDeliverySource()
         }
-        let connected =
+        return
             bootstrap
             .connectTimeout(connectTimeout)
             // TCP_NODELAY is ClientBootstrap's default.
@@ -101,23 +138,19 @@ struct Upstream: Sendable {
                 }
             }
             .connect(to: address)
-        guard let mesh else { return connected }
-        return connected.flatMap { channel in
-            originateMeshTLS(on: channel, mesh.origination, mesh.contexts)
-        }
     }
 
     /// Mutual TLS on a connected channel: the handshake within the connect timeout, the server's leaf under the
     /// X.509-SVID rules and its identity one the plan expects. On failure the channel is closed.
     private func originateMeshTLS(
         on channel: Channel, _ origination: MeshOrigination, _ contexts: MeshTLSContexts?
-    ) -> EventLoopFuture<Channel> {
-        let established = channel.eventLoop.makePromise(of: Channel.self)
+    ) -> EventLoopFuture<(Channel, SPIFFEID)> {
+        let established = channel.eventLoop.makePromise(of: (Channel, SPIFFEID).self)
         let started = ContinuousClock.now
         let end = { (result: Result<SPIFFEID, MeshHandshakeFailure>) in
             meshHandshakeEnded?.value(result, ContinuousClock.now - started)
             switch result {
-            case .success: established.succeed(channel)
+            case .success(let peer): established.succeed((channel, peer))
             case .failure(let failure): established.fail(failure)
             }
         }

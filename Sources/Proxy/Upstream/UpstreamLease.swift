@@ -1,3 +1,4 @@
+import Identity
 import NIOCore
 
 /// An upstream connection as one holder uses it: opened for it, or taken again from a pool. A service's balancer
@@ -8,6 +9,8 @@ struct UpstreamLease: Sendable {
     let reused: Bool
     /// Completes when the holder is done with it: closed, or handed back to the pool.
     let ended: EventLoopFuture<Void>
+    /// A stream of a shared mesh connection, whose server proved to be `peer`: HTTP/1 goes on it translated.
+    var meshStreamPeer: SPIFFEID? = nil
 
     /// A connection opened for its holder alone, which it keeps until it closes.
     init(opened channel: Channel) {

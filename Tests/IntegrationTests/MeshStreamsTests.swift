@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+/// HTTP/1.1 between two meshed pods rides shared mutual TLS HTTP/2 connections: each request of any app connection
+/// is a stream, translated back to HTTP/1.1 for the app in pod B over B's own kept-alive connections; what the app
+/// sends and what the server receives stay the same.
+@Suite struct MeshStreamsTests {
+    /// A counter's value in Prometheus text, 0 when absent.
+    func counter(_ metrics: String, _ series: String) -> Int {
+        metrics.split(separator: "\n").first { $0.hasPrefix(series + " ") }
+            .flatMap { Double($0.split(separator: " ").last ?? "") }.map { Int($0) } ?? 0
+    }
+
+    @Test func clientsThatCloseShareOneMutualTLSConnection() async throws {
+        try await PodTopology.withMesh(b: "") { topology, _ in
+            try topology.startHTTPServer(port: 8081)
+            let loops = ProcessInfo.processInfo.activeProcessorCount
+            let body = String(repeating: "stream", count: 50_000)
+            var answers = [
+                try topology.curlClosing(
+                    host: topology.peerIPv4, port: 8081, "/upload?x=1",
+                    [
+                        "-H", "Transfer-Encoding: chunked", "-H", "X-Repeat: one", "-H", "X-Repeat: two",
+                        "-H", "x-sidecar-orig-proto: HTTP/2", "--data-binary", "@-",
+                    ],
+                    stdin: body)
+            ]
+            for index in 1..<(3 * loops) {
+                answers.append(try topology.curlClosing(host: topology.peerIPv4, port: 8081, "/get/\(index)"))
+            }
+            // Each client was told its connection ends; B's app never was, and never saw our header.
+            #expect(answers.allSatisfy { $0.connection == "close" && $0.echo.headers["connection"] == nil })
+            #expect(answers.allSatisfy { $0.echo.headers["x-sidecar-orig-proto"] == nil })
+            let upload = answers[0].echo
+            #expect(upload.method == "POST" && upload.path == "/upload?x=1" && upload.bodyLength == body.utf8.count)
+            #expect(upload.headers["transfer-encoding"] == "chunked")
+            #expect(
+                upload.headers["x-repeat"] == "one, two" || upload.headers["x-repeat"] == "two", "\(upload.headers)")
+            #expect(upload.headers["host"] == "\(topology.peerIPv4):8081")
+            // One handshake per event loop at most carried them all, and B reused its own connections to the app.
+            let handshakes = counter(
+                try topology.askProxy("/metrics"), #"sidecar_mesh_handshakes_total{direction="outbound",result="ok"}"#)
+            #expect(handshakes >= 1 && handshakes <= loops, "\(handshakes) handshakes for \(answers.count) clients")
+            #expect(Set(answers.map(\.echo.peerPort)).count <= loops, "\(answers.map(\.echo.peerPort))")
+
+            // HTTP/1.0 takes a mutual TLS connection of its own (`sidecar.mesh/http1`), and is served too.
+            let old = try Shell.run(
+                topology.inPod(["curl", "-s", "--http1.0", "-m", "5", "http://\(topology.peerIPv4):8081/old"])
+            ).stdout
+            let echoed = try JSONDecoder().decode(PeerClient.EchoedRequest.self, from: Data(old.utf8))
+            #expect(echoed.path == "/old")
+            let after = counter(
+                try topology.askProxy("/metrics"), #"sidecar_mesh_handshakes_total{direction="outbound",result="ok"}"#)
+            #expect(after == handshakes + 1)
+        }
+    }
+}
