@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-/// HTTP/1.1 between two meshed pods rides shared mutual TLS HTTP/2 connections: each request of any app connection
-/// is a stream, translated back to HTTP/1.1 for the app in pod B over B's own kept-alive connections; what the app
+/// HTTP/1.1 between two meshed pods, with `mtls.shareConnections`, rides shared mutual TLS HTTP/2 connections: each
+/// request of any app connection is a stream, translated back to HTTP/1.1 for the app in pod B over B's own kept-alive connections; what the app
 /// sends and what the server receives stay the same.
 @Suite struct MeshStreamsTests {
     /// A counter's value in Prometheus text, 0 when absent.
@@ -12,7 +12,7 @@ import Testing
     }
 
     @Test func clientsThatCloseShareOneMutualTLSConnection() async throws {
-        try await PodTopology.withMesh(b: "") { topology, _ in
+        try await PodTopology.withMesh(b: "", sharedConnections: true) { topology, _ in
             try topology.startHTTPServer(port: 8081)
             let loops = ProcessInfo.processInfo.activeProcessorCount
             let body = String(repeating: "stream", count: 50_000)

@@ -85,9 +85,7 @@ import Testing
                 port: 8080, identity: identities.frontend, alpn: "sidecar.mesh/tcp", uid: 1337)
             #expect(reached.stdout.contains("\"localPort\": 8080"), "\(reached.stdout) \(reached.stderr)")
 
-            // openssl s_server with B's SVID serves as a meshed upstream to A: it sees A's certificate. HTTP/1.0
-            // gets a mutual TLS connection of its own (`sidecar.mesh/http1`); HTTP/1.1 would be a stream of a shared
-            // HTTP/2 connection, which s_server does not speak.
+            // openssl s_server with B's SVID serves as a meshed upstream to A: it sees A's certificate.
             let server = try topology.start(
                 name: "s_server",
                 topology.inPeer([
@@ -97,14 +95,14 @@ import Testing
                 ]))
             try server.waitForOutput("ACCEPT")
             let page = try Shell.run(
-                topology.inPod(["curl", "-s", "--http1.0", "--max-time", "10", "http://\(topology.upstreamIPv4):9443/"])
+                topology.inPod(["curl", "-s", "--max-time", "10", "http://\(topology.upstreamIPv4):9443/"])
             ).stdout
             #expect(page.contains("TLSv1.3"), "\(page)")
             #expect(page.contains("Client certificate"), "\(page)")
             #expect(page.contains("CN = workload") || page.contains("CN=workload"), "\(page)")
 
-            // A server whose certificate another CA signed fails the handshake: a failed connect, so the client's
-            // request gets 502 from A, and is never sent in plaintext.
+            // A server whose certificate another CA signed fails the handshake: a failed connect, so the relayed
+            // client is reset, never served in plaintext.
             let stranger = try TestIdentity(uris: [Self.orders])
             defer { stranger.remove() }
             let impostor = try topology.start(
@@ -116,10 +114,10 @@ import Testing
             try impostor.waitForOutput("ACCEPT")
             let refused = try Shell.run(
                 topology.inPod([
-                    "curl", "-s", "--http1.0", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10",
+                    "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10",
                     "http://\(topology.upstreamIPv4):9444/",
                 ]), expectSuccess: false)
-            #expect(refused.stdout == "502", "\(refused.status) \(refused.stdout)")
+            #expect(refused.status != 0 && refused.stdout != "200", "\(refused.status) \(refused.stdout)")
             let metrics = try topology.askProxy("/metrics")
             #expect(metrics.contains(#"sidecar_mesh_handshakes_total{direction="outbound",result="tls"}"#))
         }

@@ -298,6 +298,7 @@ import Testing
                   meshCidrs: [10.244.0.0/16]
                   probes: [ { port: 8080, path: /healthz } ]
                   forwardClientCert: true
+                  shareConnections: true
                 services:
                   - { name: pay, address: 10.96.0.20:80, endpoints: [pay.shop:80], mtls: true, identities: ["*/sa/pay"] }
                 policy:
@@ -314,6 +315,7 @@ import Testing
         #expect(configuration.mtls.meshCidrs == [try IPNetwork(parsing: "10.244.0.0/16")])
         #expect(configuration.mtls.probes == [MeshProbe(port: 8080, path: "/healthz")])
         #expect(configuration.mtls.forwardClientCert)
+        #expect(configuration.mtls.shareConnections && !MeshTLS().shareConnections)
         #expect(configuration.services.first?.mtls == true)
         #expect(configuration.services.first?.identities.map(\.description) == ["*/sa/pay"])
         let from = try #require(configuration.inboundPolicy.rules.first?.from)
@@ -333,6 +335,7 @@ import Testing
         ("mtls: { mode: on }", "mtls.mode: 'on' is not one of disable, permissive, strict"),
         ("mtls: { ports: { http: strict } }", "mtls.ports: 'http' is not a port"),
         ("mtls: { forwardClientCert: yes }", "mtls.forwardClientCert: 'yes' is not true or false"),
+        ("mtls: { shareConnections: 1 }", "mtls.shareConnections: '1' is not true or false"),
         ("mtls: { probes: [ { port: 8080 } ] }", "mtls.probes[0]: a probe needs path"),
         (
             "mtls: { probes: [ { port: 8080, path: /a/../b } ] }",

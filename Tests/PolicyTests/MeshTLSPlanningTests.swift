@@ -163,14 +163,23 @@ import Testing
         #expect(plan(pod, .http1, denying).mesh == nil)
     }
 
-    @Test func meshedHTTP1GoesRequestByRequestAndASidecarsStreamsAreTakenApart() throws {
+    @Test func sharedConnectionsTakeMeshedHTTP1RequestByRequestAndASidecarsStreamsApart() throws {
         let meshed = try configuration("\(Self.identity)\nmtls: { meshCidrs: [10.244.0.0/16] }")
+        let sharing = try configuration(
+            "\(Self.identity)\nmtls: { meshCidrs: [10.244.0.0/16], shareConnections: true }")
         let pod = try facts(.outbound, to: "10.244.1.5")
-        // Each request may become a stream of the shared connection; the app's HTTP/2 and bytes are relayed.
-        #expect(plan(pod, .http1, meshed).handling == .http1)
-        #expect(plan(pod, .http2, meshed).handling == .relay)
-        #expect(plan(pod, .opaque, meshed).handling == .relay)
-        #expect(plan(try facts(.outbound, to: "203.0.113.9"), .http1, meshed).handling == .relay)
+        // Unshared, meshed HTTP/1.1 is relayed over a connection of its own, as before.
+        #expect(plan(pod, .http1, meshed).handling == .relay)
+        #expect(plan(pod, .http1, meshed).mesh?.sharesConnections == false)
+        // Shared, each request may become a stream; the app's HTTP/2 and bytes are relayed.
+        #expect(plan(pod, .http1, sharing).handling == .http1)
+        #expect(
+            plan(pod, .http1, sharing).mesh == MeshOrigination(alpn: .http1, expectedPeers: [], sharesConnections: true)
+        )
+        #expect(plan(pod, .http2, sharing).handling == .relay)
+        #expect(plan(pod, .http2, sharing).mesh?.sharesConnections == false)
+        #expect(plan(pod, .opaque, sharing).handling == .relay)
+        #expect(plan(try facts(.outbound, to: "203.0.113.9"), .http1, sharing).handling == .relay)
         // The terminating side reads a shared connection stream by stream, whatever the policy.
         #expect(MeshALPN.streams.inner == .meshStreams && MeshALPN(detected: .meshStreams) == .streams)
         #expect(

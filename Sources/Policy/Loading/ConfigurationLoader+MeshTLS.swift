@@ -2,12 +2,15 @@ import Interception
 import Yams
 
 extension ConfigurationLoader {
-    /// `mtls:`: the mode, per-port modes, the mesh's networks, the plaintext probes and whether the caller is named
-    /// to the app.
+    /// `mtls:`: the mode, per-port modes, the mesh's networks, the plaintext probes, whether the caller is named
+    /// to the app, and whether HTTP/1.1 to the mesh shares connections.
     static func readMeshTLS(_ node: Node, _ reader: inout NodeReader) -> MeshTLS {
         var mtls = MeshTLS()
-        let keys = ["mode", "ports", "meshCidrs", "probes", "forwardClientCert"]
+        let keys = ["mode", "ports", "meshCidrs", "probes", "forwardClientCert", "shareConnections"]
         guard let fields = reader.mapping(node, at: "mtls", keys: keys) else { return mtls }
+        if let node = fields["shareConnections"] {
+            mtls.shareConnections = reader.boolean(node, at: "mtls.shareConnections") ?? false
+        }
         if let node = fields["forwardClientCert"] {
             mtls.forwardClientCert = reader.boolean(node, at: "mtls.forwardClientCert") ?? false
         }

@@ -1,15 +1,19 @@
 import Identity
 
 /// How an outbound connection to a meshed destination is opened: mutual TLS offering `alpn`, and the identities
-/// the server may present.
+/// the server may present; and whether its HTTP/1.1 requests ride shared connections instead.
 public struct MeshOrigination: Sendable, Hashable {
     public var alpn: MeshALPN
     /// Empty: any identity of our own trust domain.
     public var expectedPeers: [IdentityPattern]
+    /// Each HTTP/1.1 request that stays in HTTP is a stream of a shared connection (`sidecar.mesh/streams`);
+    /// HTTP/1.0, `Upgrade` and `CONNECT` still get a connection of their own offering `alpn`.
+    public var sharesConnections: Bool
 
-    public init(alpn: MeshALPN, expectedPeers: [IdentityPattern]) {
+    public init(alpn: MeshALPN, expectedPeers: [IdentityPattern], sharesConnections: Bool = false) {
         self.alpn = alpn
         self.expectedPeers = expectedPeers
+        self.sharesConnections = sharesConnections
     }
 
     /// Whether the server may be `peer`: one of the expected identities, or, when none are given, any identity of

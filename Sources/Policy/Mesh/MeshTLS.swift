@@ -13,6 +13,10 @@ public struct MeshTLS: Sendable, Hashable {
     public var probes: [MeshProbe] = []
     /// Inbound HTTP requests from a mesh caller carry `x-forwarded-client-cert` naming it.
     public var forwardClientCert = false
+    /// Outbound HTTP/1.1 requests to meshed destinations ride shared HTTP/2 connections, a stream each, rather than a
+    /// mutual TLS connection per app connection: no handshake per app connection, at more CPU per request (each
+    /// request is proxied and translated at both ends). Off until that cost is level with a relayed request's.
+    public var shareConnections = false
 
     public init() {}
 

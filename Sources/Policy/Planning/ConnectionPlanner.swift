@@ -40,7 +40,11 @@ public enum ConnectionPlanner {
         {
             return ConnectionPlan(handling: .detectFirst, limit: limit, service: service)
         }
-        let mesh = meshPeers.map { MeshOrigination(alpn: MeshALPN(detected: detected), expectedPeers: $0) }
+        let sharesConnections = configuration.mtls.shareConnections && detected == .http1
+        let mesh = meshPeers.map {
+            MeshOrigination(
+                alpn: MeshALPN(detected: detected), expectedPeers: $0, sharesConnections: sharesConnections)
+        }
         // Where the app is told who called (`mtls.forwardClientCert`), this sidecar vouches for its callers: their
         // HTTP is proxied request by request, so that no client's own `x-forwarded-client-cert` reaches the app.
         // Otherwise HTTP is relayed as it comes, which costs half the CPU per request on the meshed path.
@@ -49,7 +53,7 @@ public enum ConnectionPlanner {
             && configuration.meshMode(forInboundPort: facts.destinationPort) != .disable
         // A meshed destination's HTTP/1.1 requests ride a shared connection as streams, which only requests can;
         // a sidecar's shared connection is taken apart into its requests.
-        let carriesStreams = detected == .meshStreams || (meshPeers != nil && detected == .http1)
+        let carriesStreams = detected == .meshStreams || (meshPeers != nil && sharesConnections)
         let perRequest =
             detected?.isHTTP == true
             && (limit?.limitsRequests == true || service != nil || vouchesForCaller

@@ -31,11 +31,8 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let connection: RequestDecider
     /// Serves one stream of a sidecar's shared connection rather than a client's own connection.
     private let onMeshStream: Bool
-    /// Framing is the upstream's own, so the encoder must not add any.
-    private let encoder = HTTPResponseEncoder(configuration: .preservingFraming)
-    /// After an upgrade request the decoder stops parsing; on removal it passes on what the client sent after it.
-    private var decoder: ByteToMessageHandler<HTTPRequestDecoder>
-    private let pipelining = HTTPServerPipelineHandler()
+    /// The client's own connection's codecs; none on a mesh stream, where NIO's HTTP/2 codec stands in.
+    private var codecs: HTTP1ServerCodecs?
     private var context: ChannelHandlerContext?
     private var state: StateMachine
     /// Completes when the last response written so far has reached the socket.
@@ -57,18 +54,14 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     init(connection: RequestDecider, onMeshStream: Bool = false) {
         self.connection = connection
         self.onMeshStream = onMeshStream
-        decoder = Self.makeDecoder()
-        state = StateMachine(reusesUpstreams: true)
-    }
-
-    private static func makeDecoder() -> ByteToMessageHandler<HTTPRequestDecoder> {
-        ByteToMessageHandler(
-            HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, limitConfiguration: decoderLimits))
+        state = StateMachine(reusesUpstreams: connection.upstream.freesHTTP1Connections)
     }
 
     /// Adds the codecs and this handler at the end of the client pipeline.
     func install(on channel: Channel) throws {
-        try channel.pipeline.syncOperations.addHandlers([encoder, decoder, pipelining, self])
+        let codecs = HTTP1ServerCodecs(decoderLimits: Self.decoderLimits)
+        self.codecs = codecs
+        try channel.pipeline.syncOperations.addHandlers([codecs.encoder, codecs.decoder, codecs.pipelining, self])
     }
 
     /// Adds NIO's HTTP/2-to-HTTP/1 codec and this handler to a stream of a sidecar's shared connection, after
@@ -433,14 +426,14 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// to it, to be parsed and decided as requests.
     /// - Returns: false when the pipeline could not be changed.
     private func resumeParsing(_ context: ChannelHandlerContext) -> Bool {
-        let fresh = Self.makeDecoder()
+        guard let stopped = codecs?.decoder else { return false }
+        let fresh = HTTP1ServerCodecs.makeDecoder(limits: Self.decoderLimits)
         do {
-            try context.pipeline.syncOperations.addHandler(fresh, position: .after(decoder))
+            try context.pipeline.syncOperations.addHandler(fresh, position: .after(stopped))
         } catch {
             return false
         }
-        let stopped = decoder
-        decoder = fresh
+        codecs?.decoder = fresh
         context.pipeline.syncOperations.removeHandler(stopped, promise: nil)
         return true
     }
@@ -456,9 +449,10 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func becomeTunnel(with upstream: HTTP1UpstreamHandler) {
-        guard let context else { return }
+        guard let context, let codecs else { return }
         let tunnel = HTTP1TunnelSwitch(
-            client: context.channel, clientHandlers: [self, pipelining, encoder], clientDecoder: decoder,
+            client: context.channel, clientHandlers: [self, codecs.pipelining, codecs.encoder],
+            clientDecoder: codecs.decoder,
             idleTimeout: TimeAmount(connection.configurations.current.timeouts.idle))
         if tunnel.connect(to: upstream) {
             connection.logger.debug("connection became a tunnel", metadata: connection.logMetadata)

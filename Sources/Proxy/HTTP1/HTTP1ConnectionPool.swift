@@ -78,7 +78,4 @@ final class HTTP1ConnectionPool {
     private func endLease(of channel: Channel) {
         leases.removeValue(forKey: ObjectIdentifier(channel))?.succeed()
     }
-
-    /// Idle connections waiting, over every destination.
-    var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }
 }

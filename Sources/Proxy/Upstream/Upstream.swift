@@ -37,19 +37,26 @@ struct Upstream: Sendable {
         }.map(\.channel)
     }
 
+    /// Whether an HTTP/1.1 request leaves its connection free for any client's next once answered: plaintext
+    /// connections go back to a pool, and shared mesh connections carry it as a stream; otherwise a meshed
+    /// destination's mutual TLS connection serves one client connection's requests until either closes (a handshake
+    /// per request would cost more than it saves).
+    var freesHTTP1Connections: Bool { mesh?.origination.sharesConnections ?? true }
+
     /// An HTTP/1.1 connection for one request, on `eventLoop`: for a service, to the endpoint its balancer picks
     /// for this request; an idle one from the loop's pool when there is one (unless `fresh`), else a new one, which
     /// goes back to the pool once a response on it is read in full. A reused connection's pipeline already holds
-    /// its `HTTP1UpstreamHandler`; a new one's is empty. To a meshed destination, a request that `shares` is a new
-    /// stream of the shared connection there (`meshStreamPeer` set); one that does not (HTTP/1.0, `Upgrade`,
-    /// `CONNECT`) gets a mutual TLS connection of its own.
+    /// its `HTTP1UpstreamHandler`; a new one's is empty. To a meshed destination that shares connections, a
+    /// request that `shares` is a new stream of the shared connection there (`meshStreamPeer` set); one that does
+    /// not (HTTP/1.0, `Upgrade`, `CONNECT`) gets a mutual TLS connection of its own, as every request does where
+    /// connections are not shared.
     /// - Parameters:
     ///   - fresh: open a new connection: a pooled one just failed a request before answering.
     ///   - shares: the request leaves its connection free for others once answered.
     func leaseHTTP1(on eventLoop: EventLoop, excluding: Set<SocketAddress>, fresh: Bool, shares: Bool)
         -> EventLoopFuture<UpstreamLease>
     {
-        if let mesh, shares {
+        if let mesh, mesh.origination.sharesConnections, shares {
             let pool = pools.meshStreams(on: eventLoop).map { NIOLoopBound($0, eventLoop: eventLoop) }
             let open = { @Sendable (address: SocketAddress) -> EventLoopFuture<UpstreamLease> in
                 guard let pool, let contexts = mesh.contexts else {

@@ -24,9 +24,11 @@ struct MeshIdentities {
 extension PodTopology {
     /// Pod B (the peer) with its rules and its proxy (`configuration` after its identity), and, when `meshA`, pod A
     /// with its rules and a proxy that meshes connections to B; then `body`.
-    /// - Parameter bCapture: more `sidecar-init install` options for B.
+    /// - Parameters:
+    ///   - bCapture: more `sidecar-init install` options for B.
+    ///   - sharedConnections: A carries HTTP/1.1 to B as streams of shared connections (`mtls.shareConnections`).
     static func withMesh(
-        b configuration: String, bCapture: [String] = [], meshA: Bool = true,
+        b configuration: String, bCapture: [String] = [], meshA: Bool = true, sharedConnections: Bool = false,
         _ body: (PodTopology, MeshIdentities) async throws -> Void
     ) async throws {
         let identities = try MeshIdentities()
@@ -39,7 +41,8 @@ extension PodTopology {
                 try topology.sidecarInit("install")
                 try topology.startProxy(
                     configuration: identities.frontend.configuration
-                        + "mtls: { meshCidrs: [\(topology.peerIPv4)/32, \(topology.upstreamIPv4)/32] }\n")
+                        + "mtls: { meshCidrs: [\(topology.peerIPv4)/32, \(topology.upstreamIPv4)/32]"
+                        + (sharedConnections ? ", shareConnections: true }\n" : " }\n"))
             }
             try await body(topology, identities)
         }
