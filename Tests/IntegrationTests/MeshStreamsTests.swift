@@ -54,4 +54,38 @@ import Testing
             #expect(after == handshakes + 1)
         }
     }
+
+    /// The app in pod B gets the same request whether pod A's sidecar carried it as a stream of a shared connection
+    /// or it came straight from A (the proxy's uid, which A's rules leave alone, relayed untouched by B): method,
+    /// target, headers and their order of values, body and its chunked framing. Only the client's `Connection` is
+    /// its own hop's, and `traceparent` names the sidecars' span (as for any request they proxy).
+    @Test func theAppReceivesWhatItWouldWithoutTheSidecars() async throws {
+        try await PodTopology.withMesh(b: "", sharedConnections: true) { topology, _ in
+            try topology.startHTTPServer(port: 8081)
+            let request =
+                "POST /items?id=7&q=%20a%2Fb HTTP/1.1\r\nHost: orders.shop:8081\r\nX-Trace: one\r\n"
+                + "Content-Type: application/json\r\nX-Trace: two\r\nTransfer-Encoding: chunked\r\n"
+                + "Connection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+            func echo(uid: Int?) throws -> PeerClient.EchoedRequest {
+                let exchange = try PeerClient.httpRaw(
+                    topology.inPod(uid: uid, []), host: topology.peerIPv4, port: 8081, request)
+                let body = exchange.received.components(separatedBy: "\r\n\r\n").dropFirst().joined()
+                return try JSONDecoder().decode(PeerClient.EchoedRequest.self, from: Data(body.utf8))
+            }
+            let meshed = try echo(uid: nil)
+            let direct = try echo(uid: 1337)
+            #expect(meshed.method == direct.method && meshed.path == direct.path)
+            #expect(meshed.bodyLength == 11 && meshed.bodySha256 == direct.bodySha256)
+            var meshedHeaders = meshed.headers
+            var directHeaders = direct.headers
+            meshedHeaders["connection"] = nil
+            directHeaders["connection"] = nil
+            let traceparent = meshedHeaders.removeValue(forKey: "traceparent")
+            #expect(traceparent?.hasPrefix("00-") == true)
+            #expect(meshedHeaders == directHeaders)
+            let handshakes = counter(
+                try topology.askProxy("/metrics"), #"sidecar_mesh_handshakes_total{direction="outbound",result="ok"}"#)
+            #expect(handshakes == 1, "the request did not go through A's shared connection")
+        }
+    }
 }

@@ -117,6 +117,7 @@ enum PeerClient {
         var localPort: Int
         var peerPort: Int
         var bodyLength: Int
+        var bodySha256: String?
         var headers: [String: String]
     }
 
