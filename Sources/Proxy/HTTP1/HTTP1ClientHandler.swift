@@ -11,9 +11,9 @@ import Telemetry
 /// Each request is checked (framing and Host, against smuggling), then decided with the configuration in force when
 /// it arrives. A denied request gets a `403` naming the rule and the connection stays usable; an allowed one goes to
 /// the original destination (or the endpoint its service's balancer picks for it) over a kept-alive connection from
-/// the event loop's pool, handed back once its response is read; a mutual TLS upstream is opened for the first
-/// allowed request and kept while both sides keep it. Requests are answered one at a time, in order (`HTTPServerPipelineHandler` holds pipelined ones
-/// back). An upgrade that the upstream accepts with `101`, or an allowed `CONNECT`, turns the connection into a byte
+/// the event loop's pool, handed back once its response is read, or as a stream of a shared mesh connection; a
+/// mutual TLS connection of its own is opened for the first allowed request and kept while both sides keep it.
+/// Requests are answered one at a time, in order (`HTTPServerPipelineHandler` holds pipelined ones back). An upgrade that the upstream accepts with `101`, or an allowed `CONNECT`, turns the connection into a byte
 /// tunnel. Back-pressure holds both ways: a side that cannot take more stops reads on the other.
 ///
 /// On a sidecar's shared connection, one handler serves each stream that carries an app's HTTP/1.1 request
@@ -367,12 +367,9 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                         handler = HTTP1UpstreamHandler(client: self, pool: nil, onMeshStream: true)
                         try handler.install(on: channel)
                     } else {
-                        let pool = upstream.mesh == nil ? upstream.pools.http1(on: loop) : nil
                         handler = HTTP1UpstreamHandler(
                             client: self,
-                            pool: channel.remoteAddress.flatMap { address in
-                                pool.map { ($0, .init(direction: upstream.direction, endpoint: address)) }
-                            })
+                            pool: lease.poolKey.flatMap { key in upstream.pools.http1(on: loop).map { ($0, key) } })
                         try handler.install(on: channel)
                     }
                 } catch {

@@ -38,7 +38,7 @@ final class HTTP1ConnectionPool {
         while var waiting = idle[key], let newest = waiting.popLast() {
             idle[key] = waiting.isEmpty ? nil : waiting
             newest.expiry.cancel()
-            if newest.channel.isActive { return lease(newest.channel, reused: true) }
+            if newest.channel.isActive { return lease(newest.channel, key: key, reused: true) }
         }
         return nil
     }
@@ -46,13 +46,15 @@ final class HTTP1ConnectionPool {
     /// A connection just opened to `key`, leased to whoever opened it; it may come back once its response is read.
     func lease(opened channel: Channel, key: Key) -> UpstreamLease {
         channel.closeFuture.assumeIsolated().whenComplete { _ in self.closed(channel, key: key) }
-        return lease(channel, reused: false)
+        return lease(channel, key: key, reused: false)
     }
 
-    private func lease(_ channel: Channel, reused: Bool) -> UpstreamLease {
+    private func lease(_ channel: Channel, key: Key, reused: Bool) -> UpstreamLease {
         let ended = eventLoop.makePromise(of: Void.self)
         leases[ObjectIdentifier(channel)] = ended
-        return UpstreamLease(channel: channel, reused: reused, ended: ended.futureResult)
+        var lease = UpstreamLease(channel: channel, reused: reused, ended: ended.futureResult)
+        lease.poolKey = key
+        return lease
     }
 
     /// Back from its holder with its last response read in full: kept for the next request to `key`, or closed when

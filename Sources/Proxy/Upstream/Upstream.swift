@@ -25,7 +25,7 @@ struct Upstream: Sendable {
     /// Told, on the client's event loop, how each mesh handshake ended (the server's identity, or why it failed) and
     /// how long it took.
     let meshHandshakeEnded: NIOLoopBound<(Result<SPIFFEID, MeshHandshakeFailure>, Duration) -> Void>?
-    /// Where kept-alive HTTP/1.1 connections wait for the next request.
+    /// Where kept-alive HTTP/1.1 connections wait for the next request, and shared mesh connections carry streams.
     let pools: UpstreamPools
 
     /// Connects on `eventLoop` (the client's, so both sides share one loop and need no locks).

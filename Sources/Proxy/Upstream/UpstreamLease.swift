@@ -11,6 +11,9 @@ struct UpstreamLease: Sendable {
     let ended: EventLoopFuture<Void>
     /// A stream of a shared mesh connection, whose server proved to be `peer`: HTTP/1 goes on it translated.
     var meshStreamPeer: SPIFFEID? = nil
+    /// Where in its event loop's HTTP/1.1 pool the connection goes back once a response on it is read in full; nil
+    /// for one that is not pooled.
+    var poolKey: HTTP1ConnectionPool.Key? = nil
 
     /// A connection opened for its holder alone, which it keeps until it closes.
     init(opened channel: Channel) {
