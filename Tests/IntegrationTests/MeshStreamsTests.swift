@@ -16,18 +16,9 @@ import Testing
             try topology.startHTTPServer(port: 8081)
             let loops = ProcessInfo.processInfo.activeProcessorCount
             let body = String(repeating: "stream", count: 50_000)
-            var answers = [
-                try topology.curlClosing(
-                    host: topology.peerIPv4, port: 8081, "/upload?x=1",
-                    [
-                        "-H", "Transfer-Encoding: chunked", "-H", "X-Repeat: one", "-H", "X-Repeat: two",
-                        "-H", "x-sidecar-orig-proto: HTTP/2", "--data-binary", "@-",
-                    ],
-                    stdin: body)
-            ]
-            for index in 1..<(3 * loops) {
-                answers.append(try topology.curlClosing(host: topology.peerIPv4, port: 8081, "/get/\(index)"))
-            }
+            let answers = try topology.closingClients(
+                host: topology.peerIPv4, port: 8081, count: 3 * loops, upload: "/upload?x=1", body: body,
+                headers: ["X-Repeat: one", "X-Repeat: two", "x-sidecar-orig-proto: HTTP/2"])
             // Each client was told its connection ends; B's app never was, and never saw our header.
             #expect(answers.allSatisfy { $0.connection == "close" && $0.echo.headers["connection"] == nil })
             #expect(answers.allSatisfy { $0.echo.headers["x-sidecar-orig-proto"] == nil })

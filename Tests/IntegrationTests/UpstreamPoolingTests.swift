@@ -23,14 +23,8 @@ import Testing
             // sockets: three times as many clients as loops show the reuse.
             let loops = ProcessInfo.processInfo.activeProcessorCount
             let body = String(repeating: "chunk", count: 40_000)
-            var answers = [
-                try topology.curlClosing(
-                    host: topology.upstreamIPv4, port: 9080, "/upload",
-                    ["-H", "Transfer-Encoding: chunked", "--data-binary", "@-"], stdin: body)
-            ]
-            for index in 1..<(3 * loops) {
-                answers.append(try topology.curlClosing(host: topology.upstreamIPv4, port: 9080, "/get/\(index)"))
-            }
+            let answers = try topology.closingClients(
+                host: topology.upstreamIPv4, port: 9080, count: 3 * loops, upload: "/upload", body: body)
             // Each client asked to close and was told its connection ends; the server never was.
             #expect(answers.allSatisfy { $0.connection == "close" && $0.echo.headers["connection"] == nil })
             let ports = Set(answers.map(\.echo.peerPort))

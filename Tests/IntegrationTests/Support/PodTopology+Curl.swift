@@ -17,4 +17,17 @@ extension PodTopology {
         let connection = parts.first?.split(separator: "\r\n").first { $0.lowercased().hasPrefix("connection:") }
         return (echo, connection.map { String($0.dropFirst("connection:".count)).trimmingCharacters(in: .whitespaces) })
     }
+
+    /// `count` clients in turn, each on a connection of its own that asks to close: the first uploads `body` to
+    /// `upload` chunked, with `headers` (curl's `-H`), the others GET a path each.
+    func closingClients(
+        host: String, port: Int, count: Int, upload: String, body: String, headers: [String] = []
+    ) throws -> [(echo: PeerClient.EchoedRequest, connection: String?)] {
+        let chunked = ["-H", "Transfer-Encoding: chunked"] + headers.flatMap { ["-H", $0] } + ["--data-binary", "@-"]
+        var answers = [try curlClosing(host: host, port: port, upload, chunked, stdin: body)]
+        for index in 1..<count {
+            answers.append(try curlClosing(host: host, port: port, "/get/\(index)"))
+        }
+        return answers
+    }
 }
