@@ -18,7 +18,19 @@ final class MeshStreamPool {
     struct Key: Hashable {
         let endpoint: SocketAddress
         let expectedPeers: [IdentityPattern]
-        let contexts: ObjectIdentifier
+        /// Held, not only named: a later identity's contexts can never take its place at the same address.
+        let contexts: MeshTLSContexts
+
+        static func == (left: Key, right: Key) -> Bool {
+            left.endpoint == right.endpoint && left.expectedPeers == right.expectedPeers
+                && left.contexts === right.contexts
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(endpoint)
+            hasher.combine(expectedPeers)
+            hasher.combine(ObjectIdentifier(contexts))
+        }
     }
 
     /// A shared connection, with the identity its server proved and the streams it carries now.

@@ -63,8 +63,7 @@ struct Upstream: Sendable {
                     return eventLoop.makeFailedFuture(MeshHandshakeFailure.noIdentity)
                 }
                 let key = MeshStreamPool.Key(
-                    endpoint: address, expectedPeers: mesh.origination.expectedPeers,
-                    contexts: ObjectIdentifier(contexts))
+                    endpoint: address, expectedPeers: mesh.origination.expectedPeers, contexts: contexts)
                 var streams = mesh.origination
                 streams.alpn = .streams
                 return pool.value.openStream(key) {
