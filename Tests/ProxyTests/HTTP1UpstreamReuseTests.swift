@@ -4,9 +4,9 @@ import Testing
 
 @testable import Proxy
 
-/// An HTTP/1.1 client connection whose upstream connections go back to a pool between requests: which responses
-/// free their connection, what a client's `Connection: close` ends, and how a pooled connection the server had
-/// closed is met.
+/// An HTTP/1.1 client connection whose upstream connections go back to a pool: which responses free their
+/// connection, what a client's `Connection: close` ends, when a kept-alive client keeps its connection, and how a
+/// pooled connection the server had closed is met.
 @Suite struct HTTP1UpstreamReuseTests {
     typealias Machine = HTTP1ConnectionStateMachine<String, Int>
 
@@ -23,9 +23,12 @@ import Testing
         return filtered
     }
 
-    /// A pooling machine whose request `r1` went on connection 1 (`reused` if taken from the pool) and ended.
-    func sent(_ filtered: HTTP1RequestFilter, reused: Bool = false) -> Machine {
-        var machine = Machine(reusesUpstreams: true)
+    /// A machine that takes a connection per request (as to a service), whose request `r1` went on connection 1
+    /// (`reused` if taken from the pool) and ended.
+    func sent(_ filtered: HTTP1RequestFilter, reused: Bool = false, upstreams: HTTP1UpstreamUse = .perRequest)
+        -> Machine
+    {
+        var machine = Machine(upstreams: upstreams)
         _ = machine.requestHead()
         _ = machine.forward(
             filtered, as: filtered.head, reporting: "r1", grpc: false, retries: 0, responseTimeout: nil)
@@ -162,5 +165,78 @@ import Testing
         let closeOnly = request(.GET, [("Connection", "close")]).forwarded(
             traceparent: "t", clientCertificate: .untouched, keepingUpstreamOpen: true)
         #expect(!closeOnly.headers.contains(name: "connection"))
+    }
+
+    @Test func aKeepAliveClientKeepsItsPooledConnectionUntilItLeaves() {
+        var machine = sent(request(), upstreams: .pooled)
+        guard case .endResponse(_, "r1", 200, nil, .keepOpen) = respond(&machine) else {
+            Issue.record("a kept-alive client's connection was handed back between its requests")
+            return
+        }
+        guard case .decide(waitsForUpstream: false) = machine.requestHead() else {
+            Issue.record("the next request would wait for a connection")
+            return
+        }
+        let next = request()
+        guard
+            case .writeUpstream(_, to: 1) = machine.forward(
+                next, as: next.head, reporting: "r2", grpc: false, retries: 0, responseTimeout: nil)
+        else {
+            Issue.record("the next request did not go on the kept connection")
+            return
+        }
+        _ = machine.requestEnd(nil)
+        _ = respond(&machine)
+        guard case .releaseUpstream(1) = machine.clientClosed() else {
+            Issue.record("the client's leaving did not hand the connection back")
+            return
+        }
+    }
+
+    @Test func aClientLeavingMidExchangeNeverHandsItsConnectionBack() {
+        var machine = sent(request(), upstreams: .pooled)
+        guard case .closeUpstream(1, abortively: true) = machine.clientClosed() else {
+            Issue.record("a connection with a request on it was not cut")
+            return
+        }
+    }
+
+    @Test func aServerClosingAKeptConnectionLeavesTheClientOpen() {
+        var machine = sent(request(), upstreams: .pooled)
+        _ = respond(&machine)
+        guard case .none = machine.upstreamClosed(abortively: false, endpoint: endpoint, mayRetry: { _ in false })
+        else {
+            Issue.record("the server's close was passed on to the client")
+            return
+        }
+        guard case .decide(waitsForUpstream: true) = machine.requestHead() else {
+            Issue.record("the next request did not take another connection")
+            return
+        }
+    }
+
+    @Test func aRequestOnAKeptConnectionTheServerClosedGoesAgainOnANewOne() {
+        var machine = sent(request(), upstreams: .pooled)
+        _ = respond(&machine)
+        _ = machine.requestHead()
+        let next = request()
+        _ = machine.forward(next, as: next.head, reporting: "r2", grpc: false, retries: 0, responseTimeout: nil)
+        _ = machine.requestEnd(nil)
+        guard
+            case .retry(let retry) = machine.upstreamClosed(
+                abortively: false, endpoint: endpoint, mayRetry: { _ in false })
+        else {
+            Issue.record("the request was not sent again")
+            return
+        }
+        #expect(retry.fresh)
+    }
+
+    @Test func aPooledClientThatAsksToCloseHandsItsConnectionBackAtOnce() {
+        var machine = sent(request(.GET, [("Connection", "close")]), upstreams: .pooled)
+        guard case .endResponse(_, "r1", 200, 1, .close) = respond(&machine) else {
+            Issue.record("the connection was not handed back with the client's close")
+            return
+        }
     }
 }

@@ -54,7 +54,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     init(connection: RequestDecider, onMeshStream: Bool = false) {
         self.connection = connection
         self.onMeshStream = onMeshStream
-        state = StateMachine(reusesUpstreams: connection.upstream.freesHTTP1Connections)
+        state = StateMachine(upstreams: connection.upstream.http1Use)
     }
 
     /// Adds the codecs and this handler at the end of the client pipeline.
@@ -192,7 +192,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     filtered,
                     as: filtered.forwarded(
                         traceparent: request.trace.traceparent, clientCertificate: request.clientCertificate,
-                        keepingUpstreamOpen: state.reusesUpstreams),
+                        keepingUpstreamOpen: state.upstreams != .ownConnection),
                     reporting: request,
                     grpc: request.grpc, retries: connection.upstream.retries, responseTimeout: responseTimeout))
         }
@@ -338,6 +338,8 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if let context { closeOnceWritten(context) }
         case .closeUpstream(let upstream, let abortively):
             upstream.close(abortively: abortively)
+        case .releaseUpstream(let upstream):
+            upstream.handBack()
         case .abort(let upstream):
             upstream?.close(abortively: true)
             context?.channel.reset()

@@ -7,11 +7,10 @@ import Policy
 /// (keep-alive, denial, retry, timeout, upgrade, a side closing) is tested without one; the handler only carries
 /// actions out.
 ///
-/// Requests are answered one at a time, in order. An allowed request goes to an upstream connection: with
-/// `reusesUpstreams`, one taken for it alone and handed back (to a pool) once its response is read in full, so the
-/// client's connection and the upstream's are each other's no longer (a close on one does not end the other);
-/// otherwise one opened for the first request and kept for those after it. Generic over what names a request (its
-/// report) and an upstream connection.
+/// Requests are answered one at a time, in order. An allowed request goes to an upstream connection used as
+/// `upstreams` says: a pooled one is handed back only once a response on it is read in full, and then the client's
+/// connection and the upstream's are each other's no longer (a close on one does not end the other). Generic over
+/// what names a request (its report) and an upstream connection.
 struct HTTP1ConnectionStateMachine<Request, Connection> {
     /// Where the parts of the request being read go.
     private enum RequestState {
@@ -135,12 +134,13 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
         case upstreamGone(feedback: Int?, reporting: Request?, reset: Bool)
         case closeOnceWritten
         case closeUpstream(Connection, abortively: Bool)
+        /// Hand the connection back to the pool: its last response was read in full.
+        case releaseUpstream(Connection)
         /// The exchange cannot complete: cut the upstream connection, if any, and reset the client.
         case abort(closingUpstream: Connection?)
     }
 
-    /// Upstream connections go back to a pool between requests.
-    let reusesUpstreams: Bool
+    let upstreams: HTTP1UpstreamUse
     private var request = RequestState.idle
     private var upstream = HTTP1UpstreamSlot<Connection>.empty
     private var exchange: Exchange?
@@ -153,12 +153,16 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
 
     var connectedUpstream: Connection? { upstream.connection }
 
+    /// The connection in the slot has a response read in full behind it and no request on it: the pool may have it
+    /// back.
+    private var upstreamIsFree = false
+
     /// The request that waits for a connection leaves it free for others once answered (it may be a stream of a
     /// shared connection).
     var exchangeSharesUpstream: Bool { exchange?.mayReuseUpstream ?? false }
 
-    init(reusesUpstreams: Bool = false) {
-        self.reusesUpstreams = reusesUpstreams
+    init(upstreams: HTTP1UpstreamUse = .ownConnection) {
+        self.upstreams = upstreams
     }
 
     // MARK: Requests
@@ -211,8 +215,12 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
         exchange = Exchange(
             request: reporting, method: head.method, grpc: grpc, leavesHTTP: filtered.leavesHTTP,
             responseTimeout: responseTimeout, replay: replayable ? head : nil,
-            mayReuseUpstream: reusesUpstreams && filtered.head.version == .http1_1 && !filtered.leavesHTTP,
+            mayReuseUpstream: upstreams != .ownConnection && filtered.head.version == .http1_1
+                && !filtered.leavesHTTP,
             retriesLeft: replayable ? retries : 0)
+        // On a connection kept from the last request, the server may have closed it meanwhile, as a pooled one.
+        if upstreamIsFree { exchange?.reusedUpstream = true }
+        upstreamIsFree = false
         return send(.head(head))
     }
 
@@ -296,6 +304,14 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
         abortively: Bool, endpoint: SocketAddress?, mayRetry: (Set<SocketAddress>) -> Bool
     ) -> Action {
         if let retry = retryOnNewConnection(from: endpoint) { return .retry(retry) }
+        // A kept connection the server closed between requests, its last response read in full: the next request
+        // takes another; the client's connection is its own. (One the server had said it would close, the client
+        // was told so, and its close is passed on below.)
+        if upstreamIsFree, exchange == nil, request == .idle {
+            upstream = .empty
+            upstreamIsFree = false
+            return .none
+        }
         var feedback: Int?
         if let exchange, !exchange.responseStarted, endpoint != nil {
             feedback = 502
@@ -415,8 +431,12 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
         // Read in full, with the request sent in full: the connection is free for any client's next request.
         var released: Connection?
         if current.mayReuseUpstream, current.responseKeepsAlive, request == .idle {
-            released = upstream.close()
-            upstream = .empty
+            if upstreams == .perRequest || closeAfterResponse {
+                released = upstream.close()
+                upstream = .empty
+            } else {
+                upstreamIsFree = true
+            }
         }
         // A request that asked to leave HTTP and was answered otherwise: what the client sent after it is read as
         // requests again, each decided on its own; if that cannot be, the connection ends.
@@ -478,6 +498,7 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
     mutating func clientClosed() -> Action {
         let aborted = exchange != nil || request == .forwarding
         guard let open = upstream.close() else { return .none }
+        if upstreamIsFree && !aborted { return .releaseUpstream(open) }
         return .closeUpstream(open, abortively: aborted)
     }
 }

@@ -37,11 +37,13 @@ struct Upstream: Sendable {
         }.map(\.channel)
     }
 
-    /// Whether an HTTP/1.1 request leaves its connection free for any client's next once answered: plaintext
-    /// connections go back to a pool, and shared mesh connections carry it as a stream; otherwise a meshed
-    /// destination's mutual TLS connection serves one client connection's requests until either closes (a handshake
-    /// per request would cost more than it saves).
-    var freesHTTP1Connections: Bool { mesh?.origination.sharesConnections ?? true }
+    /// How an HTTP/1.1 client connection uses its connections here: a stream of a shared mesh connection, or a
+    /// service's endpoint, per request; a meshed destination's own mutual TLS connection for the client's life;
+    /// otherwise a pooled one, kept while the client keeps its connection alive.
+    var http1Use: HTTP1UpstreamUse {
+        if let mesh { return mesh.origination.sharesConnections ? .perRequest : .ownConnection }
+        return service == nil ? .pooled : .perRequest
+    }
 
     /// An HTTP/1.1 connection for one request, on `eventLoop`: for a service, to the endpoint its balancer picks
     /// for this request; an idle one from the loop's pool when there is one (unless `fresh`), else a new one, which
