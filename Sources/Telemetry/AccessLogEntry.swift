@@ -20,8 +20,11 @@ public struct AccessLogEntry: Sendable, Codable, Equatable {
     public var source: String
     /// The original destination, as the app dialled it.
     public var destination: String?
-    /// The address the proxy connected to for it.
+    /// The address the proxy connected to for it (for a request, the endpoint that answered it).
     public var upstream: String?
+    /// Requests: the upstream connection that carried it, by its local address; requests carried by one pooled or
+    /// shared connection name the same one.
+    public var upstreamConnection: String?
     /// `tls`, `http1`, `http2` or `opaque` when detected.
     public var `protocol`: String?
     public var sni: String?

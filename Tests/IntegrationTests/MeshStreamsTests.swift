@@ -1,9 +1,9 @@
 import Foundation
 import Testing
 
-/// HTTP/1.1 between two meshed pods, with `mtls.shareConnections`, rides shared mutual TLS HTTP/2 connections: each
-/// request of any app connection is a stream, translated back to HTTP/1.1 for the app in pod B over B's own kept-alive connections; what the app
-/// sends and what the server receives stay the same.
+/// HTTP between two meshed pods, with `mtls.shareConnections`, rides shared mutual TLS HTTP/2 connections: each
+/// request of any app connection is a stream (HTTP/1.1 translated back for the app in pod B over B's own kept-alive
+/// connections, HTTP/2 and gRPC as they are); what the app sends and what the server receives stay the same.
 @Suite struct MeshStreamsTests {
     /// A counter's value in Prometheus text, 0 when absent.
     func counter(_ metrics: String, _ series: String) -> Int {
@@ -77,6 +77,57 @@ import Testing
             let handshakes = counter(
                 try topology.askProxy("/metrics"), #"sidecar_mesh_handshakes_total{direction="outbound",result="ok"}"#)
             #expect(handshakes == 1, "the request did not go through A's shared connection")
+        }
+    }
+
+    /// gRPC across two meshed pods rides the shared connections too: unary and bidirectional streaming calls of three
+    /// app connections (grpcio channels, one after the other) arrive intact, and calls of different app connections
+    /// ride one shared connection (A's access log names the connection that carried each).
+    @Test func grpcCallsOfManyAppConnectionsRideTheSharedConnections() async throws {
+        let accessLog = try AccessLogFile()
+        try await PodTopology.withMesh(b: "", sharedConnections: true, aArguments: ["--access-log", accessLog.path]) {
+            topology, _ in
+            try topology.startGRPCServer(port: 9305)
+            for _ in 0..<3 {
+                let calls = try topology.grpcCalls(port: 9305, ["Say", "Chat", "Say"])
+                #expect(calls.map(\.code) == ["OK", "OK", "OK"], "\(calls)")
+                #expect(calls.map(\.reply) == ["hello", "ONE|TWO|THREE", "hello"])
+            }
+            let requests = try accessLog.entries { $0.filter { $0["kind"] as? String == "request" }.count == 9 }
+                .filter { $0["kind"] as? String == "request" }
+            #expect(requests.count == 9)
+            #expect(requests.allSatisfy { $0["peerIdentity"] as? String == MutualTLSTests.orders }, "\(requests)")
+            // Which app connections (by source) each shared connection carried calls of.
+            let appConnections = Dictionary(grouping: requests) { $0["upstreamConnection"] as? String ?? "none" }
+                .mapValues { Set($0.compactMap { $0["source"] as? String }) }
+            #expect(appConnections["none"] == nil)
+            #expect(appConnections.values.contains { $0.count >= 2 }, "\(appConnections)")
+        }
+    }
+
+    /// HTTP/2 clients across two meshed pods over the shared connections: each of h2load's 400 requests, 8 at a time
+    /// on 4 connections, is answered, and nghttp's gRPC-shaped call gets its answer and trailers.
+    @Test func http2ClientsStreamsRideTheSharedConnections() async throws {
+        try await PodTopology.withMesh(b: "", sharedConnections: true) { topology, _ in
+            try topology.startHTTP2Server(port: 9443)
+            let base = "http://\(topology.upstreamIPv4):9443"
+            let load = try Shell.run(topology.inPod(["h2load", "-n", "400", "-c", "4", "-m", "8", "\(base)/"]))
+            #expect(load.stdout.contains("400 succeeded, 0 failed, 0 errored"), "\(load.stdout)")
+            #expect(load.stdout.contains("status codes: 400 2xx"), "\(load.stdout)")
+            let body = try topology.writeReadableFile(named: "\(topology.pod)-grpc-body", "hello")
+            let call = try Shell.run(
+                topology.inPod([
+                    "nghttp", "-nv", "--timeout=10", "-d", body, "-H", "content-type: application/grpc", "-H",
+                    "te: trailers", "\(base)/echo.Echo/Say",
+                ]))
+            let streams = HTTP2Trace(call.stdout)
+            #expect(streams.status(of: "/echo.Echo/Say") == 200, "\(call.stdout)")
+            #expect(streams.field("grpc-status", of: "/echo.Echo/Say") == "0", "the trailers crossed")
+            // At most the pool's four connections per event loop carried the five app connections' streams.
+            let loops = ProcessInfo.processInfo.activeProcessorCount
+            let handshakes = counter(
+                try topology.askProxy("/metrics"), #"sidecar_mesh_handshakes_total{direction="outbound",result="ok"}"#)
+            #expect(handshakes >= 1 && handshakes <= 4 * loops, "\(handshakes) handshakes")
         }
     }
 }

@@ -12,8 +12,7 @@ import Testing
     @Test func metricsAccessLogAndStatsDescribeKnownTraffic() async throws {
         try await PodTopology.with { topology in
             try topology.sidecarInit("install")
-            let accessLog = try topology.writeReadableFile(named: "\(topology.pod)-access.log", "")
-            try FileManager.default.setAttributes([.posixPermissions: 0o666], ofItemAtPath: accessLog)
+            let accessLog = try AccessLogFile()
             try topology.startProxy(
                 configuration: """
                     policy:
@@ -21,7 +20,7 @@ import Testing
                         rules:
                           - { action: deny, name: no-9001, ports: [9001] }
                           - { action: deny, name: no-admin, http: { pathPrefix: /admin } }
-                    """, arguments: ["--access-log", accessLog])
+                    """, arguments: ["--access-log", accessLog.path])
             try topology.startServer(inPod: false, port: 9000)
             try topology.startServer(inPod: false, port: 9001)
             try topology.startHTTPServer(port: 9080)
@@ -57,7 +56,7 @@ import Testing
             #expect(value(samples, "sidecar_http_requests_total", ["method": "GET", "status": "2xx"]) == 1)
             #expect(value(samples, "sidecar_upstream_connect_duration_seconds_count", [:]) >= 1)
 
-            let entries = try accessLogEntries(accessLog) { $0.contains { $0["path"] as? String == "/ok" } }
+            let entries = try accessLog.entries { $0.contains { $0["path"] as? String == "/ok" } }
             let connection = try #require(entries.first { $0["destination"] as? String == upstream9000 })
             #expect(connection["kind"] as? String == "connection")
             #expect(connection["outcome"] as? String == "forwarded")
@@ -68,6 +67,12 @@ import Testing
             #expect(denied["status"] as? Int == 403)
             #expect(denied["rule"] as? String == "no-admin")
             #expect(denied["method"] as? String == "GET")
+            #expect(denied["upstream"] == nil && denied["upstreamConnection"] == nil, "answered by the proxy")
+            // The request names the connection that carried it as the server saw it come.
+            let forwarded = try #require(entries.first { $0["path"] as? String == "/ok" })
+            #expect(forwarded["upstream"] as? String == "\(topology.upstreamIPv4):9080")
+            let carrier = try #require(forwarded["upstreamConnection"] as? String)
+            #expect(carrier.hasSuffix(":\(responses[1].echo?.peerPort ?? 0)"), "\(carrier) \(responses)")
 
             let stats = try topology.askProxy("/stats")
             let json = try JSONSerialization.jsonObject(with: Data(stats.utf8)) as! [String: Any]
@@ -166,11 +171,10 @@ import Testing
     @Test func traceContextReachesTheUpstream() async throws {
         try await PodTopology.with { topology in
             try topology.sidecarInit("install")
-            let accessLog = try topology.writeReadableFile(named: "\(topology.pod)-access.log", "")
-            try FileManager.default.setAttributes([.posixPermissions: 0o666], ofItemAtPath: accessLog)
+            let accessLog = try AccessLogFile()
             try topology.startProxy(
                 configuration: "policy: { outbound: { rules: [ { action: deny, http: { pathPrefix: /admin } } ] } }",
-                arguments: ["--access-log", accessLog])
+                arguments: ["--access-log", accessLog.path])
             try topology.startHTTPServer(port: 9080)
             let traceID = "0af7651916cd43dd8448eb211c80319c"
             let exchange = try PeerClient.httpRaw(
@@ -187,26 +191,12 @@ import Testing
             #expect(started.count == 55 && !started.contains(traceID))
 
             let first = try #require(
-                try accessLogEntries(accessLog) { $0.contains { $0["path"] as? String == "/a" } }
+                try accessLog.entries { $0.contains { $0["path"] as? String == "/a" } }
                     .first { $0["path"] as? String == "/a" })
             #expect(first["traceId"] as? String == traceID)
             #expect(first["parentSpanId"] as? String == "b7ad6b7169203331")
             #expect(continued.contains(first["spanId"] as? String ?? "none"))
         }
-    }
-
-    /// The access log's lines, read again until `complete` holds (lines are written off the event loops, a moment
-    /// after the connection or request ends) or five seconds pass.
-    private func accessLogEntries(_ path: String, until complete: ([[String: Any]]) -> Bool) throws -> [[String: Any]] {
-        var entries: [[String: Any]] = []
-        for _ in 0..<50 {
-            entries = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
-                try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
-            }
-            if complete(entries) { break }
-            usleep(100_000)
-        }
-        return entries
     }
 
     /// The sum of the samples of `name` whose labels include `labels`.

@@ -38,6 +38,34 @@ import Testing
         }
     }
 
+    /// HTTP/2 is balanced stream by stream: twenty requests on one client connection, round robin over two HTTP/2
+    /// endpoints, are answered ten by each (the access log names the endpoint of each request).
+    @Test func eachHTTP2StreamIsBalancedOnItsOwn() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            let accessLog = try AccessLogFile()
+            try topology.startProxy(
+                configuration: """
+                    services:
+                      - name: orders
+                        address: \(Self.virtualAddress):80
+                        endpoints: [\(topology.upstreamIPv4):9445, \(topology.upstreamIPv4):9446]
+                        balancer: round_robin
+                    """, arguments: ["--access-log", accessLog.path])
+            try topology.startHTTP2Server(port: 9445)
+            try topology.startHTTP2Server(port: 9446)
+            let load = try Shell.run(
+                topology.inPod(["h2load", "-n", "20", "-c", "1", "-m", "4", "http://\(Self.virtualAddress):80/"]))
+            #expect(load.stdout.contains("20 succeeded, 0 failed"), "\(load.stdout)")
+            let requests = try accessLog.entries { $0.filter { $0["kind"] as? String == "request" }.count == 20 }
+                .filter { $0["kind"] as? String == "request" }
+            let byEndpoint = Dictionary(grouping: requests) { $0["upstream"] as? String ?? "none" }.mapValues(\.count)
+            #expect(
+                byEndpoint == ["\(topology.upstreamIPv4):9445": 10, "\(topology.upstreamIPv4):9446": 10],
+                "\(byEndpoint)")
+        }
+    }
+
     /// One endpoint refuses every connection: each connection still reaches the live one (a retry), the dead one
     /// is left out after two failures in a row, and no connection tries it after that.
     @Test func aDeadEndpointIsRetriedAroundAndEjected() async throws {

@@ -40,7 +40,7 @@ public enum ConnectionPlanner {
         {
             return ConnectionPlan(handling: .detectFirst, limit: limit, service: service)
         }
-        let sharesConnections = configuration.mtls.shareConnections && detected == .http1
+        let sharesConnections = configuration.mtls.shareConnections && (detected == .http1 || detected == .http2)
         let mesh = meshPeers.map {
             MeshOrigination(
                 alpn: MeshALPN(detected: detected), expectedPeers: $0, sharesConnections: sharesConnections)
@@ -51,8 +51,8 @@ public enum ConnectionPlanner {
         let vouchesForCaller =
             facts.direction == .inbound && configuration.mtls.forwardClientCert
             && configuration.meshMode(forInboundPort: facts.destinationPort) != .disable
-        // A meshed destination's HTTP/1.1 requests ride a shared connection as streams, which only requests can;
-        // a sidecar's shared connection is taken apart into its requests.
+        // A meshed destination's HTTP/1.1 and HTTP/2 requests ride a shared connection as streams, which only
+        // requests can; a sidecar's shared connection is taken apart into its requests.
         let carriesStreams = detected == .meshStreams || (meshPeers != nil && sharesConnections)
         let perRequest =
             detected?.isHTTP == true

@@ -39,6 +39,8 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var lastResponseEnd: EventLoopFuture<Void>?
     /// Runs out when the forwarded request's response has not begun within the request timeout.
     private var responseDeadline: Scheduled<Void>?
+    /// The upstream connection carrying the current request.
+    private var carrier: UpstreamCarrier?
     /// A request held until its body's first bytes are known, for the signatures to read before it is decided.
     private var held: (filtered: HTTP1RequestFilter, body: HeldRequestBody<HTTPServerRequestPart>)?
 
@@ -294,7 +296,8 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
         case .upstreamReady(let upstream, let pending, let waiting, let resumeReading):
             waiting?.slot?.upstreamReady()
-            connection.record.upstream = upstream.remoteAddress
+            carrier = upstream.carrier
+            connection.record.upstream = carrier?.endpoint
             for part in pending { upstream.write(part) }
             upstream.flush()
             if resumeReading { context?.read() }
@@ -331,7 +334,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             respond(response)
         case .upstreamGone(let feedback, let request, let reset):
             if let feedback { connection.upstream.answered(feedback, by: connection.record.upstream) }
-            if let request { connection.completed(request, status: nil) }
+            if let request { connection.completed(request, status: nil, carriedBy: carrier) }
             guard let context else { return }
             if reset { context.channel.reset() } else { closeOnceWritten(context) }
         case .closeOnceWritten:
@@ -390,7 +393,9 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func respond(_ response: StateMachine.LocalResponse) {
         guard let context else { return }
-        if let request = response.reporting { connection.completed(request, status: response.answer.status) }
+        if let request = response.reporting {
+            connection.completed(request, status: response.answer.status, carriedBy: nil)
+        }
         lastResponseEnd = response.answer.write(
             to: context, version: response.version, method: response.method, grpc: response.grpc,
             closesConnection: response.closesConnection
@@ -402,7 +407,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         _ trailers: HTTPHeaders?, reporting request: RequestDecider.Request, status: Int?,
         then next: StateMachine.AfterResponse
     ) {
-        connection.completed(request, status: status)
+        connection.completed(request, status: status, carriedBy: carrier)
         guard let context else { return }
         let written = context.eventLoop.makePromise(of: Void.self)
         lastResponseEnd = written.futureResult

@@ -57,7 +57,8 @@ final class HTTP1UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     var isWritable: Bool { context?.channel.isWritable ?? false }
 
-    var remoteAddress: SocketAddress? { context?.channel.remoteAddress }
+    /// The connection (or mesh stream) as the access log names it.
+    var carrier: UpstreamCarrier? { context.map { UpstreamCarrier($0.channel) } }
 
     func write(_ part: HTTPClientRequestPart) {
         guard onMeshStream, case .head(var head) = part else {

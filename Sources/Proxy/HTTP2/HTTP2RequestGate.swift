@@ -132,7 +132,10 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
         }
         let request: RequestDecider.Request
         let responseTimeout: Duration?
-        switch connection.decide(facts, body: body, version: "2", waitsForUpstream: !session.isUpstreamOpen) {
+        switch connection.decide(
+            facts, body: body, version: "2",
+            waitsForUpstream: connection.upstream.http2StreamWaits(on: context.eventLoop))
+        {
         case .answer(let local, let refused):
             answer(local, reporting: refused, headRequest: headRequest, context: context)
             return
@@ -151,50 +154,65 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
         frame.headers = forwarded
         state = .opening(pending: [.headers(frame)] + frames.dropFirst())
         self.request = request
+        connection.upstream.openHTTP2Stream(on: context.eventLoop).assumeIsolated().whenComplete { result in
+            self.opened(result, responseTimeout: responseTimeout)
+        }
+    }
+
+    /// The upstream stream opened (or failed to): the relay takes over between the two streams, with what waited
+    /// sent first.
+    private func opened(_ result: Result<UpstreamLease, Error>, responseTimeout: Duration?) {
+        guard let context, case .opening(let pending) = state, let request else {
+            // The client stream went away meanwhile.
+            if case .success(let lease) = result { lease.channel.close(promise: nil) }
+            return
+        }
+        request.slot?.upstreamReady()
+        let connection = session.connection
+        let upstream: Channel
+        switch result {
+        case .success(let lease):
+            upstream = lease.channel
+            if let peer = lease.meshStreamPeer {
+                connection.record.meshTLS = true
+                connection.record.peer = peer
+            }
+        case .failure(let error):
+            connection.logger.info(
+                "upstream connect failed", metadata: connection.logMetadata.merging(["error": "\(error)"]) { $1 })
+            answer(
+                .unreachable("\(connection.upstream.destination)"), reporting: request,
+                headRequest: request.method == "HEAD", context: context)
+            return
+        }
+        let carrier = UpstreamCarrier(upstream)
+        connection.record.upstream = carrier.endpoint
         let (clientEnd, upstreamEnd) = HTTP2StreamRelay.matchedPair()
         // The upstream end sees the response's status and the stream's end: it reports the request.
         upstreamEnd.responseTimeout = responseTimeout.map(TimeAmount.init)
         upstreamEnd.answersGRPC = request.grpc
         upstreamEnd.report = { status in
-            if let status { connection.upstream.answered(status, by: connection.record.upstream) }
-            connection.completed(request, status: status)
+            if let status, let endpoint = carrier.endpoint { connection.upstream.answered(status, by: endpoint) }
+            connection.completed(request, status: status, carriedBy: carrier)
         }
-        session.openUpstreamStream(with: upstreamEnd) { result in
-            self.opened(result, clientEnd: clientEnd, upstreamEnd: upstreamEnd)
-        }
-    }
-
-    private func opened(
-        _ result: Result<Channel, Error>, clientEnd: HTTP2StreamRelay, upstreamEnd: HTTP2StreamRelay
-    ) {
-        guard let context, case .opening(let pending) = state else {
-            // The client stream went away meanwhile.
-            if case .success(let upstream) = result { upstream.close(promise: nil) }
+        do {
+            try upstream.pipeline.syncOperations.addHandler(upstreamEnd)
+            try context.pipeline.syncOperations.addHandler(clientEnd)
+        } catch {
+            upstream.close(promise: nil)
+            context.close(promise: nil)
             return
         }
-        request?.slot?.upstreamReady()
-        switch result {
-        case .success(let upstream):
-            for payload in pending { upstream.write(payload, promise: nil) }
-            upstream.flush()
-            do {
-                try context.pipeline.syncOperations.addHandler(clientEnd)
-            } catch {
-                upstream.close(promise: nil)
-                context.close(promise: nil)
-                return
-            }
-            // The request's end came before the relay did: the relay cannot see it, so it is told.
-            if requestEnded { upstreamEnd.requestEnded() }
-            let resumeReading = readDeferred
-            context.pipeline.syncOperations.removeHandler(self, promise: nil)
-            if resumeReading { context.channel.read() }
-        case .failure:
-            guard let request else { return }
-            answer(
-                .unreachable("\(session.connection.upstream.destination)"), reporting: request,
-                headRequest: request.method == "HEAD", context: context)
+        for payload in pending { upstream.write(payload, promise: nil) }
+        upstream.flush()
+        // The request's end came before the relay did: the relay cannot see it, so it is told.
+        if requestEnded {
+            clientEnd.readEnded = true
+            upstreamEnd.requestEnded()
         }
+        let resumeReading = readDeferred
+        context.pipeline.syncOperations.removeHandler(self, promise: nil)
+        if resumeReading { context.channel.read() }
     }
 
     /// The proxy's own answer, complete in itself, reported as the request's. A client still sending its request
@@ -204,7 +222,7 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
         context: ChannelHandlerContext
     ) {
         state = .answered
-        session.connection.completed(request, status: answer.status)
+        session.connection.completed(request, status: answer.status, carriedBy: nil)
         let frames = answer.http2Frames(
             headRequest: headRequest, grpc: request.grpc, allocator: context.channel.allocator)
         for frame in frames.dropLast() { context.write(wrapOutboundOut(frame), promise: nil) }

@@ -5,8 +5,9 @@ import Policy
 
 /// One end of a frame relay between two HTTP/2 streams on the same event loop: a client's stream and the upstream
 /// stream opened for it. Messages go across unchanged (headers, data, trailers, and their END_STREAM flags), reads
-/// stop while the partner stream cannot take more (its flow-control window is spent), and a reset on either side
-/// resets the other. No locks: both connections share one event loop.
+/// stop while the partner stream cannot take more (its flow-control window is spent), and a stream that ends before
+/// both sides sent END_STREAM (a reset, or its connection gone) resets the other: the upstream stream rides a
+/// connection shared with other clients, which outlives this one. No locks: both connections share one event loop.
 final class HTTP2StreamRelay: ChannelDuplexHandler {
     typealias InboundIn = HTTP2Frame.FramePayload
     typealias OutboundIn = HTTP2Frame.FramePayload
@@ -17,6 +18,8 @@ final class HTTP2StreamRelay: ChannelDuplexHandler {
     private var readDeferred = false
     /// The stream was reset (by its peer, or on a connection error) rather than ended by both sides.
     private var endedWithError = false
+    /// This end's peer sent END_STREAM (the gate says so of a request that ended before the relay began).
+    var readEnded = false
     /// On the upstream end: told the response's status (nil when the stream ended without one) once it ends.
     var report: ((Int?) -> Void)?
     /// On the upstream end: how long the response may take to begin once the request has ended (`timeouts.request`).
@@ -62,7 +65,10 @@ final class HTTP2StreamRelay: ChannelDuplexHandler {
         default:
             break
         }
-        if payload.endsStream { partner?.requestEnded() }
+        if payload.endsStream {
+            readEnded = true
+            partner?.requestEnded()
+        }
     }
 
     /// On the upstream end: the client's request has ended, so its response must begin within the timeout.
@@ -99,14 +105,16 @@ final class HTTP2StreamRelay: ChannelDuplexHandler {
         context.close(promise: nil)
     }
 
-    /// A stream closes cleanly only once both sides sent END_STREAM, and then the partner has nothing left to
-    /// finish but its writes (the last frames may have come without a read-complete). A reset must reach the
-    /// partner's peer as a reset.
+    /// A stream closes cleanly once both sides sent END_STREAM, and then the partner has nothing left to finish but
+    /// its writes (the last frames may have come without a read-complete). A reset must reach the partner's peer as a
+    /// reset, and so must a stream that closed halfway because its connection went (NIO closes those without an
+    /// error).
     func channelInactive(context: ChannelHandlerContext) {
         responseDeadline?.cancel()
-        report?(endedWithError ? nil : status)
+        let cutShort = endedWithError || !readEnded || partner?.readEnded == false
+        report?(cutShort ? nil : status)
         report = nil
-        if endedWithError {
+        if cutShort {
             partner?.context?.close(promise: nil)
         } else {
             partner?.context?.flush()

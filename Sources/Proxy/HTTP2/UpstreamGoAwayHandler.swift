@@ -1,10 +1,10 @@
 import NIOCore
 import NIOHTTP2
 
-/// Watches an upstream HTTP/2 connection for GOAWAY (a connection-level frame, which NIO passes to the connection's
-/// own pipeline), so the session stops opening streams on a connection the upstream is retiring, and closes that
-/// connection once the last of its streams has ended (counted through NIO's stream delegate). A shared connection
-/// also closes once it has carried no stream for its idle timeout.
+/// Watches a shared upstream HTTP/2 connection for GOAWAY (a connection-level frame, which NIO passes to the
+/// connection's own pipeline), so the pool stops opening streams on a connection the upstream is retiring, and closes
+/// that connection once the last of its streams has ended (counted through NIO's stream delegate). It also closes the
+/// connection once it has carried no stream for its idle timeout, and when the server ends its input.
 final class UpstreamGoAwayHandler: ChannelInboundHandler {
     typealias InboundIn = HTTP2Frame
 
@@ -14,14 +14,10 @@ final class UpstreamGoAwayHandler: ChannelInboundHandler {
 
         func streamCreated(_ id: HTTP2StreamID, channel: Channel) {
             handler.value.openStreams += 1
-            handler.value.idleClose?.cancel()
-            handler.value.idleClose = nil
         }
 
         func streamClosed(_ id: HTTP2StreamID, channel: Channel) {
-            handler.value.openStreams -= 1
-            handler.value.closeIfRetiredAndIdle()
-            handler.value.closeLaterIfIdle()
+            handler.value.streamClosed()
         }
     }
 
@@ -29,11 +25,13 @@ final class UpstreamGoAwayHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var openStreams = 0
     private var retired = false
-    /// Nil: the connection lives as long as the client connection it serves.
-    private let idleTimeout: TimeAmount?
-    private var idleClose: Scheduled<Void>?
+    private let idleTimeout: TimeAmount
+    /// When the last stream ended, while none is open.
+    private var idleSince: NIODeadline?
+    /// One timer per idle spell at most, rather than one set and cancelled per stream.
+    private var idleCheck: Scheduled<Void>?
 
-    init(idleTimeout: TimeAmount? = nil, wentAway: @escaping () -> Void) {
+    init(idleTimeout: TimeAmount, wentAway: @escaping () -> Void) {
         self.idleTimeout = idleTimeout
         self.wentAway = wentAway
     }
@@ -49,7 +47,7 @@ final class UpstreamGoAwayHandler: ChannelInboundHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
-        idleClose?.cancel()
+        idleCheck?.cancel()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -61,17 +59,38 @@ final class UpstreamGoAwayHandler: ChannelInboundHandler {
         context.fireChannelRead(data)
     }
 
+    /// A server that ends its input without GOAWAY sends nothing more on any stream: the connection is closed, so
+    /// the pool never hands out a stream on it.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event { context.close(promise: nil) }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     private func closeIfRetiredAndIdle() {
         guard retired, openStreams <= 0 else { return }
         context?.close(promise: nil)
     }
 
-    private func closeLaterIfIdle() {
-        guard let idleTimeout, openStreams <= 0, let context else { return }
-        idleClose?.cancel()
-        idleClose = context.eventLoop.assumeIsolated().scheduleTask(in: idleTimeout) {
-            guard self.openStreams <= 0 else { return }
-            self.context?.close(promise: nil)
+    private func streamClosed() {
+        openStreams -= 1
+        closeIfRetiredAndIdle()
+        guard openStreams <= 0 else { return }
+        idleSince = .now()
+        checkIdleness()
+    }
+
+    /// Closes the connection once it has been idle for the timeout, checking again when a stream came and went
+    /// meanwhile.
+    private func checkIdleness() {
+        guard idleCheck == nil, openStreams <= 0, let idleSince, let context else { return }
+        let due = idleSince + idleTimeout
+        guard NIODeadline.now() < due else {
+            context.close(promise: nil)
+            return
+        }
+        idleCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: due) {
+            self.idleCheck = nil
+            self.checkIdleness()
         }
     }
 }

@@ -142,7 +142,8 @@ struct RequestDecider {
     }
 
     /// Reports a request once its response ended (or it was reset, without a status).
-    func completed(_ request: Request, status: Int?) {
+    /// - Parameter carrier: the upstream connection that carried it; nil for one the proxy answered itself.
+    func completed(_ request: Request, status: Int?, carriedBy carrier: UpstreamCarrier?) {
         let outcome =
             status == nil
             ? "reset" : request.decision?.action == .deny ? "denied" : request.refusal != nil ? "limited" : "answered"
@@ -155,6 +156,9 @@ struct RequestDecider {
                 durationMs: ConnectionRecord.milliseconds(since: request.started),
                 direction: facts.direction.rawValue, source: record.source)
             entry.destination = record.destination?.description
+            entry.upstream = carrier?.endpoint?.endpoint
+            entry.upstreamConnection = carrier?.local?.endpoint
+            entry.peerIdentity = record.peer?.description
             entry.protocol = record.detected.map { "\($0)" }
             entry.method = request.method
             entry.host = request.host

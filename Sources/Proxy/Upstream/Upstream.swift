@@ -58,24 +58,8 @@ struct Upstream: Sendable {
     func leaseHTTP1(on eventLoop: EventLoop, excluding: Set<SocketAddress>, fresh: Bool, shares: Bool)
         -> EventLoopFuture<UpstreamLease>
     {
-        if let mesh, mesh.origination.sharesConnections, shares {
-            let pool = pools.meshStreams(on: eventLoop).map { NIOLoopBound($0, eventLoop: eventLoop) }
-            let open = { @Sendable (address: SocketAddress) -> EventLoopFuture<UpstreamLease> in
-                guard let pool, let contexts = mesh.contexts else {
-                    return eventLoop.makeFailedFuture(MeshHandshakeFailure.noIdentity)
-                }
-                let key = MeshStreamPool.Key(
-                    endpoint: address, expectedPeers: mesh.origination.expectedPeers, contexts: contexts)
-                var streams = mesh.origination
-                streams.alpn = .streams
-                return pool.value.openStream(key) {
-                    connectSecured(to: address, on: eventLoop, streams, contexts)
-                }.map { stream, peer in
-                    var lease = UpstreamLease(opened: stream)
-                    lease.meshStreamPeer = peer
-                    return lease
-                }
-            }
+        if mesh?.origination.sharesConnections == true, shares {
+            let open = { @Sendable (address: SocketAddress) in pooledStream(to: address, on: eventLoop) }
             guard let service else { return open(destination.address) }
             return service.dial(on: eventLoop, excluding: excluding, connect: open)
         }
@@ -89,6 +73,57 @@ struct Upstream: Sendable {
         }
         guard let service else { return open(destination.address) }
         return service.dial(on: eventLoop, excluding: excluding, connect: open)
+    }
+
+    /// A new HTTP/2 stream for one request, on `eventLoop`: for a service, to the endpoint its balancer picks for this
+    /// stream, which counts as loaded there until the stream ends. The stream is on a connection the loop shares
+    /// there, so the streams of every client connection on the loop ride the same few connections.
+    func openHTTP2Stream(on eventLoop: EventLoop) -> EventLoopFuture<UpstreamLease> {
+        let open = { @Sendable (address: SocketAddress) in pooledStream(to: address, on: eventLoop) }
+        guard let service else { return open(destination.address) }
+        return service.dial(on: eventLoop, connect: open)
+    }
+
+    /// Whether an HTTP/2 stream asked for now waits for a connection to open (what `maxPendingRequests` bounds): no
+    /// shared connection is up to the destination, or to any of a service's endpoints.
+    func http2StreamWaits(on eventLoop: EventLoop) -> Bool {
+        guard let pool = pools.http2(on: eventLoop) else { return true }
+        let endpoints = service?.addresses ?? [destination.address]
+        return !endpoints.contains { address in http2Key(to: address).map(pool.isReady) ?? false }
+    }
+
+    /// A stream of a shared HTTP/2 connection to `address`: plaintext, or mutual TLS to a sidecar offering
+    /// `sidecar.mesh/streams` where the plan shares connections (the app's HTTP/1.1 and HTTP/2 alike) and the
+    /// plan's own ALPN otherwise. A mesh stream's lease names the identity the sidecar proved.
+    private func pooledStream(to address: SocketAddress, on eventLoop: EventLoop) -> EventLoopFuture<UpstreamLease> {
+        guard let key = http2Key(to: address) else {
+            return eventLoop.makeFailedFuture(MeshHandshakeFailure.noIdentity)
+        }
+        guard let pool = pools.http2(on: eventLoop).map({ NIOLoopBound($0, eventLoop: eventLoop) }) else {
+            return eventLoop.makeFailedFuture(ChannelError.inappropriateOperationForState)
+        }
+        return pool.value.openStream(key) {
+            guard let security = key.mesh, var origination = mesh?.origination else {
+                return connectPlain(to: address, on: eventLoop).map { ($0, nil) }
+            }
+            origination.alpn = security.alpn
+            return connectSecured(to: address, on: eventLoop, origination, security.contexts).map { ($0.0, $0.1) }
+        }.map { stream, peer in
+            var lease = UpstreamLease(opened: stream)
+            lease.meshStreamPeer = peer
+            return lease
+        }
+    }
+
+    /// Where a stream to `address` is pooled; nil for a meshed destination without an identity of ours in force.
+    private func http2Key(to address: SocketAddress) -> HTTP2ConnectionPool.Key? {
+        guard let mesh else { return HTTP2ConnectionPool.Key(direction: direction, endpoint: address, mesh: nil) }
+        guard let contexts = mesh.contexts else { return nil }
+        let origination = mesh.origination
+        let security = HTTP2ConnectionPool.MeshSecurity(
+            expectedPeers: origination.expectedPeers, contexts: contexts,
+            alpn: origination.sharesConnections ? .streams : origination.alpn)
+        return HTTP2ConnectionPool.Key(direction: direction, endpoint: address, mesh: security)
     }
 
     /// A relayed connection to `endpoint` opened: for a service, that endpoint did its part.

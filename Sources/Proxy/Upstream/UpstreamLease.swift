@@ -9,7 +9,8 @@ struct UpstreamLease: Sendable {
     let reused: Bool
     /// Completes when the holder is done with it: closed, or handed back to the pool.
     let ended: EventLoopFuture<Void>
-    /// A stream of a shared mesh connection, whose server proved to be `peer`: HTTP/1 goes on it translated.
+    /// A stream of a shared mutual TLS connection to a sidecar, whose server proved to be this identity (HTTP/1 goes
+    /// on such a stream translated).
     var meshStreamPeer: SPIFFEID? = nil
     /// Where in its event loop's HTTP/1.1 pool the connection goes back once a response on it is read in full; nil
     /// for one that is not pooled.

@@ -773,7 +773,8 @@ def paced_send(args):
 
 def grpc_serve(args):
     """A gRPC server (grpcio, HTTP/2 without TLS) with raw-bytes methods under /echo.Echo/: Say and Secret echo the
-    request, Slow answers after three seconds."""
+    request, Slow answers after three seconds, Chat (bidirectional streaming) answers each message as it comes,
+    upper-cased."""
     from concurrent import futures
 
     import grpc
@@ -785,8 +786,13 @@ def grpc_serve(args):
         time.sleep(3)
         return request
 
+    def chat(requests, context):
+        for message in requests:
+            yield message.upper()
+
     handlers = {name: grpc.unary_unary_rpc_method_handler(behaviour)
                 for name, behaviour in (("Say", echo), ("Secret", echo), ("Slow", slow))}
+    handlers["Chat"] = grpc.stream_stream_rpc_method_handler(chat)
     # With --max-age-ms the server sends GOAWAY when a connection is that old, and lets its calls finish.
     options = [("grpc.max_connection_age_ms", args.max_age_ms),
                ("grpc.max_connection_age_grace_ms", 60000)] if args.max_age_ms else []
@@ -826,8 +832,8 @@ def grpc_health_serve(args):
 
 
 def grpc_call(args):
-    """Calls each method in turn on one channel ("@SECONDS" pauses); prints each call's status code, details and
-    reply."""
+    """Calls each method in turn on one channel ("@SECONDS" pauses; Chat streams three messages both ways, its reply
+    the answers joined by "|"); prints each call's status code, details and reply."""
     import grpc
 
     results = []
@@ -836,9 +842,13 @@ def grpc_call(args):
             if method.startswith("@"):
                 time.sleep(float(method[1:]))
                 continue
-            call = channel.unary_unary(f"/echo.Echo/{method}")
             try:
-                reply = call(b"hello", timeout=args.timeout)
+                if method == "Chat":
+                    chat = channel.stream_stream("/echo.Echo/Chat")
+                    answers = chat(iter([b"one", b"two", b"three"]), timeout=args.timeout)
+                    reply = b"|".join(answers)
+                else:
+                    reply = channel.unary_unary(f"/echo.Echo/{method}")(b"hello", timeout=args.timeout)
                 results.append({"code": "OK", "details": "", "reply": reply.decode()})
             except grpc.RpcError as error:
                 results.append({"code": error.code().name, "details": error.details() or "", "reply": None})

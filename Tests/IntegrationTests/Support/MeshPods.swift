@@ -26,10 +26,11 @@ extension PodTopology {
     /// with its rules and a proxy that meshes connections to B; then `body`.
     /// - Parameters:
     ///   - bCapture: more `sidecar-init install` options for B.
-    ///   - sharedConnections: A carries HTTP/1.1 to B as streams of shared connections (`mtls.shareConnections`).
+    ///   - sharedConnections: A carries HTTP to B as streams of shared connections (`mtls.shareConnections`).
+    ///   - aArguments: more `sidecar-proxy run` options for A.
     static func withMesh(
         b configuration: String, bCapture: [String] = [], meshA: Bool = true, sharedConnections: Bool = false,
-        _ body: (PodTopology, MeshIdentities) async throws -> Void
+        aArguments: [String] = [], _ body: (PodTopology, MeshIdentities) async throws -> Void
     ) async throws {
         let identities = try MeshIdentities()
         defer { identities.remove() }
@@ -42,7 +43,8 @@ extension PodTopology {
                 try topology.startProxy(
                     configuration: identities.frontend.configuration
                         + "mtls: { meshCidrs: [\(topology.peerIPv4)/32, \(topology.upstreamIPv4)/32]"
-                        + (sharedConnections ? ", shareConnections: true }\n" : " }\n"))
+                        + (sharedConnections ? ", shareConnections: true }\n" : " }\n"),
+                    arguments: aArguments)
             }
             try await body(topology, identities)
         }

@@ -58,6 +58,11 @@ final class ServiceRuntime: Sendable {
         }
     }
 
+    /// The endpoints' addresses as last resolved.
+    var addresses: [SocketAddress] {
+        state.withLock { $0.balancer.addresses }
+    }
+
     /// Whether a request that failed on the endpoints in `tried` may go to another: one is left, and the retry
     /// budget allows it (spent if so).
     func mayRetry(excluding tried: Set<SocketAddress>) -> Bool {

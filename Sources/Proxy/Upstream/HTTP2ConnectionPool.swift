@@ -3,44 +3,57 @@ import NIOCore
 import NIOHTTP2
 import Policy
 
-/// One event loop's shared mutual TLS HTTP/2 connections to meshed destinations (ALPN `sidecar.mesh/streams`), by
-/// destination: each HTTP/1.1 request of any app connection on the loop becomes a stream on a connection to where it
-/// goes, so connection churn in the app costs the mesh no handshake. Up to `connectionsPerDestination` connections
-/// are opened on demand (a stream asked for while none is up waits for the first), each new stream goes to the one
-/// carrying the fewest, and a connection is shared until the peer sends GOAWAY or it closes, and closed once it has
-/// carried no stream for `idleTimeout`. More than one, because the peer's kernel hands each connection to one of its
-/// event loops: a single connection would confine the peer's work for this loop to one thread, and with several the
-/// fewest-streams choice moves load off a busy one. NIO holds back streams beyond the peer's
-/// `SETTINGS_MAX_CONCURRENT_STREAMS` until one ends, and flow control is per stream. Used only on its event loop.
-final class MeshStreamPool {
-    /// A connection is shared only where it goes to the same place, verified against the same expected identities,
-    /// with the same identity of ours (a rotation opens new connections).
+/// One event loop's shared HTTP/2 connections, by destination: every request of any client connection on the loop
+/// that goes there as HTTP/2 becomes a stream on one of them, so client connections come and go without a connect
+/// (or, between sidecars, a handshake) upstream, and one client connection's streams can go to many endpoints. Up to
+/// `connectionsPerDestination` connections are opened on demand (a stream asked for while none is up waits for the
+/// first), each new stream goes to the one carrying the fewest, and a connection is shared until the peer sends
+/// GOAWAY or it closes, and closed once it has carried no stream for `idleTimeout`. More than one, because the peer's
+/// kernel hands each connection to one of its event loops: a single connection would confine the peer's work for this
+/// loop to one thread, and with several the fewest-streams choice moves load off a busy one. NIO holds back streams
+/// beyond the peer's `SETTINGS_MAX_CONCURRENT_STREAMS` until one ends, and flow control is per stream. Used only on
+/// its event loop.
+final class HTTP2ConnectionPool {
+    /// A connection is shared only where it goes to the same place, from the same source, secured the same way.
     struct Key: Hashable {
+        /// Inbound connections leave from the delivery source, outbound ones from the pod's address.
+        let direction: TrafficDirection
         let endpoint: SocketAddress
+        /// Nil for plaintext HTTP/2 (prior knowledge).
+        let mesh: MeshSecurity?
+    }
+
+    /// How a mutual TLS connection to a sidecar was set up: verified against the same expected identities, with the
+    /// same identity of ours (a rotation opens new connections), offering the same ALPN.
+    struct MeshSecurity: Hashable {
         let expectedPeers: [IdentityPattern]
         /// Held, not only named: a later identity's contexts can never take its place at the same address.
         let contexts: MeshTLSContexts
+        let alpn: MeshALPN
 
-        static func == (left: Key, right: Key) -> Bool {
-            left.endpoint == right.endpoint && left.expectedPeers == right.expectedPeers
-                && left.contexts === right.contexts
+        static func == (left: MeshSecurity, right: MeshSecurity) -> Bool {
+            left.expectedPeers == right.expectedPeers && left.contexts === right.contexts && left.alpn == right.alpn
         }
 
         func hash(into hasher: inout Hasher) {
-            hasher.combine(endpoint)
             hasher.combine(expectedPeers)
             hasher.combine(ObjectIdentifier(contexts))
+            hasher.combine(alpn)
         }
     }
+
+    /// A connection as dialed: connected (with mutual TLS established to a sidecar), and the identity its server
+    /// proved there.
+    typealias Dialed = (channel: Channel, peer: SPIFFEID?)
 
     /// A shared connection, with the identity its server proved and the streams it carries now.
     private final class Shared {
         let channel: Channel
         let multiplexer: NIOHTTP2Handler.StreamMultiplexer
-        let peer: SPIFFEID
+        let peer: SPIFFEID?
         var streams = 0
 
-        init(channel: Channel, multiplexer: NIOHTTP2Handler.StreamMultiplexer, peer: SPIFFEID) {
+        init(channel: Channel, multiplexer: NIOHTTP2Handler.StreamMultiplexer, peer: SPIFFEID?) {
             self.channel = channel
             self.multiplexer = multiplexer
             self.peer = peer
@@ -60,19 +73,24 @@ final class MeshStreamPool {
     let connectionsPerDestination: Int
     private var destinations: [Key: Destination] = [:]
 
+    /// Idle for at most 60 s: below the 75 s nginx keeps an idle HTTP/2 connection, so the pool, not the server,
+    /// normally ends one, and a stream never meets a connection the server is closing unannounced.
     init(eventLoop: EventLoop, idleTimeout: TimeAmount = .seconds(60), connectionsPerDestination: Int = 4) {
         self.eventLoop = eventLoop
         self.idleTimeout = idleTimeout
         self.connectionsPerDestination = connectionsPerDestination
     }
 
-    /// A new stream to `key`, on the connection there carrying the fewest, opening another with `dial` (a connected
-    /// channel with mutual TLS established, and the server's identity) while every one is busy and there are fewer
-    /// than `connectionsPerDestination`. The stream's pipeline is empty.
-    func openStream(_ key: Key, dial: @escaping () -> EventLoopFuture<(Channel, SPIFFEID)>)
-        -> EventLoopFuture<(Channel, SPIFFEID)>
-    {
-        let opened = eventLoop.makePromise(of: (Channel, SPIFFEID).self)
+    /// Whether a connection to `key` is up, so a stream asked for now does not wait for one.
+    func isReady(_ key: Key) -> Bool {
+        destinations[key]?.ready.contains { $0.channel.isActive } ?? false
+    }
+
+    /// A new stream to `key`, on the connection there carrying the fewest, opening another with `dial` while every
+    /// one is busy and there are fewer than `connectionsPerDestination`. The stream's pipeline is empty; its
+    /// addresses are its connection's.
+    func openStream(_ key: Key, dial: @escaping () -> EventLoopFuture<Dialed>) -> EventLoopFuture<Dialed> {
+        let opened = eventLoop.makePromise(of: Dialed.self)
         var destination = destinations[key] ?? Destination()
         destination.ready.removeAll { !$0.channel.isActive }
         let quietest = destination.ready.min { $0.streams < $1.streams }
@@ -93,7 +111,7 @@ final class MeshStreamPool {
         return opened.futureResult
     }
 
-    private func createStream(on shared: Shared, completing opened: EventLoopPromise<(Channel, SPIFFEID)>) {
+    private func createStream(on shared: Shared, completing opened: EventLoopPromise<Dialed>) {
         shared.streams += 1
         shared.multiplexer.createStreamChannel { $0.eventLoop.makeSucceededVoidFuture() }.assumeIsolated()
             .whenComplete { result in
@@ -108,7 +126,7 @@ final class MeshStreamPool {
             }
     }
 
-    private func open(_ key: Key, dial: () -> EventLoopFuture<(Channel, SPIFFEID)>) {
+    private func open(_ key: Key, dial: () -> EventLoopFuture<Dialed>) {
         dial().assumeIsolated().whenComplete { dialed in
             let result = dialed.flatMap { channel, peer in Result { try self.share(channel, peer: peer, as: key) } }
             var destination = self.destinations[key] ?? Destination()
@@ -130,11 +148,11 @@ final class MeshStreamPool {
         }
     }
 
-    /// Makes a mutual TLS connection the client side of HTTP/2, watched for GOAWAY, for its close, and for idleness.
-    private func share(_ channel: Channel, peer: SPIFFEID, as key: Key) throws -> Shared {
+    /// Makes a connection the client side of HTTP/2, watched for GOAWAY, for its close, and for idleness.
+    private func share(_ channel: Channel, peer: SPIFFEID?, as key: Key) throws -> Shared {
         let watch = UpstreamGoAwayHandler(idleTimeout: idleTimeout) { self.retire(channel, key) }
         do {
-            // The peer never gets to open streams of its own: one it opens is closed at once.
+            // The peer never gets to open streams of its own (a push): one it opens is closed at once.
             let multiplexer = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
                 mode: .client, connectionConfiguration: .init(), streamConfiguration: .init(),
                 streamDelegate: watch.streamCount(on: channel.eventLoop)
