@@ -130,4 +130,40 @@ import Testing
             #expect(handshakes >= 1 && handshakes <= 4 * loops, "\(handshakes) handshakes")
         }
     }
+
+    /// Pipelined HTTP/1.1 over the shared connections: three requests written at once on one app connection are
+    /// answered in order; a chunked upload's trailers reach the app in pod B, the app's response trailers reach the
+    /// client, and the client's `Connection: close` on the last ends its own connection.
+    @Test func pipelinedRequestsAndTrailersCrossTheSharedConnections() async throws {
+        try await PodTopology.withMesh(b: "", sharedConnections: true) { topology, _ in
+            try topology.startHTTPServer(port: 8082)
+            let request =
+                "POST /trailers/upload HTTP/1.1\r\nHost: orders\r\nTransfer-Encoding: chunked\r\nTE: trailers\r\n\r\n"
+                + "5\r\nhello\r\n0\r\nX-Checksum: 2cf24dba\r\n\r\n"
+                + "GET /second HTTP/1.1\r\nHost: orders\r\n\r\n"
+                + "GET /third HTTP/1.1\r\nHost: orders\r\nConnection: close\r\n\r\n"
+            let exchange = try PeerClient.httpRaw(topology.inPod([]), host: topology.peerIPv4, port: 8082, request)
+            let responses = exchange.received.components(separatedBy: "HTTP/1.1 200 OK\r\n").dropFirst().map {
+                String($0)
+            }
+            #expect(responses.count == 3, "\(exchange.received)")
+            let echoes = try responses.map { response in
+                let json = try #require(
+                    response.firstIndex(of: "{").flatMap { start in
+                        response.lastIndex(of: "}").map { response[start...$0] }
+                    })
+                return (
+                    json: String(json),
+                    echo: try JSONDecoder().decode(PeerClient.EchoedRequest.self, from: Data(json.utf8))
+                )
+            }
+            #expect(echoes.map(\.echo.path) == ["/trailers/upload", "/second", "/third"])
+            #expect(echoes.first?.echo.bodyLength == 5)
+            #expect(echoes.first?.echo.trailers == ["x-checksum": "2cf24dba"])
+            // The app's trailer names the SHA-256 of the body it sent.
+            let checksum = try Shell.run(["sha256sum"], stdin: echoes[0].json).stdout.prefix(64)
+            #expect(responses[0].lowercased().contains("x-served-checksum: \(checksum)"), "\(responses[0])")
+            #expect(responses[2].lowercased().contains("connection: close") && exchange.closed)
+        }
+    }
 }

@@ -531,7 +531,8 @@ def udp_call(args):
 
 
 class EchoHTTPHandler(BaseHTTPRequestHandler):
-    """Answers every method with what it saw; "Upgrade: echo" becomes a raw echo."""
+    """Answers every method with what it saw (a chunked body's trailers too); "Upgrade: echo" becomes a raw echo;
+    a path under /trailers is answered chunked, with the body's SHA-256 in an X-Served-Checksum trailer."""
 
     protocol_version = "HTTP/1.1"
 
@@ -558,13 +559,15 @@ class EchoHTTPHandler(BaseHTTPRequestHandler):
         self.echo_raw()
 
     def read_body(self):
+        self.trailers = {}
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             body = b""
             while size := int(self.rfile.readline().split(b";")[0], 16):
                 body += self.rfile.read(size)
                 self.rfile.readline()
-            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                pass
+            while (line := self.rfile.readline()) not in (b"\r\n", b"\n", b""):
+                name, _, value = line.decode().partition(":")
+                self.trailers[name.strip().lower()] = value.strip()
             return body
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
@@ -602,8 +605,17 @@ class EchoHTTPHandler(BaseHTTPRequestHandler):
             "method": self.command, "path": self.path, "local": plain_ip(local[0]), "localPort": local[1],
             "peerPort": peer[1],
             "bodyLength": len(body), "bodySha256": hashlib.sha256(body).hexdigest(),
-            "headers": {name.lower(): value for name, value in self.headers.items()},
+            "headers": {name.lower(): value for name, value in self.headers.items()}, "trailers": self.trailers,
         }).encode()
+        if self.path.startswith("/trailers"):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Trailer", "X-Served-Checksum")
+            self.end_headers()
+            checksum = hashlib.sha256(reply).hexdigest()
+            self.wfile.write(b"%x\r\n%s\r\n0\r\nX-Served-Checksum: %s\r\n\r\n" % (len(reply), reply, checksum.encode()))
+            return
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(reply)))

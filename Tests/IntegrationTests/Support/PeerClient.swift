@@ -119,6 +119,8 @@ enum PeerClient {
         var bodyLength: Int
         var bodySha256: String?
         var headers: [String: String]
+        /// A chunked body's trailers, names in lower case.
+        var trailers: [String: String]?
     }
 
     /// One response of `http-requests`: the echo when the server answered, the proxy's text when it did.
