@@ -3,8 +3,14 @@ import Testing
 
 /// HTTP between two meshed pods, with `mtls.shareConnections`, rides shared mutual TLS HTTP/2 connections: each
 /// request of any app connection is a stream (HTTP/1.1 translated back for the app in pod B over B's own kept-alive
-/// connections, HTTP/2 and gRPC as they are); what the app sends and what the server receives stay the same.
+/// connections; HTTP/2 and gRPC as they are, where A proxies them stream by stream); what the app sends and what the
+/// server receives stay the same.
+///
+/// A's HTTP rule puts the app's HTTP/2 in reach of per-stream decisions, which is when it rides shared connections.
 @Suite struct MeshStreamsTests {
+    /// Puts the app's HTTP/2 in reach of A's per-stream decisions.
+    static let aHTTPRule = "policy: { outbound: { rules: [ { action: deny, http: { pathPrefix: /admin } } ] } }\n"
+
     /// A counter's value in Prometheus text, 0 when absent.
     func counter(_ metrics: String, _ series: String) -> Int {
         metrics.split(separator: "\n").first { $0.hasPrefix(series + " ") }
@@ -85,8 +91,9 @@ import Testing
     /// ride one shared connection (A's access log names the connection that carried each).
     @Test func grpcCallsOfManyAppConnectionsRideTheSharedConnections() async throws {
         let accessLog = try AccessLogFile()
-        try await PodTopology.withMesh(b: "", sharedConnections: true, aArguments: ["--access-log", accessLog.path]) {
-            topology, _ in
+        try await PodTopology.withMesh(
+            b: "", sharedConnections: true, a: Self.aHTTPRule, aArguments: ["--access-log", accessLog.path]
+        ) { topology, _ in
             try topology.startGRPCServer(port: 9305)
             for _ in 0..<3 {
                 let calls = try topology.grpcCalls(port: 9305, ["Say", "Chat", "Say"])
@@ -108,7 +115,7 @@ import Testing
     /// HTTP/2 clients across two meshed pods over the shared connections: each of h2load's 400 requests, 8 at a time
     /// on 4 connections, is answered, and nghttp's gRPC-shaped call gets its answer and trailers.
     @Test func http2ClientsStreamsRideTheSharedConnections() async throws {
-        try await PodTopology.withMesh(b: "", sharedConnections: true) { topology, _ in
+        try await PodTopology.withMesh(b: "", sharedConnections: true, a: Self.aHTTPRule) { topology, _ in
             try topology.startHTTP2Server(port: 9443)
             let base = "http://\(topology.upstreamIPv4):9443"
             let load = try Shell.run(topology.inPod(["h2load", "-n", "400", "-c", "4", "-m", "8", "\(base)/"]))

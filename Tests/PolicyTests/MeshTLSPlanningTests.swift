@@ -171,15 +171,21 @@ import Testing
         // Unshared, meshed HTTP/1.1 is relayed over a connection of its own, as before.
         #expect(plan(pod, .http1, meshed).handling == .relay)
         #expect(plan(pod, .http1, meshed).mesh?.sharesConnections == false)
-        // Shared, each HTTP/1.1 and HTTP/2 request may become a stream; bytes are relayed.
+        // Shared, each HTTP/1.1 request may become a stream; HTTP/2 too where it is proxied stream by stream anyway
+        // (an HTTP rule in reach), else its connection is relayed in a tunnel of its own; bytes are relayed.
         #expect(plan(pod, .http1, sharing).handling == .http1)
         #expect(
             plan(pod, .http1, sharing).mesh == MeshOrigination(alpn: .http1, expectedPeers: [], sharesConnections: true)
         )
-        #expect(plan(pod, .http2, sharing).handling == .http2)
+        #expect(plan(pod, .http2, sharing).handling == .relay)
+        #expect(plan(pod, .http2, sharing).mesh?.sharesConnections == false)
+        let sharingWithRules = try configuration(
+            "\(Self.identity)\nmtls: { meshCidrs: [10.244.0.0/16], shareConnections: true }\n"
+                + "policy: { outbound: { rules: [ { action: deny, http: { pathPrefix: /admin } } ] } }")
+        #expect(plan(pod, .http2, sharingWithRules).handling == .http2)
         #expect(
-            plan(pod, .http2, sharing).mesh == MeshOrigination(alpn: .h2, expectedPeers: [], sharesConnections: true))
-        #expect(plan(pod, .http2, meshed).handling == .relay)
+            plan(pod, .http2, sharingWithRules).mesh
+                == MeshOrigination(alpn: .h2, expectedPeers: [], sharesConnections: true))
         #expect(plan(pod, .opaque, sharing).handling == .relay)
         #expect(plan(try facts(.outbound, to: "203.0.113.9"), .http1, sharing).handling == .relay)
         // The terminating side reads a shared connection stream by stream, whatever the policy.

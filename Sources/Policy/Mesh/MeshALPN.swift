@@ -9,7 +9,8 @@ public enum MeshALPN: String, Sendable, Hashable, CaseIterable {
 
     /// What the originating side offers for a connection of the app's own, for what it detected: HTTP it can name,
     /// anything else as bytes (the app's own TLS, opaque bytes, a silent client). With `mtls.shareConnections`, an
-    /// HTTP/1.1 request that stays in HTTP, and every HTTP/2 request, goes on a shared `streams` connection instead.
+    /// HTTP/1.1 request that stays in HTTP, and an HTTP/2 request proxied stream by stream, goes on a shared
+    /// `streams` connection instead.
     public init(detected: DetectedProtocol?) {
         switch detected {
         case .http1?: self = .http1

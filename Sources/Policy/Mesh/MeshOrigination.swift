@@ -6,9 +6,9 @@ public struct MeshOrigination: Sendable, Hashable {
     public var alpn: MeshALPN
     /// Empty: any identity of our own trust domain.
     public var expectedPeers: [IdentityPattern]
-    /// Each HTTP/2 request, and each HTTP/1.1 request that stays in HTTP, is a stream of a shared connection
-    /// (`sidecar.mesh/streams`); HTTP/1.0, `Upgrade` and `CONNECT` still get a connection of their own offering
-    /// `alpn`.
+    /// Each HTTP/1.1 request that stays in HTTP (and each HTTP/2 request, where they are proxied stream by stream) is
+    /// a stream of a shared connection (`sidecar.mesh/streams`); HTTP/1.0, `Upgrade` and `CONNECT` still get a
+    /// connection of their own offering `alpn`.
     public var sharesConnections: Bool
 
     public init(alpn: MeshALPN, expectedPeers: [IdentityPattern], sharesConnections: Bool = false) {

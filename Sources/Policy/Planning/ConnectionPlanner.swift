@@ -40,27 +40,31 @@ public enum ConnectionPlanner {
         {
             return ConnectionPlan(handling: .detectFirst, limit: limit, service: service)
         }
-        let sharesConnections = configuration.mtls.shareConnections && (detected == .http1 || detected == .http2)
-        let mesh = meshPeers.map {
-            MeshOrigination(
-                alpn: MeshALPN(detected: detected), expectedPeers: $0, sharesConnections: sharesConnections)
-        }
         // Where the app is told who called (`mtls.forwardClientCert`), this sidecar vouches for its callers: their
         // HTTP is proxied request by request, so that no client's own `x-forwarded-client-cert` reaches the app.
         // Otherwise HTTP is relayed as it comes, which costs half the CPU per request on the meshed path.
         let vouchesForCaller =
             facts.direction == .inbound && configuration.mtls.forwardClientCert
             && configuration.meshMode(forInboundPort: facts.destinationPort) != .disable
-        // A meshed destination's HTTP/1.1 and HTTP/2 requests ride a shared connection as streams, which only
-        // requests can; a sidecar's shared connection is taken apart into its requests.
-        let carriesStreams = detected == .meshStreams || (meshPeers != nil && sharesConnections)
-        let perRequest =
-            detected?.isHTTP == true
-            && (limit?.limitsRequests == true || service != nil || vouchesForCaller
-                || (inspectsRequests && !observesRequests) || carriesStreams)
-        let httpHandling: ConnectionPlan.Handling = detected?.isHTTP2 == true ? .http2 : .http1
         let verdict = PolicyEvaluator.verdict(
             policy, for: facts, detected: detected, proxiesHTTP: detected?.isHTTP == true, names: names)
+        let proxiesRequests =
+            detected?.isHTTP == true
+            && (limit?.limitsRequests == true || service != nil || vouchesForCaller
+                || (inspectsRequests && !observesRequests) || verdict == .perRequest)
+        // A meshed destination's HTTP/1.1 requests ride a shared connection as streams, which only requests can, so
+        // an app's connection churn costs no handshake. HTTP/2 rides it only where it is proxied stream by stream
+        // anyway: relayed in a tunnel of its own it is multiplexed already, at a fifteenth of the CPU per call
+        // (scripts/bench). A sidecar's shared connection is taken apart into its requests.
+        let sharesConnections =
+            configuration.mtls.shareConnections && (detected == .http1 || (detected == .http2 && proxiesRequests))
+        let mesh = meshPeers.map {
+            MeshOrigination(
+                alpn: MeshALPN(detected: detected), expectedPeers: $0, sharesConnections: sharesConnections)
+        }
+        let carriesStreams = detected == .meshStreams || (meshPeers != nil && sharesConnections)
+        let perRequest = proxiesRequests || (detected?.isHTTP == true && carriesStreams)
+        let httpHandling: ConnectionPlan.Handling = detected?.isHTTP2 == true ? .http2 : .http1
         switch verdict {
         case .perRequest:
             return ConnectionPlan(handling: httpHandling, limit: limit, service: service, mesh: mesh)

@@ -28,6 +28,7 @@ final class HTTP2ClientHandler: ChannelInboundHandler {
         let management = NIOHTTP2ServerConnectionManagementHandler(
             eventLoop: client.eventLoop,
             configuration: .init(maxIdleTime: nil, maxAge: nil, maxGraceTime: nil, keepalive: nil))
+        try operations.addHandler(FlushCoalescingHandler())
         _ = try operations.configureHTTP2Pipeline(
             mode: .server, connectionConfiguration: Self.connectionConfiguration, streamConfiguration: .init(),
             streamDelegate: management.http2StreamDelegate

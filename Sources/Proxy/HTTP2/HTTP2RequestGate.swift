@@ -5,8 +5,9 @@ import Policy
 import Telemetry
 
 /// Stands at the start of each client stream until its request is decided. A denied request gets `403` on its
-/// stream, naming the rule, and the connection's other streams go on; an allowed one gets a stream of its own on the
-/// upstream connection, and the gate hands over to a frame relay between the two. A request whose body the
+/// stream, naming the rule, and the connection's other streams go on; an allowed one gets a stream of its own on a
+/// shared upstream connection (to the endpoint picked for it), and the gate hands over to a frame relay between the
+/// two. A request whose body the
 /// signatures read is held until its first bytes are known. On a sidecar's shared connection, a stream that carries
 /// an app's HTTP/1.1 request is handed, undecided, to an `HTTP1ClientHandler` of its own, which decides it and gives
 /// the app HTTP/1.1.

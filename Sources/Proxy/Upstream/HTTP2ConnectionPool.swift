@@ -152,6 +152,7 @@ final class HTTP2ConnectionPool {
     private func share(_ channel: Channel, peer: SPIFFEID?, as key: Key) throws -> Shared {
         let watch = UpstreamGoAwayHandler(idleTimeout: idleTimeout) { self.retire(channel, key) }
         do {
+            try channel.pipeline.syncOperations.addHandler(FlushCoalescingHandler())
             // The peer never gets to open streams of its own (a push): one it opens is closed at once.
             let multiplexer = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
                 mode: .client, connectionConfiguration: .init(), streamConfiguration: .init(),

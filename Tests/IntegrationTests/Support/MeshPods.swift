@@ -27,10 +27,11 @@ extension PodTopology {
     /// - Parameters:
     ///   - bCapture: more `sidecar-init install` options for B.
     ///   - sharedConnections: A carries HTTP to B as streams of shared connections (`mtls.shareConnections`).
+    ///   - a: more of A's configuration, after its identity and `mtls`.
     ///   - aArguments: more `sidecar-proxy run` options for A.
     static func withMesh(
         b configuration: String, bCapture: [String] = [], meshA: Bool = true, sharedConnections: Bool = false,
-        aArguments: [String] = [], _ body: (PodTopology, MeshIdentities) async throws -> Void
+        a: String = "", aArguments: [String] = [], _ body: (PodTopology, MeshIdentities) async throws -> Void
     ) async throws {
         let identities = try MeshIdentities()
         defer { identities.remove() }
@@ -43,7 +44,7 @@ extension PodTopology {
                 try topology.startProxy(
                     configuration: identities.frontend.configuration
                         + "mtls: { meshCidrs: [\(topology.peerIPv4)/32, \(topology.upstreamIPv4)/32]"
-                        + (sharedConnections ? ", shareConnections: true }\n" : " }\n"),
+                        + (sharedConnections ? ", shareConnections: true }\n" : " }\n") + a,
                     arguments: aArguments)
             }
             try await body(topology, identities)
