@@ -39,4 +39,25 @@ import Testing
             #expect(!ports.contains(later.echo.peerPort))
         }
     }
+
+    /// A client that asks to close gets the FIN in the segment that ends its response, so the proxy ends the
+    /// connection first: the TIME-WAIT stays on the proxy's listener port, and none holds one of the pod's ephemeral
+    /// ports (which an app closing thousands of connections a second runs out of).
+    @Test func theProxyClosesFirstSoNoAppPortWaits() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            try topology.startProxy(configuration: Self.policy)
+            try topology.startHTTPServer(port: 9081)
+            for index in 0..<20 {
+                let answer = try topology.curlClosing(host: topology.upstreamIPv4, port: 9081, "/\(index)")
+                #expect(answer.connection == "close")
+            }
+            let waiting = try Shell.run(topology.inPod(["ss", "-Htan", "state", "time-wait"])).stdout
+                .split(separator: "\n")
+            let appPorts = waiting.filter { $0.contains("\(topology.upstreamIPv4):9081") }
+            let proxySide = waiting.filter { $0.contains(":15001") }
+            #expect(appPorts.isEmpty, "\(waiting)")
+            #expect(proxySide.count == 20, "\(waiting)")
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import Glibc
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -41,6 +42,8 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var responseDeadline: Scheduled<Void>?
     /// The upstream connection carrying the current request.
     private var carrier: UpstreamCarrier?
+    /// The socket holds what is written until the close (`corkUntilClose`).
+    private var corked = false
     /// A request held until its body's first bytes are known, for the signatures to read before it is decided.
     private var held: (filtered: HTTP1RequestFilter, body: HeldRequestBody<HTTPServerRequestPart>)?
 
@@ -396,6 +399,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let request = response.reporting {
             connection.completed(request, status: response.answer.status, carriedBy: nil)
         }
+        if response.closesConnection { corkUntilClose(context) }
         lastResponseEnd = response.answer.write(
             to: context, version: response.version, method: response.method, grpc: response.grpc,
             closesConnection: response.closesConnection
@@ -411,6 +415,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context else { return }
         let written = context.eventLoop.makePromise(of: Void.self)
         lastResponseEnd = written.futureResult
+        if case .close = next { corkUntilClose(context) }
         // May deliver the next pipelined request at once: the state machine has settled before.
         context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: written)
         switch next {
@@ -442,6 +447,19 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         return true
     }
 
+    /// Holds what is written from now on in the socket until the close that follows, so the response's last bytes
+    /// and the FIN leave in one segment: the client reads the end of the connection with the response and closes
+    /// second, and the TIME-WAIT stays here, on the listener's port. A client that closes first instead keeps one of
+    /// the pod's ephemeral ports for a minute: under a pod's default settings Linux's connect() tries the even half of
+    /// the range first, and a client closing thousands of connections a second fills it within seconds, after which
+    /// each connect walks all of it (scripts/bench `--kernel-defaults`). Best effort: a socket that refuses the
+    /// option only sends its FIN a moment later.
+    private func corkUntilClose(_ context: ChannelHandlerContext) {
+        guard !onMeshStream else { return }
+        let cork = ChannelOptions.Types.SocketOption(level: .tcp, name: NIOBSDSocket.Option(rawValue: TCP_CORK))
+        corked = (try? context.channel.syncOptions?.setOption(cork, value: 1)) != nil
+    }
+
     /// Closes once the last response written has reached the socket (writes complete in order), so a client that
     /// reads slowly still gets all of it. One that stops reading is closed by the idle timeout.
     private func closeOnceWritten(_ context: ChannelHandlerContext) {
@@ -449,7 +467,12 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.close(promise: nil)
             return
         }
-        lastResponseEnd.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        lastResponseEnd.assumeIsolated().whenComplete { _ in
+            // Ending the output first sends the corked bytes with the FIN even where the client is still sending
+            // (a request refused before it was read in full), which the full close then answers with a reset.
+            if self.corked { context.close(mode: .output, promise: nil) }
+            context.close(promise: nil)
+        }
     }
 
     private func becomeTunnel(with upstream: HTTP1UpstreamHandler) {
