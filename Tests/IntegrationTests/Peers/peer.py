@@ -413,6 +413,9 @@ def classify(error):
         return "refused"
     if isinstance(error, (ConnectionResetError, BrokenPipeError)):
         return "reset"
+    # A connected socket that a reset reached between two calls: shutdown() finds it no longer connected.
+    if isinstance(error, OSError) and error.errno == errno.ENOTCONN:
+        return "reset"
     if isinstance(error, TimeoutError):
         return "timeout"
     if isinstance(error, OSError) and error.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
