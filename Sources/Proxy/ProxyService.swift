@@ -12,7 +12,7 @@ public struct ProxyService: Service {
     private let reader: any OriginalDestinationReader
     private let registry: ConnectionRegistry
     private let limiter = TrafficLimiter()
-    private let pools = UpstreamPools(loops: MultiThreadedEventLoopGroup.singleton.makeIterator())
+    private let pools: UpstreamPools
     private let services: ServiceDirectory
     private let names: NameAddressBook
     private let mesh: MeshCredentials
@@ -40,6 +40,7 @@ public struct ProxyService: Service {
         self.mesh = mesh
         self.intrusion = intrusion
         self.recorder = recorder
+        pools = UpstreamPools(loops: MultiThreadedEventLoopGroup.singleton.makeIterator(), recorder: recorder)
         self.logger = logger
         self.onReady = onReady
         self.onDrain = onDrain

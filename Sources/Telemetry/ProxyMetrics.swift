@@ -46,6 +46,18 @@ public final class ProxyMetrics: Sendable {
         registry.emitToString()
     }
 
+    /// The upstream pools took in a connection (`holds`) or let one go: HTTP/1.1 connections waiting for a request,
+    /// shared HTTP/2 connections taking new streams.
+    func upstreamPoolChanged(protocol: String, holds: Bool) {
+        let meter = meter("sidecar_upstream_pool_connections", ("protocol", `protocol`))
+        if holds { meter.increment() } else { meter.decrement() }
+    }
+
+    /// A request (HTTP/1.1) or stream (HTTP/2) went on a connection a pool already held instead of a new one.
+    func upstreamPoolReused(protocol: String) {
+        counter("sidecar_upstream_pool_reused_total", ("protocol", `protocol`)).increment()
+    }
+
     func connectionOpened(direction: String) {
         counter("sidecar_connections_opened_total", ("direction", direction)).increment()
         meter("sidecar_connections_active", ("direction", direction)).increment()

@@ -58,6 +58,16 @@ public final class TrafficRecorder: Sendable {
         metrics.connectionFailed(direction: direction, error: error)
     }
 
+    /// An upstream pool took in a connection (`holds`) or let one go (`protocol`: `http1` or `http2`).
+    public func upstreamPoolChanged(protocol: String, holds: Bool) {
+        metrics.upstreamPoolChanged(protocol: `protocol`, holds: holds)
+    }
+
+    /// A request or stream went on a connection a pool already held.
+    public func upstreamPoolReused(protocol: String) {
+        metrics.upstreamPoolReused(protocol: `protocol`)
+    }
+
     public func upstreamConnected(direction: String, after duration: Duration) {
         metrics.upstreamConnected(direction: direction, after: duration)
     }

@@ -11,12 +11,6 @@ import Testing
     /// Puts the app's HTTP/2 in reach of A's per-stream decisions.
     static let aHTTPRule = "policy: { outbound: { rules: [ { action: deny, http: { pathPrefix: /admin } } ] } }\n"
 
-    /// A counter's value in Prometheus text, 0 when absent.
-    func counter(_ metrics: String, _ series: String) -> Int {
-        metrics.split(separator: "\n").first { $0.hasPrefix(series + " ") }
-            .flatMap { Double($0.split(separator: " ").last ?? "") }.map { Int($0) } ?? 0
-    }
-
     @Test func clientsThatCloseShareOneMutualTLSConnection() async throws {
         try await PodTopology.withMesh(b: "", sharedConnections: true) { topology, _ in
             try topology.startHTTPServer(port: 8081)
@@ -35,8 +29,7 @@ import Testing
                 upload.headers["x-repeat"] == "one, two" || upload.headers["x-repeat"] == "two", "\(upload.headers)")
             #expect(upload.headers["host"] == "\(topology.peerIPv4):8081")
             // One handshake per event loop at most carried them all, and B reused its own connections to the app.
-            let handshakes = counter(
-                try topology.askProxy("/metrics"), #"sidecar_mesh_handshakes_total{direction="outbound",result="ok"}"#)
+            let handshakes = try topology.metric(#"sidecar_mesh_handshakes_total{direction="outbound",result="ok"}"#)
             #expect(handshakes >= 1 && handshakes <= loops, "\(handshakes) handshakes for \(answers.count) clients")
             #expect(Set(answers.map(\.echo.peerPort)).count <= loops, "\(answers.map(\.echo.peerPort))")
 
@@ -46,8 +39,7 @@ import Testing
             ).stdout
             let echoed = try JSONDecoder().decode(PeerClient.EchoedRequest.self, from: Data(old.utf8))
             #expect(echoed.path == "/old")
-            let after = counter(
-                try topology.askProxy("/metrics"), #"sidecar_mesh_handshakes_total{direction="outbound",result="ok"}"#)
+            let after = try topology.metric(#"sidecar_mesh_handshakes_total{direction="outbound",result="ok"}"#)
             #expect(after == handshakes + 1)
         }
     }
@@ -80,8 +72,7 @@ import Testing
             let traceparent = meshedHeaders.removeValue(forKey: "traceparent")
             #expect(traceparent?.hasPrefix("00-") == true)
             #expect(meshedHeaders == directHeaders)
-            let handshakes = counter(
-                try topology.askProxy("/metrics"), #"sidecar_mesh_handshakes_total{direction="outbound",result="ok"}"#)
+            let handshakes = try topology.metric(#"sidecar_mesh_handshakes_total{direction="outbound",result="ok"}"#)
             #expect(handshakes == 1, "the request did not go through A's shared connection")
         }
     }
@@ -109,6 +100,12 @@ import Testing
                 .mapValues { Set($0.compactMap { $0["source"] as? String }) }
             #expect(appConnections["none"] == nil)
             #expect(appConnections.values.contains { $0.count >= 2 }, "\(appConnections)")
+            // The pool counts the shared connections it holds, and the calls that went on one already open.
+            #expect(
+                try topology.metric(#"sidecar_upstream_pool_connections{protocol="http2"}"#) == appConnections.count)
+            #expect(
+                try topology.metric(#"sidecar_upstream_pool_reused_total{protocol="http2"}"#) >= 9
+                    - appConnections.count)
         }
     }
 
@@ -132,8 +129,7 @@ import Testing
             #expect(streams.field("grpc-status", of: "/echo.Echo/Say") == "0", "the trailers crossed")
             // At most the pool's four connections per event loop carried the five app connections' streams.
             let loops = ProcessInfo.processInfo.activeProcessorCount
-            let handshakes = counter(
-                try topology.askProxy("/metrics"), #"sidecar_mesh_handshakes_total{direction="outbound",result="ok"}"#)
+            let handshakes = try topology.metric(#"sidecar_mesh_handshakes_total{direction="outbound",result="ok"}"#)
             #expect(handshakes >= 1 && handshakes <= 4 * loops, "\(handshakes) handshakes")
         }
     }

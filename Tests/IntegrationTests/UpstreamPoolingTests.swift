@@ -32,9 +32,15 @@ import Testing
             let upload = answers[0].echo
             #expect(upload.method == "POST" && upload.bodyLength == body.utf8.count)
             #expect(upload.headers["transfer-encoding"] == "chunked")
+            // The metrics say so: requests that took a waiting connection, and the connections waiting now.
+            let reused = try topology.metric(#"sidecar_upstream_pool_reused_total{protocol="http1"}"#)
+            #expect(reused >= answers.count - loops, "\(reused) of \(answers.count)")
+            let waiting = try topology.metric(#"sidecar_upstream_pool_connections{protocol="http1"}"#)
+            #expect(waiting >= 1 && waiting <= loops, "\(waiting)")
 
             // Past the pool's idle timeout the proxy has closed it: the next request opens another.
             try await Task.sleep(for: .seconds(5))
+            #expect(try topology.metric(#"sidecar_upstream_pool_connections{protocol="http1"}"#) == 0)
             let later = try topology.curlClosing(host: topology.upstreamIPv4, port: 9080, "/later")
             #expect(!ports.contains(later.echo.peerPort))
         }

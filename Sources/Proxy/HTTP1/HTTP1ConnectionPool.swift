@@ -1,5 +1,6 @@
 import NIOCore
 import Policy
+import Telemetry
 
 /// One event loop's kept-alive HTTP/1.1 upstream connections, by destination, which the requests of any client
 /// connection on that loop take again: a client that opens a connection per request (or closes with
@@ -23,12 +24,18 @@ final class HTTP1ConnectionPool {
     /// before the server does, rather than meeting the server's close with a request.
     let idleTimeout: TimeAmount
     let maxIdlePerDestination: Int
+    /// Counts the connections waiting here, and the requests that took one.
+    private let recorder: TrafficRecorder
     private var idle: [Key: [Idle]] = [:]
     /// Connections out with a holder, each with what completes when it is done with them.
     private var leases: [ObjectIdentifier: EventLoopPromise<Void>] = [:]
 
-    init(eventLoop: EventLoop, idleTimeout: TimeAmount = .seconds(4), maxIdlePerDestination: Int = 32) {
+    init(
+        eventLoop: EventLoop, recorder: TrafficRecorder, idleTimeout: TimeAmount = .seconds(4),
+        maxIdlePerDestination: Int = 32
+    ) {
         self.eventLoop = eventLoop
+        self.recorder = recorder
         self.idleTimeout = idleTimeout
         self.maxIdlePerDestination = maxIdlePerDestination
     }
@@ -38,7 +45,11 @@ final class HTTP1ConnectionPool {
         while var waiting = idle[key], let newest = waiting.popLast() {
             idle[key] = waiting.isEmpty ? nil : waiting
             newest.expiry.cancel()
-            if newest.channel.isActive { return lease(newest.channel, key: key, reused: true) }
+            recorder.upstreamPoolChanged(protocol: "http1", holds: false)
+            if newest.channel.isActive {
+                recorder.upstreamPoolReused(protocol: "http1")
+                return lease(newest.channel, key: key, reused: true)
+            }
         }
         return nil
     }
@@ -67,6 +78,7 @@ final class HTTP1ConnectionPool {
         }
         let expiry = eventLoop.assumeIsolated().scheduleTask(in: idleTimeout) { channel.close(promise: nil) }
         idle[key, default: []].append(Idle(channel: channel, expiry: expiry))
+        recorder.upstreamPoolChanged(protocol: "http1", holds: true)
     }
 
     /// The connection closed: out with a holder, or idle here (the server closed it, or it waited too long).
@@ -75,6 +87,7 @@ final class HTTP1ConnectionPool {
         guard var waiting = idle[key], let index = waiting.firstIndex(where: { $0.channel === channel }) else { return }
         waiting.remove(at: index).expiry.cancel()
         idle[key] = waiting.isEmpty ? nil : waiting
+        recorder.upstreamPoolChanged(protocol: "http1", holds: false)
     }
 
     private func endLease(of channel: Channel) {

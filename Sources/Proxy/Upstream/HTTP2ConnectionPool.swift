@@ -2,6 +2,7 @@ import Identity
 import NIOCore
 import NIOHTTP2
 import Policy
+import Telemetry
 
 /// One event loop's shared HTTP/2 connections, by destination: every request of any client connection on the loop
 /// that goes there as HTTP/2 becomes a stream on one of them, so client connections come and go without a connect
@@ -71,12 +72,18 @@ final class HTTP2ConnectionPool {
     let eventLoop: EventLoop
     let idleTimeout: TimeAmount
     let connectionsPerDestination: Int
+    /// Counts the connections open here, and the streams that went on one already open.
+    private let recorder: TrafficRecorder
     private var destinations: [Key: Destination] = [:]
 
     /// Idle for at most 60 s: below the 75 s nginx keeps an idle HTTP/2 connection, so the pool, not the server,
     /// normally ends one, and a stream never meets a connection the server is closing unannounced.
-    init(eventLoop: EventLoop, idleTimeout: TimeAmount = .seconds(60), connectionsPerDestination: Int = 4) {
+    init(
+        eventLoop: EventLoop, recorder: TrafficRecorder, idleTimeout: TimeAmount = .seconds(60),
+        connectionsPerDestination: Int = 4
+    ) {
         self.eventLoop = eventLoop
+        self.recorder = recorder
         self.idleTimeout = idleTimeout
         self.connectionsPerDestination = connectionsPerDestination
     }
@@ -92,7 +99,7 @@ final class HTTP2ConnectionPool {
     func openStream(_ key: Key, dial: @escaping () -> EventLoopFuture<Dialed>) -> EventLoopFuture<Dialed> {
         let opened = eventLoop.makePromise(of: Dialed.self)
         var destination = destinations[key] ?? Destination()
-        destination.ready.removeAll { !$0.channel.isActive }
+        forget(&destination) { !$0.channel.isActive }
         let quietest = destination.ready.min { $0.streams < $1.streams }
         let opens =
             (quietest?.streams ?? 1) > 0 && destination.ready.count + destination.connecting < connectionsPerDestination
@@ -106,7 +113,10 @@ final class HTTP2ConnectionPool {
         }
         if opens { destination.connecting += 1 }
         destinations[key] = destination
-        if let quietest { createStream(on: quietest, completing: opened) }
+        if let quietest {
+            recorder.upstreamPoolReused(protocol: "http2")
+            createStream(on: quietest, completing: opened)
+        }
         if opens { open(key, dial: dial) }
         return opened.futureResult
     }
@@ -135,6 +145,7 @@ final class HTTP2ConnectionPool {
             switch result {
             case .success(let shared):
                 destination.ready.append(shared)
+                self.recorder.upstreamPoolChanged(protocol: "http2", holds: true)
                 destination.waiting = []
                 self.destinations[key] = destination
                 for waiter in waiting { waiter(.success(shared)) }
@@ -169,11 +180,18 @@ final class HTTP2ConnectionPool {
         }
     }
 
+    /// Takes the connections that match out of `destination`, counting them out of the pool.
+    private func forget(_ destination: inout Destination, where matches: (Shared) -> Bool) {
+        let before = destination.ready.count
+        destination.ready.removeAll(where: matches)
+        for _ in destination.ready.count..<before { recorder.upstreamPoolChanged(protocol: "http2", holds: false) }
+    }
+
     /// The connection takes no new stream (GOAWAY, or closed): the next streams to `key` go to the others, or to a
     /// new one.
     private func retire(_ channel: Channel, _ key: Key) {
         guard var destination = destinations[key] else { return }
-        destination.ready.removeAll { $0.channel === channel }
+        forget(&destination) { $0.channel === channel }
         destinations[key] =
             destination.ready.isEmpty && destination.connecting == 0 && destination.waiting.isEmpty ? nil : destination
     }
