@@ -142,6 +142,46 @@ import Testing
         }
     }
 
+    /// The same for HTTP/2, stream by stream: one endpoint answers 503, and each GET of one client connection that
+    /// meets it goes again to the other, which answers all twenty (the access log names it for each); POSTs are not
+    /// sent twice, and half of them get the 503 as it was.
+    @Test func idempotentHTTP2StreamsAreRetriedOnAnotherEndpoint() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            let accessLog = try AccessLogFile()
+            let proxy = try topology.startProxy(
+                configuration: """
+                    services:
+                      - name: orders
+                        address: \(Self.virtualAddress):80
+                        endpoints: [\(topology.upstreamIPv4):9447, \(topology.upstreamIPv4):9448]
+                        balancer: round_robin
+                        outlierDetection: { consecutiveFailures: 100 }
+                        retries: 1
+                    """, arguments: ["--access-log", accessLog.path])
+            try topology.startHTTP2Server(port: 9447, status: 503)
+            try topology.startHTTP2Server(port: 9448)
+            let target = "http://\(Self.virtualAddress):80/status"
+            let gets = try Shell.run(topology.inPod(["h2load", "-n", "20", "-c", "1", "-m", "4", target]))
+            #expect(gets.stdout.contains("status codes: 20 2xx, 0 3xx, 0 4xx, 0 5xx"), "\(gets.stdout)")
+            let requests = try accessLog.entries { $0.filter { $0["kind"] as? String == "request" }.count == 20 }
+                .filter { $0["kind"] as? String == "request" }
+            #expect(
+                requests.allSatisfy {
+                    $0["upstream"] as? String == "\(topology.upstreamIPv4):9448" && $0["status"] as? Int == 200
+                }, "\(requests)")
+            let retried = proxy.output.split(separator: "\n").filter {
+                $0.contains("request retried on another endpoint")
+            }
+            #expect(retried.count >= 9 && retried.allSatisfy { $0.contains("GET") }, "\(retried)")
+
+            let body = try topology.writeReadableFile(named: "\(topology.pod)-post-body", "order")
+            let posts = try Shell.run(
+                topology.inPod(["h2load", "-n", "4", "-c", "1", "-m", "1", "-d", body, target]))
+            #expect(posts.stdout.contains("status codes: 2 2xx, 0 3xx, 0 4xx, 2 5xx"), "\(posts.stdout)")
+        }
+    }
+
     /// Plain TCP to a service whose first endpoint does not answer: the client's first line is read to tell its
     /// protocol, and its other bytes and its FIN come while the proxy still waits on that endpoint; they are held and
     /// reach the second endpoint intact, in order.

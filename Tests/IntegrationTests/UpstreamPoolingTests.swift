@@ -46,6 +46,26 @@ import Testing
         }
     }
 
+    /// nginx takes two streams on a connection, then sends GOAWAY and ignores the streams opened after those. h2load
+    /// sends four requests at once on one connection; the proxy puts all four on the first upstream connection that
+    /// comes up, and the two nginx ignored, never processed, go again on new streams of other connections: all four
+    /// are answered.
+    @Test func streamsTheServerRefusedGoAgain() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            let proxy = try topology.startProxy(configuration: Self.policy)
+            try topology.startHTTP2Server(port: 9449, requestsPerConnection: 2)
+            let load = try Shell.run(
+                topology.inPod(["h2load", "-n", "4", "-c", "1", "-m", "4", "http://\(topology.upstreamIPv4):9449/"]))
+            #expect(load.stdout.contains("status codes: 4 2xx, 0 3xx, 0 4xx, 0 5xx"), "\(load.stdout)")
+            let resent = proxy.output.components(separatedBy: "request sent again on a new stream").count - 1
+            #expect(
+                resent >= 1,
+                "no stream went again: \(proxy.output.split(separator: "\n").filter { !$0.contains("\"status\":200") })"
+            )
+        }
+    }
+
     /// A client that asks to close gets the FIN in the segment that ends its response, so the proxy ends the
     /// connection first: the TIME-WAIT stays on the proxy's listener port, and none holds one of the pod's ephemeral
     /// ports (which an app closing thousands of connections a second runs out of).

@@ -375,6 +375,36 @@ import Testing
         }
     }
 
+    /// A stream of a shared connection the server refused: it never processed the request, which goes again once on
+    /// a new stream, spending no retry; refused again, the client is told.
+    @Test func aRefusedRequestGoesAgainOnceOnANewConnection() {
+        var machine = forwardedAndSent()
+        guard
+            case .retry(let retry) = machine.upstreamClosed(
+                abortively: true, unprocessed: true, endpoint: endpointA,
+                mayRetry: { _ in
+                    Issue.record("a resend spent from the budget")
+                    return true
+                })
+        else {
+            Issue.record("a refused request was not sent again")
+            return
+        }
+        #expect(retry.fresh && retry.feedback == nil && retry.abandoned == nil && retry.excluding.isEmpty)
+        guard case .upstreamReady(2, let pending, "r1", _) = machine.upstreamConnected(2) else {
+            Issue.record("the resend did not wait for a new connection")
+            return
+        }
+        #expect(pending == [.head(retry.head), .end(nil)])
+        guard
+            case .upstreamGone(feedback: 502, reporting: "r1", reset: true) = machine.upstreamClosed(
+                abortively: true, unprocessed: true, endpoint: endpointA, mayRetry: { _ in true })
+        else {
+            Issue.record("a request refused twice was sent a third time")
+            return
+        }
+    }
+
     @Test func theBudgetCanRefuseARetry() {
         var machine = forwardedAndSent(retries: 2)
         guard

@@ -219,10 +219,12 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context?.flush()
     }
 
-    func upstreamClosed(abortively: Bool) {
+    /// - Parameter unprocessed: the server said it never processed the request (it refused the stream).
+    func upstreamClosed(abortively: Bool, unprocessed: Bool) {
         run(
             state.upstreamClosed(
-                abortively: abortively, endpoint: connection.record.upstream, mayRetry: connection.upstream.mayRetry))
+                abortively: abortively, unprocessed: unprocessed, endpoint: connection.record.upstream,
+                mayRetry: connection.upstream.mayRetry))
     }
 
     func upstreamBecameWritable() {

@@ -35,13 +35,12 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
         let replay: HTTPRequestHead?
         /// The connection may go back to the pool once the response is read: an HTTP/1.1 request that stays in HTTP.
         let mayReuseUpstream: Bool
-        var retriesLeft: Int
-        /// The connection it went on was taken again from the pool.
+        var retries: RetryAllowance
+        /// The connection it went on was taken again from the pool: closed before any answer, the server had closed
+        /// it while the request crossed, and never processed the request.
         var reusedUpstream = false
         /// The response's head lets its connection carry another request.
         var responseKeepsAlive = false
-        /// The service endpoints that failed it.
-        var tried: Set<SocketAddress> = []
         var responseStarted = false
         var switchingProtocols = false
         var status: Int?
@@ -217,7 +216,7 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
             responseTimeout: responseTimeout, replay: replayable ? head : nil,
             mayReuseUpstream: upstreams != .ownConnection && filtered.head.version == .http1_1
                 && !filtered.leavesHTTP,
-            retriesLeft: replayable ? retries : 0)
+            retries: RetryAllowance(replayable: replayable, retries: retries))
         // On a connection kept from the last request, the server may have closed it meanwhile, as a pooled one.
         if upstreamIsFree { exchange?.reusedUpstream = true }
         upstreamIsFree = false
@@ -263,7 +262,7 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
     private mutating func send(_ part: HTTPClientRequestPart) -> Action {
         switch upstream.send(part) {
         case .write(let connection): .writeUpstream(part, to: connection)
-        case .dial: .dial(excluding: exchange?.tried ?? [])
+        case .dial: .dial(excluding: exchange?.retries.tried ?? [])
         case .queued, .dropped: .none
         }
     }
@@ -297,13 +296,14 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
 
     /// The upstream connection closed.
     /// - Parameters:
+    ///   - unprocessed: the server said it did not process the request (a stream it refused).
     ///   - endpoint: where it went; nil when it never connected.
     ///   - mayRetry: asked last, at most once, whether the request may go to an endpoint not among those given (it
     ///     spends from the service's retry budget).
     mutating func upstreamClosed(
-        abortively: Bool, endpoint: SocketAddress?, mayRetry: (Set<SocketAddress>) -> Bool
+        abortively: Bool, unprocessed: Bool = false, endpoint: SocketAddress?,
+        mayRetry: (Set<SocketAddress>) -> Bool
     ) -> Action {
-        if let retry = retryOnNewConnection(from: endpoint) { return .retry(retry) }
         // A kept connection the server closed between requests, its last response read in full: the next request
         // takes another; the client's connection is its own. (One the server had said it would close, the client
         // was told so, and its close is passed on below.)
@@ -315,7 +315,9 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
         var feedback: Int?
         if let exchange, !exchange.responseStarted, endpoint != nil {
             feedback = 502
-            if let retry = retry(from: endpoint, feedback: 502, mayRetry: mayRetry) { return .retry(retry) }
+            let failure: RetryAllowance.Failure =
+                exchange.reusedUpstream || unprocessed ? .unprocessed : .failed(feedback: 502)
+            if let retry = retry(after: failure, from: endpoint, mayRetry: mayRetry) { return .retry(retry) }
         }
         upstream = .closed
         let failed = exchange
@@ -326,37 +328,28 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
         return .upstreamGone(feedback: feedback, reporting: failed?.request, reset: reset)
     }
 
-    /// Sends the request again, to another endpoint of a service, when the one it went to failed it before any of
-    /// its answer reached the client: within its retries, and only when the service's budget allows.
+    /// Sends the request again, as the retry allowance says, when the connection it went on failed it before any of
+    /// its answer reached the client.
     private mutating func retry(
-        from endpoint: SocketAddress?, feedback: Int?, mayRetry: (Set<SocketAddress>) -> Bool
+        after failure: RetryAllowance.Failure, from endpoint: SocketAddress?, mayRetry: (Set<SocketAddress>) -> Bool
     ) -> Retry? {
-        guard var current = exchange, let head = current.replay, current.retriesLeft > 0, !current.responseStarted,
-            request == .idle, let endpoint
-        else { return nil }
-        current.tried.insert(endpoint)
-        guard mayRetry(current.tried) else { return nil }
-        current.retriesLeft -= 1
-        exchange = current
-        let abandoned = upstream.close()
-        upstream = .connecting(pending: [.head(head), .end(nil)])
-        return Retry(
-            head: head, endpoint: endpoint, feedback: feedback, abandoned: abandoned, excluding: current.tried,
-            fresh: false)
-    }
-
-    /// A connection taken again from the pool closed before any answer: the server had closed it while it waited
-    /// (its FIN and the request crossed). The endpoint did nothing wrong, so a request that may go twice goes again,
-    /// once, on a new connection, spending no retry.
-    private mutating func retryOnNewConnection(from endpoint: SocketAddress?) -> Retry? {
-        guard var current = exchange, current.reusedUpstream, !current.responseStarted, request == .idle,
-            let head = current.replay, let endpoint
+        guard var current = exchange, let head = current.replay, !current.responseStarted, request == .idle,
+            let endpoint, let next = current.retries.next(after: failure, at: endpoint, mayRetry: mayRetry)
         else { return nil }
         current.reusedUpstream = false
         exchange = current
-        upstream = .connecting(pending: [.head(head), .end(nil)])
-        return Retry(
-            head: head, endpoint: endpoint, feedback: nil, abandoned: nil, excluding: current.tried, fresh: true)
+        switch next {
+        case .resend(let excluding):
+            upstream = .connecting(pending: [.head(head), .end(nil)])
+            return Retry(
+                head: head, endpoint: endpoint, feedback: nil, abandoned: nil, excluding: excluding, fresh: true)
+        case .elsewhere(let excluding, let feedback):
+            let abandoned = upstream.close()
+            upstream = .connecting(pending: [.head(head), .end(nil)])
+            return Retry(
+                head: head, endpoint: endpoint, feedback: feedback, abandoned: abandoned, excluding: excluding,
+                fresh: false)
+        }
     }
 
     // MARK: Responses
@@ -369,8 +362,8 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
     ) -> Action {
         guard var current = exchange else { return .none }
         let feedback = head.status.code >= 200 ? Int(head.status.code) : nil
-        if [.badGateway, .serviceUnavailable].contains(head.status),
-            let retry = retry(from: endpoint, feedback: feedback, mayRetry: mayRetry)
+        if let failure = RetryAllowance.Failure(answering: Int(head.status.code)),
+            let retry = retry(after: failure, from: endpoint, mayRetry: mayRetry)
         {
             return .retry(retry)
         }

@@ -65,7 +65,7 @@ struct HTTP1RequestFilter {
     /// An idempotent request (RFC 9110 section 9.2.2) without a body, that stays in HTTP: sending it again to
     /// another endpoint after the first failed it cannot do twice what the client asked once.
     var isReplayable: Bool {
-        !leavesHTTP && [.GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE].contains(head.method) && !head.hasBody
+        !leavesHTTP && RetryAllowance.mayResend(method: head.method.rawValue) && !head.hasBody
     }
 
     /// The client waits for `100 Continue` before it sends its body.

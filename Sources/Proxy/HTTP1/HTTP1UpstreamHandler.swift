@@ -24,6 +24,8 @@ final class HTTP1UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private var context: ChannelHandlerContext?
     private var readDeferred = false
     private var endedWithError = false
+    /// The stream was refused: the server never processed the request on it.
+    private var refused = false
 
     init(
         client: HTTP1ClientHandler, pool: (HTTP1ConnectionPool, HTTP1ConnectionPool.Key)?, onMeshStream: Bool = false
@@ -132,11 +134,12 @@ final class HTTP1UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         // A reset, or a response that does not parse: either way the exchange cannot be completed.
         endedWithError = true
+        refused = UpstreamGoAwayHandler.refused(context.channel, by: error)
         context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        client?.upstreamClosed(abortively: endedWithError)
+        client?.upstreamClosed(abortively: endedWithError, unprocessed: refused)
         client = nil
         context.fireChannelInactive()
     }

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOHPACK
 import NIOHTTP2
@@ -10,7 +11,9 @@ import Telemetry
 /// two. A request whose body the
 /// signatures read is held until its first bytes are known. On a sidecar's shared connection, a stream that carries
 /// an app's HTTP/1.1 request is handed, undecided, to an `HTTP1ClientHandler` of its own, which decides it and gives
-/// the app HTTP/1.1.
+/// the app HTTP/1.1. A request that may go twice (idempotent, without a body) and fails upstream before any of its
+/// answer is sent goes again on a new stream, as its `RetryAllowance` says: the gate leaves the pipeline, but stays
+/// with the relay for that.
 final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTP2Frame.FramePayload
     typealias OutboundIn = HTTP2Frame.FramePayload
@@ -32,8 +35,12 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
     private var readDeferred = false
     /// The client sent END_STREAM: its half of the stream is done.
     private var requestEnded = false
-    /// The allowed request, while its upstream stream opens.
+    /// The allowed request, while its upstream streams open.
     private var request: RequestDecider.Request?
+    private var responseTimeout: Duration?
+    /// The request's HEADERS as forwarded, when it may go again (idempotent, and ended by them).
+    private var replay: HTTP2Frame.FramePayload?
+    private var retries = RetryAllowance(replayable: false, retries: 0)
 
     init(session: HTTP2ClientHandler) {
         self.session = session
@@ -155,65 +162,143 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
         frame.headers = forwarded
         state = .opening(pending: [.headers(frame)] + frames.dropFirst())
         self.request = request
+        self.responseTimeout = responseTimeout
+        let replayable = frame.endStream && RetryAllowance.mayResend(method: facts.method)
+        if replayable { replay = .headers(frame) }
+        retries = RetryAllowance(replayable: replayable, retries: connection.upstream.retries)
         connection.upstream.openHTTP2Stream(on: context.eventLoop).assumeIsolated().whenComplete { result in
-            self.opened(result, responseTimeout: responseTimeout)
+            self.opened(result)
         }
     }
 
     /// The upstream stream opened (or failed to): the relay takes over between the two streams, with what waited
     /// sent first.
-    private func opened(_ result: Result<UpstreamLease, Error>, responseTimeout: Duration?) {
+    private func opened(_ result: Result<UpstreamLease, Error>) {
         guard let context, case .opening(let pending) = state, let request else {
             // The client stream went away meanwhile.
             if case .success(let lease) = result { lease.channel.close(promise: nil) }
             return
         }
         request.slot?.upstreamReady()
-        let connection = session.connection
-        let upstream: Channel
+        let lease: UpstreamLease
         switch result {
-        case .success(let lease):
-            upstream = lease.channel
-            if let peer = lease.meshStreamPeer {
-                connection.record.meshTLS = true
-                connection.record.peer = peer
-            }
+        case .success(let opened):
+            lease = opened
         case .failure(let error):
-            connection.logger.info(
-                "upstream connect failed", metadata: connection.logMetadata.merging(["error": "\(error)"]) { $1 })
-            answer(
-                .unreachable("\(connection.upstream.destination)"), reporting: request,
-                headRequest: request.method == "HEAD", context: context)
+            unreachable(error, reporting: request, context: context)
             return
+        }
+        let clientEnd = HTTP2StreamRelay.clientEnd()
+        do {
+            try context.pipeline.syncOperations.addHandler(clientEnd)
+        } catch {
+            lease.channel.close(promise: nil)
+            context.close(promise: nil)
+            return
+        }
+        // The request's end came before the relay did: the relay cannot see it, so it is told.
+        clientEnd.readEnded = requestEnded
+        carry(request, on: lease, for: clientEnd, sending: pending)
+        let resumeReading = readDeferred
+        context.pipeline.syncOperations.removeHandler(self, promise: nil)
+        if resumeReading { context.channel.read() }
+    }
+
+    /// Links `lease`'s stream to the client's end of the relay and sends `frames` on it. Its end sees the response's
+    /// status and the stream's end: it reports the request, or offers a failure before any answer for a retry.
+    private func carry(
+        _ request: RequestDecider.Request, on lease: UpstreamLease, for clientEnd: HTTP2StreamRelay,
+        sending frames: [HTTP2Frame.FramePayload]
+    ) {
+        let connection = session.connection
+        let upstream = lease.channel
+        if let peer = lease.meshStreamPeer {
+            connection.record.meshTLS = true
+            connection.record.peer = peer
         }
         let carrier = UpstreamCarrier(upstream)
         connection.record.upstream = carrier.endpoint
-        let (clientEnd, upstreamEnd) = HTTP2StreamRelay.matchedPair()
-        // The upstream end sees the response's status and the stream's end: it reports the request.
+        let upstreamEnd = HTTP2StreamRelay.upstreamEnd(for: clientEnd)
         upstreamEnd.responseTimeout = responseTimeout.map(TimeAmount.init)
         upstreamEnd.answersGRPC = request.grpc
         upstreamEnd.report = { status in
             if let status, let endpoint = carrier.endpoint { connection.upstream.answered(status, by: endpoint) }
             connection.completed(request, status: status, carriedBy: carrier)
         }
+        if replay != nil {
+            upstreamEnd.retry = { [unowned upstreamEnd] failure in
+                self.resend(after: failure, at: carrier.endpoint, letting: upstreamEnd, go: clientEnd)
+            }
+        }
         do {
             try upstream.pipeline.syncOperations.addHandler(upstreamEnd)
-            try context.pipeline.syncOperations.addHandler(clientEnd)
         } catch {
+            upstreamEnd.letGo()
             upstream.close(promise: nil)
-            context.close(promise: nil)
+            clientEnd.context?.close(promise: nil)
             return
         }
-        for payload in pending { upstream.write(payload, promise: nil) }
+        for payload in frames { upstream.write(payload, promise: nil) }
         upstream.flush()
-        // The request's end came before the relay did: the relay cannot see it, so it is told.
-        if requestEnded {
-            clientEnd.readEnded = true
-            upstreamEnd.requestEnded()
+        if requestEnded { upstreamEnd.requestEnded() }
+    }
+
+    /// The upstream stream failed before any of its answer reached the client (whose stream is still open): the
+    /// request goes again on a new stream when its allowance says so, and `failed`, let go, leaves its place beside
+    /// `clientEnd` to that stream's end.
+    private func resend(
+        after failure: RetryAllowance.Failure, at endpoint: SocketAddress?, letting failed: HTTP2StreamRelay,
+        go clientEnd: HTTP2StreamRelay
+    ) -> Bool {
+        let connection = session.connection
+        guard let replay, let request, let endpoint, let client = clientEnd.context, client.channel.isActive,
+            let next = retries.next(after: failure, at: endpoint, mayRetry: connection.upstream.mayRetry)
+        else { return false }
+        failed.letGo()
+        let excluding: Set<SocketAddress>
+        let message: Logger.Message
+        switch next {
+        case .resend(let avoiding):
+            excluding = avoiding
+            message = "request sent again on a new stream"
+        case .elsewhere(let avoiding, let feedback):
+            connection.upstream.answered(feedback, by: endpoint)
+            excluding = avoiding
+            message = "request retried on another endpoint"
         }
-        let resumeReading = readDeferred
-        context.pipeline.syncOperations.removeHandler(self, promise: nil)
-        if resumeReading { context.channel.read() }
+        connection.logger.info(
+            message,
+            metadata: connection.logMetadata.merging([
+                "endpoint": "\(endpoint.endpoint)", "method": "\(request.method)", "path": "\(request.path)",
+            ]) { $1 })
+        connection.upstream.openHTTP2Stream(on: client.eventLoop, excluding: excluding).assumeIsolated()
+            .whenComplete { result in
+                switch result {
+                case .success(let lease) where clientEnd.context != nil:
+                    self.carry(request, on: lease, for: clientEnd, sending: [replay])
+                case .success(let lease):
+                    // The client's stream went away meanwhile.
+                    lease.channel.close(promise: nil)
+                    connection.completed(request, status: nil, carriedBy: nil)
+                case .failure(let error):
+                    guard let client = clientEnd.context else {
+                        return connection.completed(request, status: nil, carriedBy: nil)
+                    }
+                    self.unreachable(error, reporting: request, context: client)
+                }
+            }
+        return true
+    }
+
+    /// No upstream stream could be opened: the client gets 502 on its stream.
+    private func unreachable(_ error: Error, reporting request: RequestDecider.Request, context: ChannelHandlerContext)
+    {
+        let connection = session.connection
+        connection.logger.info(
+            "upstream connect failed", metadata: connection.logMetadata.merging(["error": "\(error)"]) { $1 })
+        answer(
+            .unreachable("\(connection.upstream.destination)"), reporting: request,
+            headRequest: request.method == "HEAD", context: context)
     }
 
     /// The proxy's own answer, complete in itself, reported as the request's. A client still sending its request

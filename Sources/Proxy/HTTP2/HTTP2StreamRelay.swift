@@ -7,17 +7,25 @@ import Policy
 /// stream opened for it. Messages go across unchanged (headers, data, trailers, and their END_STREAM flags), reads
 /// stop while the partner stream cannot take more (its flow-control window is spent), and a stream that ends before
 /// both sides sent END_STREAM (a reset, or its connection gone) resets the other: the upstream stream rides a
-/// connection shared with other clients, which outlives this one. No locks: both connections share one event loop.
+/// connection shared with other clients, which outlives this one. An upstream stream that fails before any of its
+/// answer went across (refused, reset, 502 or 503) may first be offered to `retry`: the request then goes again on a
+/// new stream, whose end takes this one's place beside the same client end. No locks: both connections share one
+/// event loop.
 final class HTTP2StreamRelay: ChannelDuplexHandler {
     typealias InboundIn = HTTP2Frame.FramePayload
     typealias OutboundIn = HTTP2Frame.FramePayload
     typealias OutboundOut = HTTP2Frame.FramePayload
 
     private var partner: HTTP2StreamRelay?
-    private var context: ChannelHandlerContext?
+    /// The stream it is in, while it is there.
+    private(set) var context: ChannelHandlerContext?
     private var readDeferred = false
     /// The stream was reset (by its peer, or on a connection error) rather than ended by both sides.
     private var endedWithError = false
+    /// The stream was refused: its server never processed it.
+    private var refused = false
+    /// Part of the response went across: from then on the request cannot go again.
+    private var responseBegan = false
     /// This end's peer sent END_STREAM (the gate says so of a request that ended before the relay began).
     var readEnded = false
     /// On the upstream end: told the response's status (nil when the stream ended without one) once it ends.
@@ -26,18 +34,36 @@ final class HTTP2StreamRelay: ChannelDuplexHandler {
     var responseTimeout: TimeAmount?
     /// On the upstream end: the request is a gRPC call, so a timeout is answered with a gRPC status.
     var answersGRPC = false
+    /// On the upstream end of a request that may go twice: offered a failure before any of the answer went across;
+    /// true when the request goes again, and this end has been let go (`letGo`).
+    var retry: ((RetryAllowance.Failure) -> Bool)?
     private var responseDeadline: Scheduled<Void>?
     private var status: Int?
 
     private init() {}
 
-    /// Two linked ends: add one to each stream channel's pipeline.
-    static func matchedPair() -> (HTTP2StreamRelay, HTTP2StreamRelay) {
-        let first = HTTP2StreamRelay()
-        let second = HTTP2StreamRelay()
-        first.partner = second
-        second.partner = first
-        return (first, second)
+    /// The client stream's end, for its pipeline; `upstreamEnd(for:)` links one to it.
+    static func clientEnd() -> HTTP2StreamRelay {
+        HTTP2StreamRelay()
+    }
+
+    /// An end for an upstream stream's pipeline, linked to `client`: the request's first, or one taking over from an
+    /// end let go for a retry.
+    static func upstreamEnd(for client: HTTP2StreamRelay) -> HTTP2StreamRelay {
+        let end = HTTP2StreamRelay()
+        end.partner = client
+        client.partner = end
+        return end
+    }
+
+    /// The request goes again on another stream: this end reports nothing, times nothing, and no longer touches the
+    /// client end, which waits for the next.
+    func letGo() {
+        report = nil
+        retry = nil
+        responseDeadline?.cancel()
+        if partner?.partner === self { partner?.partner = nil }
+        partner = nil
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -47,6 +73,7 @@ final class HTTP2StreamRelay: ChannelDuplexHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
         partner = nil
+        retry = nil
     }
 
     /// Only the request and the response cross: flow control (WINDOW_UPDATE) and priorities are each hop's own,
@@ -56,11 +83,17 @@ final class HTTP2StreamRelay: ChannelDuplexHandler {
         switch payload {
         case .headers(let headers):
             if status == nil, let code = headers.headers.first(name: ":status").flatMap(Int.init), code >= 200 {
+                if !responseBegan, let failure = RetryAllowance.Failure(answering: code), retry?(failure) == true {
+                    context.close(promise: nil)
+                    return
+                }
                 status = code
                 responseDeadline?.cancel()
             }
+            responseBegan = true
             partner?.context?.write(data, promise: nil)
         case .data:
+            responseBegan = true
             partner?.context?.write(data, promise: nil)
         default:
             break
@@ -102,6 +135,7 @@ final class HTTP2StreamRelay: ChannelDuplexHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         endedWithError = true
+        refused = UpstreamGoAwayHandler.refused(context.channel, by: error)
         context.close(promise: nil)
     }
 
@@ -111,6 +145,10 @@ final class HTTP2StreamRelay: ChannelDuplexHandler {
     /// error).
     func channelInactive(context: ChannelHandlerContext) {
         responseDeadline?.cancel()
+        if !responseBegan, retry?(refused ? .unprocessed : .failed(feedback: 502)) == true {
+            return context.fireChannelInactive()
+        }
+        retry = nil
         let cutShort = endedWithError || !readEnded || partner?.readEnded == false
         report?(cutShort ? nil : status)
         report = nil

@@ -4,7 +4,8 @@ import NIOHTTP2
 /// Watches a shared upstream HTTP/2 connection for GOAWAY (a connection-level frame, which NIO passes to the
 /// connection's own pipeline), so the pool stops opening streams on a connection the upstream is retiring, and closes
 /// that connection once the last of its streams has ended (counted through NIO's stream delegate). It also closes the
-/// connection once it has carried no stream for its idle timeout, and when the server ends its input.
+/// connection once it has carried no stream for its idle timeout, and when the server ends its input. It keeps the
+/// GOAWAY's last stream, which tells a stream the server never processed from one it cancelled.
 final class UpstreamGoAwayHandler: ChannelInboundHandler {
     typealias InboundIn = HTTP2Frame
 
@@ -25,6 +26,8 @@ final class UpstreamGoAwayHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var openStreams = 0
     private var retired = false
+    /// The last stream the server's GOAWAY said it may process: any later one it never did.
+    private var lastStreamKept: HTTP2StreamID?
     private let idleTimeout: TimeAmount
     /// When the last stream ended, while none is open.
     private var idleSince: NIODeadline?
@@ -51,10 +54,14 @@ final class UpstreamGoAwayHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .goAway = unwrapInboundIn(data).payload, !retired {
-            retired = true
-            wentAway()
-            closeIfRetiredAndIdle()
+        if case .goAway(let lastStreamID, _, _) = unwrapInboundIn(data).payload {
+            // A second GOAWAY may only lower the last stream (RFC 9113 section 6.8).
+            lastStreamKept = min(lastStreamKept ?? lastStreamID, lastStreamID)
+            if !retired {
+                retired = true
+                wentAway()
+                closeIfRetiredAndIdle()
+            }
         }
         context.fireChannelRead(data)
     }
@@ -64,6 +71,26 @@ final class UpstreamGoAwayHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event { context.close(promise: nil) }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    /// Whether `error`, which ended `stream` (of a shared upstream connection), says the server never processed the
+    /// stream, so that its request may go again (RFC 9113 section 8.7): the server refused it (REFUSED_STREAM), or
+    /// it was beyond the last stream the server's GOAWAY kept. NIO closes the latter as cancelled, after passing the
+    /// GOAWAY to this handler, so this handler's record tells them from a stream the server cancelled.
+    static func refused(_ stream: Channel, by error: Error) -> Bool {
+        guard let closed = error as? NIOHTTP2Errors.StreamClosed else { return false }
+        switch closed.errorCode {
+        case .refusedStream:
+            return true
+        case .cancel:
+            guard let connection = stream.parent,
+                let watch = try? connection.pipeline.syncOperations.handler(type: UpstreamGoAwayHandler.self),
+                let lastStreamKept = watch.lastStreamKept
+            else { return false }
+            return closed.streamID > lastStreamKept
+        default:
+            return false
+        }
     }
 
     private func closeIfRetiredAndIdle() {

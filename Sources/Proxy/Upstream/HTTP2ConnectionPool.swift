@@ -97,7 +97,16 @@ final class HTTP2ConnectionPool {
     /// one is busy and there are fewer than `connectionsPerDestination`. The stream's pipeline is empty; its
     /// addresses are its connection's.
     func openStream(_ key: Key, dial: @escaping () -> EventLoopFuture<Dialed>) -> EventLoopFuture<Dialed> {
+        openStream(key, dial: dial, pickingAgain: true)
+    }
+
+    /// - Parameter pickingAgain: when the connection picked closes before the stream is created (the server's close
+    ///   crossed the pick), the stream is asked for once more: nothing was sent on it.
+    private func openStream(
+        _ key: Key, dial: @escaping () -> EventLoopFuture<Dialed>, pickingAgain: Bool
+    ) -> EventLoopFuture<Dialed> {
         let opened = eventLoop.makePromise(of: Dialed.self)
+        let again = pickingAgain ? { self.openStream(key, dial: dial, pickingAgain: false) } : nil
         var destination = destinations[key] ?? Destination()
         forget(&destination) { !$0.channel.isActive }
         let quietest = destination.ready.min { $0.streams < $1.streams }
@@ -106,7 +115,7 @@ final class HTTP2ConnectionPool {
         if quietest == nil {
             destination.waiting.append { result in
                 switch result {
-                case .success(let shared): self.createStream(on: shared, completing: opened)
+                case .success(let shared): self.createStream(on: shared, completing: opened, orElse: again)
                 case .failure(let error): opened.fail(error)
                 }
             }
@@ -115,13 +124,17 @@ final class HTTP2ConnectionPool {
         destinations[key] = destination
         if let quietest {
             recorder.upstreamPoolReused(protocol: "http2")
-            createStream(on: quietest, completing: opened)
+            createStream(on: quietest, completing: opened, orElse: again)
         }
         if opens { open(key, dial: dial) }
         return opened.futureResult
     }
 
-    private func createStream(on shared: Shared, completing opened: EventLoopPromise<Dialed>) {
+    /// - Parameter again: asks for a stream anew when `shared` closed before this one was created.
+    private func createStream(
+        on shared: Shared, completing opened: EventLoopPromise<Dialed>,
+        orElse again: (() -> EventLoopFuture<Dialed>)?
+    ) {
         shared.streams += 1
         shared.multiplexer.createStreamChannel { $0.eventLoop.makeSucceededVoidFuture() }.assumeIsolated()
             .whenComplete { result in
@@ -131,7 +144,11 @@ final class HTTP2ConnectionPool {
                     opened.succeed((stream, shared.peer))
                 case .failure(let error):
                     shared.streams -= 1
-                    opened.fail(error)
+                    if !shared.channel.isActive, let again {
+                        again().cascade(to: opened)
+                    } else {
+                        opened.fail(error)
+                    }
                 }
             }
     }

@@ -78,10 +78,12 @@ struct Upstream: Sendable {
     /// A new HTTP/2 stream for one request, on `eventLoop`: for a service, to the endpoint its balancer picks for this
     /// stream, which counts as loaded there until the stream ends. The stream is on a connection the loop shares
     /// there, so the streams of every client connection on the loop ride the same few connections.
-    func openHTTP2Stream(on eventLoop: EventLoop) -> EventLoopFuture<UpstreamLease> {
+    /// - Parameter excluding: a service's endpoints not to use (a retried request's earlier ones).
+    func openHTTP2Stream(on eventLoop: EventLoop, excluding: Set<SocketAddress> = []) -> EventLoopFuture<UpstreamLease>
+    {
         let open = { @Sendable (address: SocketAddress) in pooledStream(to: address, on: eventLoop) }
         guard let service else { return open(destination.address) }
-        return service.dial(on: eventLoop, connect: open)
+        return service.dial(on: eventLoop, excluding: excluding, connect: open)
     }
 
     /// Whether an HTTP/2 stream asked for now waits for a connection to open (what `maxPendingRequests` bounds): no

@@ -236,14 +236,23 @@ final class PodTopology: @unchecked Sendable {
     /// `x-forwarded-client-cert` at `/xfcc`), an answer after three
     /// seconds under `/slow`, `ok PATH` elsewhere.
     /// Returns once it answers.
+    /// - Parameters:
+    ///   - status: what requests under `/status` are answered with (without it, `ok PATH` as elsewhere).
+    ///   - requestsPerConnection: after this many streams on a connection nginx sends GOAWAY and ignores any stream
+    ///     opened after the ones it took (its `keepalive_requests`).
     @discardableResult
-    func startHTTP2Server(port: Int) throws -> BackgroundProcess {
+    func startHTTP2Server(port: Int, status: Int? = nil, requestsPerConnection: Int = 1000) throws
+        -> BackgroundProcess
+    {
         let server = try startNginx(
             name: "nginx-\(port)", modules: ["ngx_http_echo_module"],
             http: { _ in
                 """
                 server {
                     listen \(upstreamIPv4):\(port) http2;
+                    keepalive_requests \(requestsPerConnection);
+                    location = /up { return 200; }
+                    \(status.map { "location /status { return \($0); }" } ?? "")
                     location /echo.Echo/ {
                         default_type application/grpc;
                         add_trailer grpc-status 0;
@@ -259,7 +268,7 @@ final class PodTopology: @unchecked Sendable {
         ).process
         let deadline = Date().addingTimeInterval(10)
         while try Shell.run(
-            inPeer(["curl", "-s", "-o", "/dev/null", "--http2-prior-knowledge", "http://\(upstreamIPv4):\(port)/"]),
+            inPeer(["curl", "-s", "-o", "/dev/null", "--http2-prior-knowledge", "http://\(upstreamIPv4):\(port)/up"]),
             expectSuccess: false
         ).status != 0 {
             guard Date() < deadline else { throw BackgroundProcess.ProcessEnded(name: "nginx", output: server.output) }
