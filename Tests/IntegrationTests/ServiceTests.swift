@@ -104,15 +104,7 @@ import Testing
         try await PodTopology.with { topology in
             try topology.sidecarInit("install")
             let proxy = try topology.startProxy(
-                configuration: """
-                    services:
-                      - name: orders
-                        address: \(Self.virtualAddress):80
-                        endpoints: [\(topology.upstreamIPv4):9103, \(topology.upstreamIPv4):9101]
-                        balancer: round_robin
-                        outlierDetection: { consecutiveFailures: 100 }
-                        retries: 1
-                    """)
+                configuration: Self.retryingService(failing: 9103, answering: 9101, in: topology))
             try topology.startHTTPServer(port: 9103, status: 503)
             try topology.startHTTPServer(port: 9101)
             // Each connection's first request goes where the round robin points: the failing endpoint on at least
@@ -142,6 +134,20 @@ import Testing
         }
     }
 
+    /// A service of two endpoints taken in turn, the first failing, that retries once and never leaves an endpoint
+    /// out (so the failing one keeps being met).
+    static func retryingService(failing: Int, answering: Int, in topology: PodTopology) -> String {
+        """
+        services:
+          - name: orders
+            address: \(virtualAddress):80
+            endpoints: [\(topology.upstreamIPv4):\(failing), \(topology.upstreamIPv4):\(answering)]
+            balancer: round_robin
+            outlierDetection: { consecutiveFailures: 100 }
+            retries: 1
+        """
+    }
+
     /// The same for HTTP/2, stream by stream: one endpoint answers 503, and each GET of one client connection that
     /// meets it goes again to the other, which answers all twenty (the access log names it for each); POSTs are not
     /// sent twice, and half of them get the 503 as it was.
@@ -150,15 +156,8 @@ import Testing
             try topology.sidecarInit("install")
             let accessLog = try AccessLogFile()
             let proxy = try topology.startProxy(
-                configuration: """
-                    services:
-                      - name: orders
-                        address: \(Self.virtualAddress):80
-                        endpoints: [\(topology.upstreamIPv4):9447, \(topology.upstreamIPv4):9448]
-                        balancer: round_robin
-                        outlierDetection: { consecutiveFailures: 100 }
-                        retries: 1
-                    """, arguments: ["--access-log", accessLog.path])
+                configuration: Self.retryingService(failing: 9447, answering: 9448, in: topology),
+                arguments: ["--access-log", accessLog.path])
             try topology.startHTTP2Server(port: 9447, status: 503)
             try topology.startHTTP2Server(port: 9448)
             let target = "http://\(Self.virtualAddress):80/status"
