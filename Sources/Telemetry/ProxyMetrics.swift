@@ -58,6 +58,12 @@ public final class ProxyMetrics: Sendable {
         counter("sidecar_upstream_pool_reused_total", ("protocol", `protocol`)).increment()
     }
 
+    /// A request went upstream again: `unprocessed` (the server never processed it: a refused stream, a pooled
+    /// connection closed as it crossed) or `failed` (to another endpoint of a service, after a 502, 503 or reset).
+    func requestResent(because reason: String) {
+        counter("sidecar_upstream_requests_resent_total", ("reason", reason)).increment()
+    }
+
     func connectionOpened(direction: String) {
         counter("sidecar_connections_opened_total", ("direction", direction)).increment()
         meter("sidecar_connections_active", ("direction", direction)).increment()

@@ -68,6 +68,12 @@ public final class TrafficRecorder: Sendable {
         metrics.upstreamPoolReused(protocol: `protocol`)
     }
 
+    /// A request went upstream again (`reason`: `unprocessed`, the server never processed it; `failed`, an endpoint
+    /// of a service failed it).
+    public func requestResent(because reason: String) {
+        metrics.requestResent(because: reason)
+    }
+
     public func upstreamConnected(direction: String, after duration: Duration) {
         metrics.upstreamConnected(direction: direction, after: duration)
     }

@@ -173,6 +173,8 @@ import Testing
                 $0.contains("request retried on another endpoint")
             }
             #expect(retried.count >= 9 && retried.allSatisfy { $0.contains("GET") }, "\(retried)")
+            #expect(
+                try topology.metric(#"sidecar_upstream_requests_resent_total{reason="failed"}"#) == retried.count)
 
             let body = try topology.writeReadableFile(named: "\(topology.pod)-post-body", "order")
             let posts = try Shell.run(

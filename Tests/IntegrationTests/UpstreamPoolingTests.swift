@@ -63,6 +63,7 @@ import Testing
                 resent >= 1,
                 "no stream went again: \(proxy.output.split(separator: "\n").filter { !$0.contains("\"status\":200") })"
             )
+            #expect(try topology.metric(#"sidecar_upstream_requests_resent_total{reason="unprocessed"}"#) == resent)
         }
     }
 

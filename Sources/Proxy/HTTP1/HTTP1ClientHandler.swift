@@ -321,13 +321,9 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             released?.handBack()
             endResponse(trailers, reporting: request, status: status, then: next)
         case .retry(let retry):
-            connection.logger.info(
-                retry.fresh ? "request sent again on a new connection" : "request retried on another endpoint",
-                metadata: connection.logMetadata.merging([
-                    "endpoint": "\(retry.endpoint.endpoint)", "method": "\(retry.head.method)",
-                    "path": "\(retry.head.uri)",
-                ]) { $1 })
-            if let feedback = retry.feedback { connection.upstream.answered(feedback, by: retry.endpoint) }
+            connection.resending(
+                method: retry.head.method.rawValue, path: retry.head.uri, failedAt: retry.endpoint, as: retry.next,
+                on: "connection")
             retry.abandoned?.close(abortively: true)
             dial(excluding: retry.excluding, fresh: retry.fresh)
         case .abandonUpstream(let upstream, let feedback, let response):

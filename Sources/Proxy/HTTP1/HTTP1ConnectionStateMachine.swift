@@ -64,14 +64,24 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
         let head: HTTPRequestHead
         /// The endpoint that failed it.
         let endpoint: SocketAddress
-        /// What the endpoint is told it answered: its status, or 502 when it closed without an answer.
-        let feedback: Int?
+        /// Again on a new connection (the server never processed it), or to another endpoint.
+        let next: RetryAllowance.Next
         /// The connection to it, to cut.
         let abandoned: Connection?
+
         /// The endpoints the new connection must avoid.
-        let excluding: Set<SocketAddress>
-        /// A connection taken again from the pool had been closed by the server: the request goes on a new one.
-        let fresh: Bool
+        var excluding: Set<SocketAddress> { next.excluding }
+
+        /// What the endpoint is told it answered (its status, or 502 when it closed without an answer); nil when it
+        /// never processed the request.
+        var feedback: Int? {
+            if case .elsewhere(_, let feedback) = next { feedback } else { nil }
+        }
+
+        /// The server never processed the request: it goes on a new connection, wherever the balancer picks.
+        var fresh: Bool {
+            if case .resend = next { true } else { false }
+        }
     }
 
     /// What follows once a forwarded request's end is sent.
@@ -338,18 +348,14 @@ struct HTTP1ConnectionStateMachine<Request, Connection> {
         else { return nil }
         current.reusedUpstream = false
         exchange = current
-        switch next {
-        case .resend(let excluding):
-            upstream = .connecting(pending: [.head(head), .end(nil)])
-            return Retry(
-                head: head, endpoint: endpoint, feedback: nil, abandoned: nil, excluding: excluding, fresh: true)
-        case .elsewhere(let excluding, let feedback):
-            let abandoned = upstream.close()
-            upstream = .connecting(pending: [.head(head), .end(nil)])
-            return Retry(
-                head: head, endpoint: endpoint, feedback: feedback, abandoned: abandoned, excluding: excluding,
-                fresh: false)
-        }
+        // A connection that failed the request while still up is cut; one the server closed is gone already.
+        let abandoned: Connection? =
+            switch next {
+            case .resend: nil
+            case .elsewhere: upstream.close()
+            }
+        upstream = .connecting(pending: [.head(head), .end(nil)])
+        return Retry(head: head, endpoint: endpoint, next: next, abandoned: abandoned)
     }
 
     // MARK: Responses

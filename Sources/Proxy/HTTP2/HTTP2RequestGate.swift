@@ -1,4 +1,3 @@
-import Logging
 import NIOCore
 import NIOHPACK
 import NIOHTTP2
@@ -255,23 +254,9 @@ final class HTTP2RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
             let next = retries.next(after: failure, at: endpoint, mayRetry: connection.upstream.mayRetry)
         else { return false }
         failed.letGo()
-        let excluding: Set<SocketAddress>
-        let message: Logger.Message
-        switch next {
-        case .resend(let avoiding):
-            excluding = avoiding
-            message = "request sent again on a new stream"
-        case .elsewhere(let avoiding, let feedback):
-            connection.upstream.answered(feedback, by: endpoint)
-            excluding = avoiding
-            message = "request retried on another endpoint"
-        }
-        connection.logger.info(
-            message,
-            metadata: connection.logMetadata.merging([
-                "endpoint": "\(endpoint.endpoint)", "method": "\(request.method)", "path": "\(request.path)",
-            ]) { $1 })
-        connection.upstream.openHTTP2Stream(on: client.eventLoop, excluding: excluding).assumeIsolated()
+        connection.resending(
+            method: request.method, path: request.path, failedAt: endpoint, as: next, on: "stream")
+        connection.upstream.openHTTP2Stream(on: client.eventLoop, excluding: next.excluding).assumeIsolated()
             .whenComplete { result in
                 switch result {
                 case .success(let lease) where clientEnd.context != nil:

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import Policy
 import Telemetry
 
@@ -175,5 +176,30 @@ struct RequestDecider {
         }
         request.trace.end(status: status, outcome: outcome, rule: request.decision?.ruleName)
         request.slot?.release()
+    }
+
+    /// A request goes upstream again, as its `RetryAllowance` said after it failed at `endpoint`: logged, counted,
+    /// and, when it goes to another endpoint, that endpoint's failure told to the service (one that never processed
+    /// the request did nothing wrong).
+    /// - Parameter carrier: what an unprocessed request goes again on: `connection` or `stream`.
+    func resending(
+        method: String, path: String, failedAt endpoint: SocketAddress, as next: RetryAllowance.Next,
+        on carrier: String
+    ) {
+        let message: Logger.Message
+        switch next {
+        case .resend:
+            message = "request sent again on a new \(carrier)"
+            recorder.requestResent(because: "unprocessed")
+        case .elsewhere(_, let feedback):
+            message = "request retried on another endpoint"
+            recorder.requestResent(because: "failed")
+            upstream.answered(feedback, by: endpoint)
+        }
+        logger.info(
+            message,
+            metadata: logMetadata.merging([
+                "endpoint": "\(endpoint.endpoint)", "method": "\(method)", "path": "\(path)",
+            ]) { $1 })
     }
 }

@@ -27,6 +27,13 @@ struct RetryAllowance: Equatable {
         case resend(excluding: Set<SocketAddress>)
         /// To another endpoint, avoiding those that failed the request; the one that just did is told `feedback`.
         case elsewhere(excluding: Set<SocketAddress>, feedback: Int)
+
+        /// The endpoints the request must not go to.
+        var excluding: Set<SocketAddress> {
+            switch self {
+            case .resend(let excluding), .elsewhere(let excluding, _): excluding
+            }
+        }
     }
 
     /// Methods whose request may be sent twice: idempotent ones (RFC 9110 section 9.2.2).
