@@ -183,6 +183,31 @@ import Testing
         }
     }
 
+    /// A stream that timed out has its answer (504): the upstream stream closed after it is no failure, and the
+    /// request is not sent to the other endpoint, which never sees it.
+    @Test func aTimedOutHTTP2StreamIsNotRetried() async throws {
+        try await PodTopology.with { topology in
+            try topology.sidecarInit("install")
+            let accessLog = try AccessLogFile()
+            let proxy = try topology.startProxy(
+                configuration: "timeouts: { request: 1s }\n"
+                    + Self.retryingService(failing: 9445, answering: 9446, in: topology),
+                arguments: ["--access-log", accessLog.path])
+            try topology.startHTTP2Server(port: 9445)
+            try topology.startHTTP2Server(port: 9446)
+            let call = try Shell.run(
+                topology.inPod(["nghttp", "-nv", "--timeout=10", "http://\(Self.virtualAddress):80/slow"]))
+            #expect(HTTP2Trace(call.stdout).status(of: "/slow") == 504, "\(call.stdout)")
+            let requests = try accessLog.entries { $0.contains { $0["kind"] as? String == "request" } }
+                .filter { $0["kind"] as? String == "request" }
+            #expect(requests.map { $0["status"] as? Int } == [504], "\(requests)")
+            // Long enough for a resent request to reach the other endpoint and be answered late.
+            try await Task.sleep(for: .seconds(3))
+            #expect(!proxy.output.contains("request retried on another endpoint"), "\(proxy.output)")
+            #expect(try topology.metric(#"sidecar_upstream_requests_resent_total{reason="failed"}"#) == 0)
+        }
+    }
+
     /// Plain TCP to a service whose first endpoint does not answer: the client's first line is read to tell its
     /// protocol, and its other bytes and its FIN come while the proxy still waits on that endpoint; they are held and
     /// reach the second endpoint intact, in order.

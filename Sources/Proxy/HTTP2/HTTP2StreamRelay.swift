@@ -118,6 +118,8 @@ final class HTTP2StreamRelay: ChannelDuplexHandler {
         guard status == nil, let context, let client = partner, let clientContext = client.context else { return }
         report?(504)
         report = nil
+        // The client has its answer: the stream closing now is no failure to send the request again for.
+        retry = nil
         partner = nil
         client.partner = nil
         for frame in LocalAnswer.timedOut.http2Frames(

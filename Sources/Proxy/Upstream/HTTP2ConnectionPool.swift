@@ -106,7 +106,6 @@ final class HTTP2ConnectionPool {
         _ key: Key, dial: @escaping () -> EventLoopFuture<Dialed>, pickingAgain: Bool
     ) -> EventLoopFuture<Dialed> {
         let opened = eventLoop.makePromise(of: Dialed.self)
-        let again = pickingAgain ? { self.openStream(key, dial: dial, pickingAgain: false) } : nil
         var destination = destinations[key] ?? Destination()
         forget(&destination) { !$0.channel.isActive }
         let quietest = destination.ready.min { $0.streams < $1.streams }
@@ -115,7 +114,8 @@ final class HTTP2ConnectionPool {
         if quietest == nil {
             destination.waiting.append { result in
                 switch result {
-                case .success(let shared): self.createStream(on: shared, completing: opened, orElse: again)
+                case .success(let shared):
+                    self.createStream(on: shared, completing: opened, for: key, dial: dial, pickingAgain: pickingAgain)
                 case .failure(let error): opened.fail(error)
                 }
             }
@@ -124,16 +124,17 @@ final class HTTP2ConnectionPool {
         destinations[key] = destination
         if let quietest {
             recorder.upstreamPoolReused(protocol: "http2")
-            createStream(on: quietest, completing: opened, orElse: again)
+            createStream(on: quietest, completing: opened, for: key, dial: dial, pickingAgain: pickingAgain)
         }
         if opens { open(key, dial: dial) }
         return opened.futureResult
     }
 
-    /// - Parameter again: asks for a stream anew when `shared` closed before this one was created.
+    /// - Parameter pickingAgain: when `shared` closed before the stream was created, a stream to `key` is asked for
+    ///   anew.
     private func createStream(
-        on shared: Shared, completing opened: EventLoopPromise<Dialed>,
-        orElse again: (() -> EventLoopFuture<Dialed>)?
+        on shared: Shared, completing opened: EventLoopPromise<Dialed>, for key: Key,
+        dial: @escaping () -> EventLoopFuture<Dialed>, pickingAgain: Bool
     ) {
         shared.streams += 1
         shared.multiplexer.createStreamChannel { $0.eventLoop.makeSucceededVoidFuture() }.assumeIsolated()
@@ -144,8 +145,8 @@ final class HTTP2ConnectionPool {
                     opened.succeed((stream, shared.peer))
                 case .failure(let error):
                     shared.streams -= 1
-                    if !shared.channel.isActive, let again {
-                        again().cascade(to: opened)
+                    if !shared.channel.isActive, pickingAgain {
+                        self.openStream(key, dial: dial, pickingAgain: false).cascade(to: opened)
                     } else {
                         opened.fail(error)
                     }
